@@ -1,0 +1,54 @@
+# cityops — two commands on a fresh machine: `make run` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+export CITYOPS_DATA_DIR ?= data
+STAMP := $(VENV)/.installed
+TEST_STAMP := $(VENV)/.installed-test
+
+.PHONY: install install-test system-test-deps run init demo test test-fast lint format clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+install-test: $(TEST_STAMP) system-test-deps
+
+$(TEST_STAMP): $(STAMP) pyproject.toml
+	$(BIN)/pip install --quiet -e ".[test]"
+	touch $@
+
+# Debian's Chromium and a CJK font for the browser tests (never a downloaded browser).
+system-test-deps:
+	@bash scripts/system-deps.sh
+
+init: install
+	$(BIN)/cityops init
+
+demo: init
+	$(BIN)/cityops demo --if-empty
+
+run: demo
+	$(BIN)/cityops serve
+
+test: install-test
+	bash scripts/run-tests.sh
+
+test-fast: install-test
+	$(BIN)/pytest -m "not browser" -q
+
+lint: install-test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install-test
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache tests/screenshots

@@ -1,0 +1,94 @@
+"""The JSON API (data sharing): ``/api/v1/...``, backed by the same queries as the pages."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from functools import lru_cache
+
+import flask
+
+from cityops.context import current, today
+from cityops.geo import ScopeDenied, ScopeError
+from cityops.kpis import kpi_record
+from cityops.queries import scope_kpis
+from cityops.urls import parse_day
+
+blueprint = flask.Blueprint("api_v1", __name__, url_prefix="/api/v1")
+
+
+def _error(status: int, message: str) -> flask.Response:
+    return flask.Response(
+        json.dumps({"error": message}, ensure_ascii=False),
+        status=status,
+        mimetype="application/json",
+    )
+
+
+@blueprint.errorhandler(ScopeError)
+def _bad_scope(exc: ScopeError):
+    return _error(400, str(exc))
+
+
+@blueprint.errorhandler(ScopeDenied)
+def _denied(exc: ScopeDenied):
+    return _error(403, str(exc))
+
+
+@blueprint.get("/health")
+def health():
+    """Return ``{"status": "ok"}`` when the store answers."""
+    ctx = current()
+    return {"status": "ok", "areas": len(ctx.geo.areas)}
+
+
+@blueprint.get("/kpis")
+def kpis():
+    """Return ``{"scope", "scope_name", "scope_level", "date", "kpis": {14 KPIs}}``.
+
+    ``scope`` is an area code or H3 cell (default: the province); ``date`` is
+    YYYY-MM-DD (default: today, Asia/Shanghai). Undefined rates are null.
+    """
+    ctx = current()
+    scope = ctx.geo.scope(flask.request.args.get("scope"))
+    try:
+        day = parse_day(flask.request.args.get("date"), today())
+    except ValueError as exc:
+        return _error(400, str(exc))
+    frame = scope_kpis(ctx, scope=scope, day=day, allowed=ctx.allowed_scope())
+    return {
+        "scope": scope.code,
+        "scope_name": ctx.geo.scope_name(scope),
+        "scope_level": scope.level,
+        "date": day.isoformat(),
+        "kpis": kpi_record(frame, scope.code),
+    }
+
+
+@lru_cache(maxsize=256)
+def _children_geojson(code: str) -> bytes:
+    ctx = current()
+    return json.dumps(
+        ctx.geo.children_geojson(ctx.geo.scope(code)), ensure_ascii=False, separators=(",", ":")
+    ).encode()
+
+
+def _geojson_response(body: bytes) -> flask.Response:
+    etag = hashlib.sha1(body).hexdigest()
+    if flask.request.if_none_match.contains(etag):
+        return flask.Response(status=304)
+    response = flask.Response(body, mimetype="application/geo+json")
+    response.set_etag(etag)
+    response.cache_control.public = True
+    response.cache_control.max_age = 3600
+    return response
+
+
+@blueprint.get("/geo/<code>/children.geojson")
+def children_geojson(code: str):
+    """Return the boundaries one level below ``code`` (cities, districts or grid cells)."""
+    ctx = current()
+    scope = ctx.geo.scope(code)
+    if scope.level == "grid":
+        scope = ctx.geo.scope(scope.district_code)
+    return _geojson_response(_children_geojson(scope.code))

@@ -1,0 +1,69 @@
+"""The per-process objects every request needs: settings, store engine, geography."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from functools import cached_property
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.engine import Engine
+
+from cityops import store
+from cityops.geo import Geography, Scope, geography
+from cityops.kpis import RentalRules
+from cityops.settings import Settings, get_settings
+
+TZ = ZoneInfo("Asia/Shanghai")
+
+
+def today() -> dt.date:
+    """Return today's date in Asia/Shanghai, the time zone of every dataset."""
+    return dt.datetime.now(TZ).date()
+
+
+@dataclass(frozen=True)
+class Context:
+    """Settings, the read-only store engine and the geography of one process."""
+
+    settings: Settings
+
+    @cached_property
+    def engine(self) -> Engine:
+        """Return the shared read-only engine of the store."""
+        return store.shared_engine(self.settings.database_url_resolved, read_only=True)
+
+    @cached_property
+    def geo(self) -> Geography:
+        """Return the geography of the enabled cities."""
+        return geography(self.engine, self.settings.city_codes, self.settings.grid_resolution)
+
+    @cached_property
+    def rules(self) -> RentalRules:
+        """Return the group-rental rules in force."""
+        return RentalRules.from_settings(self.settings)
+
+    def allowed_scope(self) -> Scope:
+        """Return what the current user may see.
+
+        With ``CITYOPS_AUTH=off`` there is one local user who sees the province;
+        login and per-district accounts will narrow this.
+        """
+        return self.geo.scope(None)
+
+
+_CONTEXT: Context | None = None
+
+
+def current() -> Context:
+    """Return this process's context, built from the environment on first use."""
+    global _CONTEXT
+    if _CONTEXT is None:
+        _CONTEXT = Context(get_settings())
+    return _CONTEXT
+
+
+def install(context: Context) -> None:
+    """Make ``context`` the process's context (the app factory and tests call this)."""
+    global _CONTEXT
+    _CONTEXT = context

@@ -1,0 +1,95 @@
+"""Numbers, dates and personal data, formatted the way UX.md asks.
+
+Chinese: 7.0万, 1.2亿, 98.3%, 12.3 吨, 2026年11月25日.
+English: 70.0k, 120M, 98.3%, 12.3 t, 25 Nov 2026. ``None`` shows as an em dash.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+from cityops.i18n import t
+
+MISSING = "—"
+
+
+def _missing(value: float | None) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def fmt_count(value: float | None, lang: str = "zh") -> str:
+    """Return a count with Chinese (万/亿) or English (k/M) units."""
+    if _missing(value):
+        return MISSING
+    v = float(value)
+    a = abs(v)
+    if lang == "en":
+        for size, unit in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
+            if a >= size * (10 if size == 1e3 else 1):
+                scaled = v / size
+                return f"{scaled:.0f}{unit}" if abs(scaled) >= 100 else f"{scaled:.1f}{unit}"
+        return f"{v:,.0f}"
+    for size, unit in ((1e8, "亿"), (1e4, "万")):
+        if a >= size:
+            return f"{v / size:.1f}{unit}"
+    return f"{v:,.0f}"
+
+
+def fmt_rate(value: float | None, lang: str = "zh") -> str:
+    """Return a fraction as a percentage with one decimal (0.983 → 98.3%)."""
+    if _missing(value):
+        return MISSING
+    return f"{float(value) * 100:.1f}%"
+
+
+def fmt_tonnes(value: float | None, lang: str = "zh") -> str:
+    """Return a tonnage with one decimal and its unit (吨 / t)."""
+    if _missing(value):
+        return MISSING
+    v = float(value)
+    number = fmt_count(v, lang) if abs(v) >= 1e4 else f"{v:,.1f}"
+    return f"{number} {t('unit.tonnes', lang)}"
+
+
+def fmt_value(value: float | None, unit: str, lang: str = "zh") -> str:
+    """Return ``value`` formatted for its KPI unit (``count``, ``rate``, ``tonnes``)."""
+    return {"count": fmt_count, "rate": fmt_rate, "tonnes": fmt_tonnes}[unit](value, lang)
+
+
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def fmt_date(day: dt.date, lang: str = "zh") -> str:
+    """Return a date as 2026年11月25日 or 25 Nov 2026."""
+    if lang == "en":
+        return f"{day.day} {_MONTHS[day.month - 1]} {day.year}"
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
+def mask_name(name: str | None) -> str:
+    """Mask a personal name: 张三 → 张*, 张小明 → 张*明."""
+    if not name:
+        return MISSING
+    if len(name) <= 2:
+        return name[0] + "*"
+    return name[0] + "*" * (len(name) - 2) + name[-1]
+
+
+def mask_phone(phone: str | None) -> str:
+    """Mask a phone number: 13912341234 → 139****1234."""
+    if not phone:
+        return MISSING
+    digits = "".join(ch for ch in phone if ch.isdigit())
+    if len(digits) < 7:
+        return "*" * len(digits)
+    return digits[:3] + "*" * (len(digits) - 7) + digits[-4:]
+
+
+def mask_plate(plate: str | None) -> str:
+    """Mask a vehicle plate: 苏F12345 → 苏F·1****."""
+    if not plate:
+        return MISSING
+    if len(plate) < 3:
+        return plate
+    return f"{plate[:2]}·{plate[2]}{'*' * (len(plate) - 3)}"

@@ -1,0 +1,348 @@
+"""Geography at run time: areas, scopes, point-in-polygon and the H3 grid.
+
+Levels: province (省) → city (市) → district (区/县/县级市) → grid cell (网格,
+an H3 cell). A grid cell belongs to the district that contains its centre; a
+point belongs to the grid cell that contains it. Everything is read from the
+store's ``areas`` table once per process.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Literal
+
+import h3
+import numpy as np
+import pandas as pd
+import shapely
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from cityops import store
+
+Level = Literal["province", "city", "district", "grid"]
+PROVINCE_CODE = "320000"
+
+
+class ScopeError(ValueError):
+    """A scope that does not exist or is switched off; the message says which."""
+
+
+class ScopeDenied(PermissionError):
+    """A scope outside what the caller may see."""
+
+
+@dataclass(frozen=True)
+class Area:
+    """One administrative area as stored."""
+
+    code: str
+    name: str
+    level: Level
+    parent_code: str | None
+    centroid: tuple[float, float]  # lon, lat
+    bounds: tuple[float, float, float, float]  # min lon, min lat, max lon, max lat
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Where a question is asked: the province, a city, a district or a grid cell.
+
+    ``city_code`` and ``district_code`` are the enclosing areas (``None`` above
+    them), so a filter at any level is an equality on one stored column.
+    """
+
+    level: Level
+    code: str
+    city_code: str | None = None
+    district_code: str | None = None
+
+    def contains(self, other: Scope) -> bool:
+        """Return True when ``other`` is this scope or lies inside it."""
+        if self.level == "province":
+            return True
+        if self.level == "city":
+            return other.city_code == self.code
+        if self.level == "district":
+            return other.district_code == self.code
+        return other.level == "grid" and other.code == self.code
+
+
+def ensure_allowed(scope: Scope, allowed: Scope) -> None:
+    """Raise :class:`ScopeDenied` unless ``scope`` lies inside ``allowed``."""
+    if not allowed.contains(scope):
+        raise ScopeDenied(f"scope {scope.code} is outside the permitted area {allowed.code}")
+
+
+class Geography:
+    """The areas of the store with lookups, point location and the grid.
+
+    Build it with :func:`geography`; it is read-only and shared by threads.
+    """
+
+    def __init__(self, frame: pd.DataFrame, enabled_cities: tuple[str, ...], resolution: int):
+        self.resolution = resolution
+        self.enabled_cities = tuple(c for c in enabled_cities if c in set(frame["code"]))
+        self.areas: dict[str, Area] = {}
+        for row in frame.itertuples(index=False):
+            self.areas[row.code] = Area(
+                code=row.code,
+                name=row.name,
+                level=row.level,
+                parent_code=row.parent_code,
+                centroid=(row.centroid_lon, row.centroid_lat),
+                bounds=(row.min_lon, row.min_lat, row.max_lon, row.max_lat),
+            )
+        self._simple = dict(zip(frame["code"], frame["geometry_simple"], strict=True))
+        districts = frame[
+            (frame["level"] == "district") & frame["parent_code"].isin(self.enabled_cities)
+        ]
+        self._district_codes = districts["code"].to_numpy()
+        self._district_geoms = shapely.from_geojson(districts["geometry"].to_numpy())
+        shapely.prepare(self._district_geoms)
+        self._tree = shapely.STRtree(self._district_geoms)
+        self._district_geom_by_code = dict(
+            zip(self._district_codes, self._district_geoms, strict=True)
+        )
+
+    # ----------------------------------------------------------------- areas
+    def area(self, code: str) -> Area:
+        """Return the area with ``code``; raise :class:`ScopeError` if unknown."""
+        try:
+            return self.areas[code]
+        except KeyError:
+            raise ScopeError(f"unknown area code {code!r}") from None
+
+    def is_enabled(self, code: str) -> bool:
+        """Return True when the area is the province or lies in an enabled city."""
+        area = self.area(code)
+        if area.level == "province":
+            return True
+        city = code if area.level == "city" else area.parent_code
+        return city in self.enabled_cities
+
+    def cities(self, *, include_disabled: bool = False) -> list[Area]:
+        """Return the cities of the province, enabled ones only unless asked."""
+        return [
+            a
+            for a in self.areas.values()
+            if a.level == "city" and (include_disabled or a.code in self.enabled_cities)
+        ]
+
+    def districts(self, city_code: str) -> list[Area]:
+        """Return the districts of a city, by code."""
+        return sorted(
+            (a for a in self.areas.values() if a.parent_code == city_code),
+            key=lambda a: a.code,
+        )
+
+    # ---------------------------------------------------------------- scopes
+    def scope(self, code: str | None) -> Scope:
+        """Parse an area code or an H3 cell into a :class:`Scope`.
+
+        ``None`` or an empty string is the province. Raises :class:`ScopeError`
+        with a message naming what is wrong.
+        """
+        code = (code or PROVINCE_CODE).strip()
+        if code.isdigit() and len(code) == 6:
+            area = self.area(code)
+            if not self.is_enabled(code):
+                raise ScopeError(f"area {code} ({area.name}) is not switched on (CITYOPS_CITIES)")
+            if area.level == "province":
+                return Scope("province", code)
+            if area.level == "city":
+                return Scope("city", code, city_code=code)
+            return Scope("district", code, city_code=area.parent_code, district_code=code)
+        if h3.is_valid_cell(code):
+            if h3.get_resolution(code) != self.resolution:
+                raise ScopeError(
+                    f"grid cell {code} has resolution {h3.get_resolution(code)}, "
+                    f"the grid uses {self.resolution}"
+                )
+            district = self.cell_district(code)
+            if district is None:
+                raise ScopeError(f"grid cell {code} lies outside every enabled district")
+            return Scope(
+                "grid",
+                code,
+                city_code=self.areas[district].parent_code,
+                district_code=district,
+            )
+        raise ScopeError(f"{code!r} is neither a 6-digit area code nor an H3 cell")
+
+    def scope_name(self, scope: Scope) -> str:
+        """Return the display name of a scope (area names stay Chinese)."""
+        if scope.level == "grid":
+            return scope.code
+        return self.areas[scope.code].name
+
+    def lineage(self, scope: Scope) -> list[Scope]:
+        """Return the scopes from the province down to ``scope``, inclusive."""
+        chain = [Scope("province", PROVINCE_CODE)]
+        if scope.city_code:
+            chain.append(Scope("city", scope.city_code, city_code=scope.city_code))
+        if scope.district_code:
+            chain.append(
+                Scope(
+                    "district",
+                    scope.district_code,
+                    city_code=scope.city_code,
+                    district_code=scope.district_code,
+                )
+            )
+        if scope.level == "grid":
+            chain.append(scope)
+        return chain
+
+    def map_container(self, scope: Scope) -> tuple[Scope, Level]:
+        """Return the scope whose children the map shows for ``scope``, and their level.
+
+        The province shows cities, a city its districts, a district its grid
+        cells; a grid cell shows its district's cells with itself selected.
+        """
+        if scope.level == "province":
+            return scope, "city"
+        if scope.level == "city":
+            return scope, "district"
+        if scope.level == "district":
+            return scope, "grid"
+        return self.scope(scope.district_code), "grid"
+
+    def child_codes(self, container: Scope) -> list[str]:
+        """Return the codes of the areas one level below ``container``."""
+        if container.level == "province":
+            return [a.code for a in self.cities()]
+        if container.level == "city":
+            return [a.code for a in self.districts(container.code)]
+        if container.level == "district":
+            return self.grid_cells(container.code)
+        raise ScopeError("a grid cell has no smaller areas")
+
+    # ------------------------------------------------------- point location
+    def locate(self, lon: np.ndarray, lat: np.ndarray) -> pd.DataFrame:
+        """Place points in enabled districts and grid cells (vectorised).
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``city_code, district_code, grid_cell``, aligned with the
+            input; all three are ``None`` for a point outside every district.
+        """
+        lon = np.asarray(lon, dtype=float)
+        lat = np.asarray(lat, dtype=float)
+        n = len(lon)
+        district = np.full(n, None, dtype=object)
+        valid = np.isfinite(lon) & np.isfinite(lat)
+        points = shapely.points(lon[valid], lat[valid])
+        point_idx, tree_idx = self._tree.query(points, predicate="intersects")
+        hits = np.full(len(points), -1)
+        # the first polygon wins for a point exactly on a shared edge
+        first = np.unique(point_idx, return_index=True)[1]
+        hits[point_idx[first]] = tree_idx[first]
+        found = hits >= 0
+        sub = np.full(len(points), None, dtype=object)
+        sub[found] = self._district_codes[hits[found]]
+        district[valid] = sub
+        city = np.array([d[:4] + "00" if d else None for d in district], dtype=object)
+        cells = np.array(
+            [
+                h3.latlng_to_cell(la, lo, self.resolution) if d else None
+                for lo, la, d in zip(lon, lat, district, strict=True)
+            ],
+            dtype=object,
+        )
+        return pd.DataFrame({"city_code": city, "district_code": district, "grid_cell": cells})
+
+    def district_of(self, lon: float, lat: float) -> str | None:
+        """Return the code of the enabled district containing the point, or None."""
+        return self.locate(np.array([lon]), np.array([lat]))["district_code"].iloc[0]
+
+    # ----------------------------------------------------------------- grid
+    def cell_district(self, cell: str) -> str | None:
+        """Return the district containing the centre of ``cell``, or None."""
+        lat, lon = h3.cell_to_latlng(cell)
+        return self.district_of(lon, lat)
+
+    def grid_cells(self, district_code: str) -> list[str]:
+        """Return the grid cells whose centres lie in the district, sorted."""
+        return _grid_cells(self, district_code)
+
+    # ------------------------------------------------------------- geojson
+    def children_geojson(self, container: Scope) -> dict:
+        """Return a FeatureCollection of the areas one level below ``container``.
+
+        Feature ``id`` is the area code or cell; properties give ``name``,
+        ``level`` and ``enabled``. The province also includes its switched-off
+        cities (``enabled: false``) so the map shows the whole province.
+        """
+        features = []
+        if container.level == "grid":
+            container = self.scope(container.district_code)
+        if container.level == "district":
+            for cell in self.grid_cells(container.code):
+                ring = [[round(lng, 6), round(lat, 6)] for lat, lng in h3.cell_to_boundary(cell)]
+                ring.append(ring[0])
+                features.append(
+                    _feature(cell, {"type": "Polygon", "coordinates": [ring]}, cell, "grid", True)
+                )
+        else:
+            areas = (
+                self.cities(include_disabled=True)
+                if container.level == "province"
+                else self.districts(container.code)
+            )
+            for a in sorted(areas, key=lambda a: a.code):
+                features.append(
+                    _feature(
+                        a.code,
+                        json.loads(self._simple[a.code]),
+                        a.name,
+                        a.level,
+                        self.is_enabled(a.code),
+                    )
+                )
+        return {"type": "FeatureCollection", "features": features}
+
+    def outline_geojson(self, code: str) -> dict:
+        """Return the simplified boundary of one area as a Feature."""
+        a = self.area(code)
+        return _feature(code, json.loads(self._simple[code]), a.name, a.level, True)
+
+
+def _feature(code: str, geometry: dict, name: str, level: str, enabled: bool) -> dict:
+    return {
+        "type": "Feature",
+        "id": code,
+        "geometry": geometry,
+        "properties": {"code": code, "name": name, "level": level, "enabled": enabled},
+    }
+
+
+@lru_cache(maxsize=64)
+def _grid_cells(geo: Geography, district_code: str) -> list[str]:
+    geom = geo._district_geom_by_code.get(district_code)
+    if geom is None:
+        raise ScopeError(f"{district_code} is not an enabled district")
+    return sorted(h3.geo_to_cells(geom, geo.resolution))
+
+
+def read_areas(engine: Engine) -> pd.DataFrame:
+    """Return every row of the ``areas`` table."""
+    with engine.connect() as conn:
+        return pd.read_sql(sa.select(store.areas), conn)
+
+
+_GEO_CACHE: dict[tuple[str, tuple[str, ...], int], Geography] = {}
+
+
+def geography(engine: Engine, enabled_cities: tuple[str, ...], resolution: int) -> Geography:
+    """Return the process-wide :class:`Geography` for this store and configuration."""
+    key = (str(engine.url), tuple(enabled_cities), resolution)
+    if key not in _GEO_CACHE:
+        frame = read_areas(engine)
+        if frame.empty:
+            raise RuntimeError("the store has no boundaries: run `cityops init` first")
+        _GEO_CACHE[key] = Geography(frame, tuple(enabled_cities), resolution)
+    return _GEO_CACHE[key]

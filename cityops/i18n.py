@@ -1,0 +1,85 @@
+"""The one translation table: every UI label in 简体中文 and English.
+
+Area names are proper names and stay Chinese in both languages. Look labels up
+with :func:`t`; a missing key raises, so a typo fails a test, not a screen.
+"""
+
+from __future__ import annotations
+
+LANGS = ("zh", "en")
+LANG_COOKIE = "cityops_lang"
+
+TABLE: dict[str, tuple[str, str]] = {
+    # shell
+    "app.title": ("城市运行一网统管", "City Operations Centre"),
+    "app.subtitle": ("江苏省", "Jiangsu Province"),
+    "nav.overview": ("总览", "Overview"),
+    "lang.toggle": ("English", "中文"),
+    "lang.title": ("切换语言 / Switch language", "Switch language / 切换语言"),
+    "auth.open_banner": (
+        "访问未设登录（CITYOPS_AUTH=off）：本机所有访问者均可查看全省数据。",
+        "Access is open (CITYOPS_AUTH=off): anyone reaching this server sees the whole province.",
+    ),
+    # levels
+    "level.province": ("省", "Province"),
+    "level.city": ("市", "City"),
+    "level.district": ("区县", "District"),
+    "level.grid": ("网格", "Grid cell"),
+    "grid.prefix": ("网格", "Cell"),
+    # overview
+    "overview.title": ("总览", "Overview"),
+    "overview.map_title": ("{level}分布：{kpi}", "{kpi} by {level}"),
+    "overview.kpi_select": ("地图指标", "Map indicator"),
+    "overview.date": ("日期", "Date"),
+    "overview.status_note": (
+        "状态类指标为当前状态；预约类指标为所选日期。",
+        "Status indicators show the current state; booking indicators show the chosen day.",
+    ),
+    "overview.click_hint": ("点击地图区域下钻", "Click an area on the map to drill down"),
+    "overview.not_enabled": ("未接入", "not switched on"),
+    "map.no_data": ("无数据", "No data"),
+    "map.legend": ("图例", "Legend"),
+    # domains
+    "domain.video": ("视频感知", "Video sensing"),
+    "domain.hazmat": ("危化品运输", "Hazardous materials"),
+    "domain.rentals": ("出租房屋", "Rental housing"),
+    "domain.tourism": ("文旅预约", "Tourism bookings"),
+    # KPIs
+    "kpi.cameras_total": ("视频点位", "Cameras"),
+    "kpi.cameras_online_rate": ("在线率", "Online rate"),
+    "kpi.cameras_ai": ("智能分析点位", "AI-enabled cameras"),
+    "kpi.video_events_open": ("待处置事件", "Open video events"),
+    "kpi.waybills_in_transit": ("在途运单", "Waybills in transit"),
+    "kpi.tonnage_in_transit": ("在途吨位", "Tonnage in transit"),
+    "kpi.hazmat_alarms_open": ("未关闭报警", "Open alarms"),
+    "kpi.rentals_registered": ("登记出租房", "Registered rentals"),
+    "kpi.rentals_suspected": ("疑似群租", "Suspected group rentals"),
+    "kpi.rentals_rectify_rate": ("整改完成率", "Rectification rate"),
+    "kpi.bookings_visitors": ("预约游客", "Booked visitors"),
+    "kpi.bookings_checkin_rate": ("核验率", "Check-in rate"),
+    "kpi.peak_slot_load": ("峰值时段承载率", "Peak slot load"),
+    "kpi.complaints_open": ("待处理投诉", "Open complaints"),
+    # errors and empty states
+    "error.scope": ("无法显示该范围：{detail}", "Cannot show this area: {detail}"),
+    "error.date": ("日期格式应为 YYYY-MM-DD：{value}", "Dates are YYYY-MM-DD: {value}"),
+    "error.no_store": (
+        "数据库尚未初始化，请先运行 cityops init 与 cityops demo。",
+        "The store is empty: run `cityops init` and `cityops demo` first.",
+    ),
+    "error.back_home": ("返回全省总览", "Back to the province overview"),
+    "error.not_found": ("页面不存在", "Page not found"),
+    # units
+    "unit.tonnes": ("吨", "t"),
+}
+
+
+def t(key: str, lang: str = "zh", **fmt: object) -> str:
+    """Return the label ``key`` in ``lang`` (``zh`` or ``en``), formatted with ``fmt``."""
+    zh, en = TABLE[key]
+    text = en if lang == "en" else zh
+    return text.format(**fmt) if fmt else text
+
+
+def normalise_lang(value: str | None, default: str = "zh") -> str:
+    """Return ``value`` if it is a supported language, else ``default``."""
+    return value if value in LANGS else default

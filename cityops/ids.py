@@ -1,0 +1,22 @@
+"""Component IDs, defined once. Pattern IDs use business keys, never positions."""
+
+# shell
+NAV = "nav-location"
+LANG_TOGGLE = "lang-toggle"
+LANG_SINK = "lang-sink"
+
+# overview
+OV_MAP = "ov-map"
+OV_AREAS = "ov-areas"
+OV_OUTLINE = "ov-outline"
+OV_LEGEND = "ov-legend"
+OV_MAP_TITLE = "ov-map-title"
+OV_KPI_SELECT = "ov-kpi-select"
+OV_DATE = "ov-date"
+OV_STATE = "ov-state"
+OV_URL_SINK = "ov-url-sink"
+
+
+def kpi_card(name: str) -> dict:
+    """Return the pattern ID of the card of KPI ``name``."""
+    return {"type": "kpi-card", "kpi": name}

@@ -1,0 +1,48 @@
+"""Named questions the pages and the API ask; each returns a DataFrame.
+
+Every function takes the caller's permitted scope (``allowed``) and refuses a
+scope outside it, so a hand-made request cannot read another area.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+
+from cityops.context import Context
+from cityops.geo import Level, Scope
+from cityops.kpis import compute_kpis
+
+
+def scope_kpis(ctx: Context, *, scope: Scope, day: dt.date, allowed: Scope) -> pd.DataFrame:
+    """Return the 14 KPIs of ``scope`` on ``day``: one row indexed by the scope's code."""
+    return compute_kpis(
+        ctx.engine, geo=ctx.geo, scope=scope, day=day, allowed=allowed, rules=ctx.rules
+    )
+
+
+def child_kpis(
+    ctx: Context, *, scope: Scope, day: dt.date, allowed: Scope
+) -> tuple[Scope, Level, pd.DataFrame]:
+    """Return the KPIs of the areas the map shows for ``scope``.
+
+    Returns
+    -------
+    tuple
+        ``(container, level, frame)``: the scope whose children are shown, their
+        level, and one row per child area code (every child, rows of 0 where
+        there is no data).
+    """
+    container, level = ctx.geo.map_container(scope)
+    frame = compute_kpis(
+        ctx.engine,
+        geo=ctx.geo,
+        scope=container,
+        day=day,
+        allowed=allowed,
+        rules=ctx.rules,
+        by=level,
+        areas=ctx.geo.child_codes(container),
+    )
+    return container, level, frame

@@ -1,0 +1,184 @@
+"""Every setting of cityops, declared once with its default and a help line.
+
+Precedence, as in Dash's own configuration: an explicit argument to
+:func:`get_settings` wins over the ``CITYOPS_<NAME>`` environment variable,
+which wins over the default. The README's configuration table is generated from
+:data:`SETTINGS` (``cityops settings --markdown``) and a test checks they agree.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ENV_PREFIX = "CITYOPS_"
+
+#: The five cities of the seed article, by GB/T 2260 code.
+SEED_CITIES = ("320100", "320500", "320200", "320600", "321300")
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One configurable value: its name, type, default and what it does."""
+
+    name: str
+    default: Any
+    help: str
+    type: type = str
+
+    @property
+    def env(self) -> str:
+        """Return the environment variable that sets this value."""
+        return ENV_PREFIX + self.name.upper()
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("data_dir", "data", "Folder for the embedded store and generated demo files."),
+    Setting(
+        "database_url",
+        "",
+        "SQLAlchemy URL of the store. Empty: an embedded DuckDB file "
+        "`<data_dir>/cityops.duckdb`. For a shared deployment: "
+        "`postgresql+psycopg://user@host/db`.",
+    ),
+    Setting(
+        "cities",
+        ",".join(SEED_CITIES),
+        "Comma-separated GB/T 2260 codes of the Jiangsu cities that are switched on.",
+    ),
+    Setting("grid_resolution", 8, "H3 resolution of the grid (网格) below a district.", int),
+    Setting(
+        "tile_url",
+        "",
+        "Optional map tile URL template, e.g. an internal Tianditu mirror "
+        "`http://tiles.local/{z}/{x}/{y}.png`. Empty: boundaries on a plain background.",
+    ),
+    Setting("tile_attribution", "", "Attribution text shown for the tile layer."),
+    Setting(
+        "auth",
+        "off",
+        "Login mode. Only `off` exists yet: one local user, and a banner says access is open.",
+    ),
+    Setting("default_lang", "zh", "Language when the user has not chosen one: `zh` or `en`."),
+    Setting("host", "127.0.0.1", "Address `cityops serve` listens on."),
+    Setting("port", 8050, "Port `cityops serve` listens on.", int),
+    Setting("threads", 8, "Worker threads of the web server.", int),
+    Setting(
+        "debug", False, "Dash debug mode (hot reload, error overlay). Never in production.", bool
+    ),
+    Setting(
+        "rental_min_area_per_person",
+        5.0,
+        "Group-rental rule: suspected when floor area per occupant is below this (m²).",
+        float,
+    ),
+    Setting(
+        "rental_max_per_room",
+        2.0,
+        "Group-rental rule: suspected when occupants per room exceed this.",
+        float,
+    ),
+    Setting(
+        "rental_city_thresholds",
+        "",
+        "Per-city overrides of the group-rental rule: `code=min_area:max_per_room`, "
+        "comma-separated, e.g. `320500=6:2,320100=5:2.5`.",
+    ),
+)
+
+_BY_NAME = {s.name: s for s in SETTINGS}
+
+
+def _coerce(setting: Setting, raw: Any) -> Any:
+    if setting.type is bool and isinstance(raw, str):
+        value = raw.strip().lower()
+        if value in {"1", "true", "yes", "on"}:
+            return True
+        if value in {"0", "false", "no", "off", ""}:
+            return False
+        raise ValueError(f"{setting.env}: expected true/false, got {raw!r}")
+    try:
+        return setting.type(raw)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{setting.env}: expected {setting.type.__name__}, got {raw!r}") from exc
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Resolved settings. Build with :func:`get_settings`."""
+
+    values: dict[str, Any] = field(default_factory=dict)
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self.values[name]
+        except KeyError as exc:
+            raise AttributeError(name) from exc
+
+    @property
+    def database_url_resolved(self) -> str:
+        """Return the store URL, defaulting to the embedded DuckDB file."""
+        if self.values["database_url"]:
+            return self.values["database_url"]
+        path = Path(self.values["data_dir"]).resolve() / "cityops.duckdb"
+        return f"duckdb:///{path}"
+
+    @property
+    def city_codes(self) -> tuple[str, ...]:
+        """Return the enabled city codes, in the configured order."""
+        return tuple(c.strip() for c in self.values["cities"].split(",") if c.strip())
+
+    def rental_thresholds(self) -> dict[str, tuple[float, float]]:
+        """Return per-city ``(min_area_per_person, max_per_room)`` overrides."""
+        out: dict[str, tuple[float, float]] = {}
+        raw = self.values["rental_city_thresholds"].strip()
+        for item in filter(None, (p.strip() for p in raw.split(","))):
+            try:
+                code, rule = item.split("=")
+                area, per_room = rule.split(":")
+                out[code.strip()] = (float(area), float(per_room))
+            except ValueError as exc:
+                raise ValueError(
+                    f"CITYOPS_RENTAL_CITY_THRESHOLDS: cannot read {item!r}; "
+                    "expected code=min_area:max_per_room"
+                ) from exc
+        return out
+
+
+def get_settings(**overrides: Any) -> Settings:
+    """Resolve every setting: explicit ``overrides`` > environment > default.
+
+    Returns
+    -------
+    Settings
+        The resolved values; unknown override names raise ``TypeError``.
+    """
+    unknown = set(overrides) - set(_BY_NAME)
+    if unknown:
+        raise TypeError(f"unknown settings: {', '.join(sorted(unknown))}")
+    values: dict[str, Any] = {}
+    for s in SETTINGS:
+        if s.name in overrides and overrides[s.name] is not None:
+            values[s.name] = _coerce(s, overrides[s.name])
+        elif s.env in os.environ:
+            values[s.name] = _coerce(s, os.environ[s.env])
+        else:
+            values[s.name] = s.default
+    if values["default_lang"] not in ("zh", "en"):
+        raise ValueError("CITYOPS_DEFAULT_LANG must be zh or en")
+    if values["auth"] != "off":
+        raise ValueError(
+            "CITYOPS_AUTH: only 'off' is available in this version (login is not built yet)"
+        )
+    return Settings(values)
+
+
+def settings_markdown() -> str:
+    """Return the configuration table for the README, one row per setting."""
+    rows = ["| variable | default | what it does |", "|---|---|---|"]
+    for s in SETTINGS:
+        default = s.default if s.default != "" else "(empty)"
+        rows.append(f"| `{s.env}` | `{default}` | {s.help} |")
+    return "\n".join(rows)

@@ -1,0 +1,278 @@
+"""The store: schema and engine, in portable SQLAlchemy Core.
+
+The same tables run on the embedded DuckDB file (default) and on PostgreSQL.
+Times are stored as naive timestamps in Asia/Shanghai local time, as the data
+contract defines them. Every located row carries ``city_code``,
+``district_code`` and ``grid_cell`` (H3), assigned when it is written, so a
+scope filter is a plain equality on an indexed column.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from functools import lru_cache
+from pathlib import Path
+
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+metadata = sa.MetaData()
+
+
+def _located(prefix: str = "") -> list[sa.Column]:
+    """Return the area columns that place a row in a city, district and grid cell."""
+    return [
+        sa.Column(f"{prefix}city_code", sa.String(6), index=True),
+        sa.Column(f"{prefix}district_code", sa.String(6), index=True),
+        sa.Column(f"{prefix}grid_cell", sa.String(16), index=True),
+    ]
+
+
+areas = sa.Table(
+    "areas",
+    metadata,
+    sa.Column("code", sa.String(6), primary_key=True),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("level", sa.String(10), nullable=False),  # province / city / district
+    sa.Column("parent_code", sa.String(6)),
+    sa.Column("centroid_lon", sa.Double, nullable=False),
+    sa.Column("centroid_lat", sa.Double, nullable=False),
+    sa.Column("min_lon", sa.Double, nullable=False),
+    sa.Column("min_lat", sa.Double, nullable=False),
+    sa.Column("max_lon", sa.Double, nullable=False),
+    sa.Column("max_lat", sa.Double, nullable=False),
+    sa.Column("geometry", sa.Text, nullable=False),  # GeoJSON, WGS84, full detail
+    sa.Column("geometry_simple", sa.Text, nullable=False),  # GeoJSON for the browser
+    sa.Column("source", sa.Text, nullable=False),
+)
+
+cameras = sa.Table(
+    "cameras",
+    metadata,
+    sa.Column("camera_id", sa.Text, primary_key=True),
+    sa.Column("name", sa.Text),
+    sa.Column("department", sa.Text),
+    sa.Column("kind", sa.Text),
+    sa.Column("lon", sa.Double, nullable=False),
+    sa.Column("lat", sa.Double, nullable=False),
+    sa.Column("status", sa.String(10), nullable=False),
+    sa.Column("last_seen", sa.DateTime),
+    sa.Column("ai_enabled", sa.Boolean, nullable=False),
+    *_located(),
+)
+
+video_events = sa.Table(
+    "video_events",
+    metadata,
+    sa.Column("event_id", sa.Text, primary_key=True),
+    sa.Column("camera_id", sa.Text, nullable=False, index=True),
+    sa.Column("ts", sa.DateTime, nullable=False),
+    sa.Column("event_type", sa.Text),
+    sa.Column("status", sa.String(10), nullable=False),
+    sa.Column("closed_at", sa.DateTime),
+)
+
+hazmat_waybills = sa.Table(
+    "hazmat_waybills",
+    metadata,
+    sa.Column("waybill_id", sa.Text, primary_key=True),
+    sa.Column("vehicle_plate", sa.Text, nullable=False, index=True),
+    sa.Column("carrier", sa.Text),
+    sa.Column("un_number", sa.String(4)),
+    sa.Column("hazard_class", sa.String(4)),
+    sa.Column("cargo_name", sa.Text),
+    sa.Column("tonnage", sa.Double, nullable=False),
+    sa.Column("origin_name", sa.Text),
+    sa.Column("origin_lon", sa.Double, nullable=False),
+    sa.Column("origin_lat", sa.Double, nullable=False),
+    sa.Column("dest_name", sa.Text),
+    sa.Column("dest_lon", sa.Double),
+    sa.Column("dest_lat", sa.Double),
+    sa.Column("depart_at", sa.DateTime, nullable=False),
+    sa.Column("arrive_at", sa.DateTime),
+    sa.Column("status", sa.String(12), nullable=False),
+    *_located("origin_"),
+)
+
+hazmat_tracks = sa.Table(
+    "hazmat_tracks",
+    metadata,
+    sa.Column("vehicle_plate", sa.Text, primary_key=True),
+    sa.Column("ts", sa.DateTime, primary_key=True),
+    sa.Column("lon", sa.Double, nullable=False),
+    sa.Column("lat", sa.Double, nullable=False),
+    sa.Column("speed_kmh", sa.Double),
+    *_located(),
+)
+
+hazmat_alarms = sa.Table(
+    "hazmat_alarms",
+    metadata,
+    sa.Column("alarm_id", sa.Text, primary_key=True),
+    sa.Column("vehicle_plate", sa.Text, nullable=False, index=True),
+    sa.Column("waybill_id", sa.Text),
+    sa.Column("ts", sa.DateTime, nullable=False),
+    sa.Column("alarm_type", sa.String(20), nullable=False),
+    sa.Column("severity", sa.Integer, nullable=False),
+    sa.Column("lon", sa.Double, nullable=False),
+    sa.Column("lat", sa.Double, nullable=False),
+    sa.Column("status", sa.String(12), nullable=False),
+    sa.Column("closed_at", sa.DateTime),
+    *_located(),
+)
+
+rentals = sa.Table(
+    "rentals",
+    metadata,
+    sa.Column("unit_id", sa.Text, primary_key=True),
+    sa.Column("address", sa.Text),
+    sa.Column("lon", sa.Double, nullable=False),
+    sa.Column("lat", sa.Double, nullable=False),
+    sa.Column("floor_area_m2", sa.Double, nullable=False),
+    sa.Column("rooms", sa.Integer, nullable=False),
+    sa.Column("occupants", sa.Integer, nullable=False),
+    sa.Column("landlord_name", sa.Text),
+    sa.Column("landlord_phone", sa.Text),
+    sa.Column("registered_at", sa.DateTime),
+    sa.Column("inspection_status", sa.String(10), nullable=False),
+    sa.Column("inspected_at", sa.DateTime),
+    *_located(),
+)
+
+scenic_spots = sa.Table(
+    "scenic_spots",
+    metadata,
+    sa.Column("spot_id", sa.Text, primary_key=True),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("lon", sa.Double, nullable=False),
+    sa.Column("lat", sa.Double, nullable=False),
+    sa.Column("grade", sa.String(4)),
+    sa.Column("daily_capacity", sa.Integer),
+    sa.Column("instant_capacity", sa.Integer),
+    *_located(),
+)
+
+bookings = sa.Table(
+    "bookings",
+    metadata,
+    sa.Column("booking_id", sa.Text, primary_key=True),
+    sa.Column("spot_id", sa.Text, nullable=False, index=True),
+    sa.Column("visit_date", sa.Date, nullable=False, index=True),
+    sa.Column("slot_start", sa.String(5), nullable=False),
+    sa.Column("slot_end", sa.String(5), nullable=False),
+    sa.Column("party_size", sa.Integer, nullable=False),
+    sa.Column("visitor_origin", sa.Text),
+    sa.Column("channel", sa.Text),
+    sa.Column("status", sa.String(12), nullable=False),
+    sa.Column("booked_at", sa.DateTime),
+)
+
+feedback = sa.Table(
+    "feedback",
+    metadata,
+    sa.Column("feedback_id", sa.Text, primary_key=True),
+    sa.Column("spot_id", sa.Text, nullable=False, index=True),
+    sa.Column("ts", sa.DateTime, nullable=False),
+    sa.Column("kind", sa.String(12), nullable=False),
+    sa.Column("rating", sa.Integer),
+    sa.Column("category", sa.Text),
+    sa.Column("status", sa.String(10), nullable=False),
+    sa.Column("resolved_at", sa.DateTime),
+)
+
+district_population = sa.Table(
+    "district_population",
+    metadata,
+    sa.Column("district_code", sa.String(6), primary_key=True),
+    sa.Column("year", sa.Integer, primary_key=True),
+    sa.Column("population", sa.Integer, nullable=False),
+)
+
+#: The city datasets, in the order they must be loaded (references first).
+DATASET_TABLES: tuple[sa.Table, ...] = (
+    cameras,
+    video_events,
+    hazmat_waybills,
+    hazmat_tracks,
+    hazmat_alarms,
+    rentals,
+    scenic_spots,
+    bookings,
+    feedback,
+    district_population,
+)
+
+
+def make_engine(url: str, *, read_only: bool = False) -> Engine:
+    """Create an engine for ``url``.
+
+    A DuckDB file allows one read-write process, or any number of read-only
+    ones; the web server opens it read-only so several workers can share it.
+
+    Returns
+    -------
+    sqlalchemy.engine.Engine
+    """
+    kwargs: dict = {}
+    if url.startswith("duckdb"):
+        path = url.split("///", 1)[-1]
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        if read_only:
+            kwargs["connect_args"] = {"read_only": True}
+    return sa.create_engine(url, **kwargs)
+
+
+@lru_cache(maxsize=8)
+def shared_engine(url: str, read_only: bool = True) -> Engine:
+    """Return one engine per URL for the whole process (pages, API, reports)."""
+    return make_engine(url, read_only=read_only)
+
+
+def create_schema(engine: Engine) -> None:
+    """Create every table that does not exist yet (idempotent)."""
+    metadata.create_all(engine)
+
+
+def is_duckdb(conn: Connection | Engine) -> bool:
+    """Return True when the connection is to DuckDB."""
+    return conn.dialect.name == "duckdb"
+
+
+def bulk_insert(conn: Connection, table: sa.Table, frame: pd.DataFrame) -> int:
+    """Insert every row of ``frame`` into ``table`` inside the caller's transaction.
+
+    Columns of ``frame`` must be columns of ``table``. DuckDB reads the frame
+    directly (columnar, fast); other engines get one parameterised
+    ``executemany``.
+
+    Returns
+    -------
+    int
+        The number of rows inserted.
+    """
+    if frame.empty:
+        return 0
+    unknown = set(frame.columns) - set(table.c.keys())
+    if unknown:
+        raise ValueError(f"{table.name}: not columns of the table: {sorted(unknown)}")
+    if is_duckdb(conn):
+        raw = conn.connection.driver_connection
+        view = f"_cityops_insert_{table.name}"
+        raw.register(view, frame)
+        try:
+            cols = ", ".join(f'"{c}"' for c in frame.columns)
+            raw.execute(f'INSERT INTO "{table.name}" ({cols}) SELECT {cols} FROM "{view}"')
+        finally:
+            raw.unregister(view)
+    else:
+        records = frame.astype(object).where(frame.notna(), None).to_dict("records")
+        conn.execute(table.insert(), records)
+    return len(frame)
+
+
+def truncate(conn: Connection, tables: Iterable[sa.Table]) -> None:
+    """Delete every row of ``tables`` inside the caller's transaction."""
+    for table in tables:
+        conn.execute(table.delete())

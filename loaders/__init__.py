@@ -1,0 +1,1 @@
+"""Loaders: read department files and reference data, clean them, write the store."""

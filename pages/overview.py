@@ -1,0 +1,216 @@
+"""Overview (总览): KPI cards, a choropleth of one KPI, drill-down by clicking the map.
+
+URL: ``/?scope=<area code or H3 cell>&date=YYYY-MM-DD&kpi=<name>``. Drilling and
+changing the date push a new URL (the back button walks back up); changing the
+map's KPI only restyles the map and rewrites the current URL in place.
+"""
+
+from __future__ import annotations
+
+import dash
+from dash import Input, Output, State, callback, clientside_callback, dcc, html, no_update
+
+from cityops import ids, queries
+from cityops.context import current, today
+from cityops.formatting import fmt_date
+from cityops.geo import ScopeDenied, ScopeError
+from cityops.i18n import t
+from cityops.kpis import KPI_BY_NAME, KPIS, kpi_record
+from cityops.urls import page_href, parse_day
+from cityops.web import request_lang
+from components.breadcrumb import breadcrumb
+from components.choropleth import area_map, choropleth_hideout, legend
+from components.kpi import kpi_groups
+from components.shell import message_panel
+
+PATH = "/"
+DEFAULT_KPI = "cameras_online_rate"
+
+dash.register_page(__name__, path=PATH, title="cityops", name="overview")
+
+
+def _href(scope: str, day, kpi: str) -> str:
+    return page_href(PATH, scope=scope, day=day, kpi=None if kpi == DEFAULT_KPI else kpi)
+
+
+def _map_title(level: str, kpi: str, lang: str) -> str:
+    level_label = t(f"level.{level}", lang)
+    if lang == "en":
+        level_label = level_label.lower()
+    return t("overview.map_title", lang, level=level_label, kpi=t(f"kpi.{kpi}", lang))
+
+
+def _names(ctx, codes) -> dict[str, str]:
+    return {c: ctx.geo.areas[c].name if c in ctx.geo.areas else c for c in codes}
+
+
+def layout(scope: str | None = None, date: str | None = None, kpi: str | None = None, **_):
+    lang = request_lang(current().settings.default_lang)
+    ctx = current()
+    try:
+        where = ctx.geo.scope(scope)
+        day = parse_day(date, today())
+        allowed = ctx.allowed_scope()
+        values = kpi_record(
+            queries.scope_kpis(ctx, scope=where, day=day, allowed=allowed), where.code
+        )
+        kpi_name = kpi if kpi in KPI_BY_NAME else DEFAULT_KPI
+        container, level, children = queries.child_kpis(ctx, scope=where, day=day, allowed=allowed)
+    except (ScopeError, ScopeDenied) as exc:
+        return message_panel(
+            t("error.scope", lang, detail=str(exc)), "", t("error.back_home", lang)
+        )
+    except ValueError:
+        return message_panel(t("error.date", lang, value=date), "", t("error.back_home", lang))
+
+    hideout = choropleth_hideout(
+        children[kpi_name],
+        kpi=kpi_name,
+        names=_names(ctx, children.index),
+        lang=lang,
+        selected=where.code if where.level == "grid" else None,
+    )
+    crumbs = [(s.level, s.code, ctx.geo.scope_name(s)) for s in ctx.geo.lineage(where)]
+    area = ctx.geo.areas[container.code]
+    state = {"scope": where.code, "date": day.isoformat(), "kpi": kpi_name, "lang": lang}
+    return html.Div(
+        [
+            dcc.Store(id=ids.OV_STATE, data=state),
+            dcc.Store(id=ids.OV_URL_SINK),
+            html.Div(
+                [
+                    breadcrumb(crumbs, lambda code: _href(code, day, kpi_name), lang),
+                    html.Div(
+                        [
+                            html.Label(t("overview.date", lang), htmlFor=ids.OV_DATE),
+                            dcc.DatePickerSingle(
+                                id=ids.OV_DATE,
+                                date=day.isoformat(),
+                                display_format="YYYY-MM-DD",
+                                first_day_of_week=1,
+                            ),
+                            html.Span(fmt_date(day, lang), className="date-long"),
+                        ],
+                        className="toolbar-date",
+                    ),
+                ],
+                className="toolbar",
+            ),
+            html.Div(
+                [
+                    html.Section(
+                        [
+                            html.Div(
+                                [
+                                    html.H2(
+                                        _map_title(level, kpi_name, lang),
+                                        id=ids.OV_MAP_TITLE,
+                                        className="panel-title",
+                                    ),
+                                    dcc.Dropdown(
+                                        id=ids.OV_KPI_SELECT,
+                                        options=[
+                                            {"label": t(f"kpi.{k.name}", lang), "value": k.name}
+                                            for k in KPIS
+                                        ],
+                                        value=kpi_name,
+                                        clearable=False,
+                                        searchable=False,
+                                        className="kpi-select",
+                                    ),
+                                ],
+                                className="panel-head",
+                            ),
+                            html.Div(
+                                [
+                                    area_map(
+                                        geojson_url=f"/api/v1/geo/{container.code}/children.geojson",
+                                        hideout=hideout,
+                                        bounds=area.bounds,
+                                        tile_url=ctx.settings.tile_url,
+                                        tile_attribution=ctx.settings.tile_attribution,
+                                    ),
+                                    html.Div(legend(hideout, lang), id=ids.OV_LEGEND),
+                                ],
+                                className="map-wrap",
+                            ),
+                            html.P(t("overview.click_hint", lang), className="hint"),
+                        ],
+                        className="panel panel-map",
+                    ),
+                    html.Section(
+                        [
+                            kpi_groups(values, lang),
+                            html.P(t("overview.status_note", lang), className="hint"),
+                        ],
+                        className="panel panel-kpis",
+                    ),
+                ],
+                className="overview-grid",
+            ),
+        ],
+        className="overview",
+        **{"data-scope": where.code, "data-level": where.level},
+    )
+
+
+@callback(
+    Output(ids.NAV, "href"),
+    Input(ids.OV_AREAS, "clickData"),
+    Input(ids.OV_DATE, "date"),
+    State(ids.OV_STATE, "data"),
+    prevent_initial_call=True,
+)
+def navigate(feature, date, state):
+    """Drill into a clicked area, or move to another day: a new URL either way."""
+    if dash.ctx.triggered_id == ids.OV_DATE:
+        if not date or date == state["date"]:
+            return no_update
+        return _href(state["scope"], date, state["kpi"])
+    if not feature or not feature.get("properties", {}).get("enabled", False):
+        return no_update
+    code = feature["properties"]["code"]
+    if code == state["scope"]:
+        return no_update
+    return _href(code, state["date"], state["kpi"])
+
+
+@callback(
+    Output(ids.OV_AREAS, "hideout"),
+    Output(ids.OV_LEGEND, "children"),
+    Output(ids.OV_MAP_TITLE, "children"),
+    Input(ids.OV_KPI_SELECT, "value"),
+    State(ids.OV_STATE, "data"),
+    prevent_initial_call=True,
+)
+def restyle(kpi_name, state):
+    """Colour the map by another KPI: new values and legend, same geometry."""
+    ctx = current()
+    lang = state["lang"]
+    where = ctx.geo.scope(state["scope"])
+    day = parse_day(state["date"], today())
+    _, level, children = queries.child_kpis(ctx, scope=where, day=day, allowed=ctx.allowed_scope())
+    hideout = choropleth_hideout(
+        children[kpi_name],
+        kpi=kpi_name,
+        names=_names(ctx, children.index),
+        lang=lang,
+        selected=where.code if where.level == "grid" else None,
+    )
+    return hideout, legend(hideout, lang), _map_title(level, kpi_name, lang)
+
+
+# Keep the chosen KPI in the address bar without a navigation (no history entry).
+clientside_callback(
+    """
+    function(kpi) {
+        const url = new URL(window.location.href);
+        url.searchParams.set('kpi', kpi);
+        window.history.replaceState(window.history.state, '', url.toString());
+        return kpi;
+    }
+    """,
+    Output(ids.OV_URL_SINK, "data"),
+    Input(ids.OV_KPI_SELECT, "value"),
+    prevent_initial_call=True,
+)

@@ -1,0 +1,163 @@
+"""A real cityops server over the demo store, and Debian's Chromium driven by Playwright.
+
+Every request the page makes is recorded; anything that leaves 127.0.0.1 is
+blocked and fails the test (the app must work air-gapped). Console errors fail
+the test too. Screenshots go to ``tests/screenshots/``.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+CHROMIUM = os.environ.get("CITYOPS_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+SHOTS = Path(__file__).resolve().parents[1] / "screenshots"
+LOCAL = ("http://127.0.0.1", "data:", "blob:")
+
+pytestmark = pytest.mark.browser
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def server(demo_dir):
+    """Start ``cityops serve`` on a free port; yield its base URL."""
+    port = _free_port()
+    env = {**os.environ, "CITYOPS_DATA_DIR": str(demo_dir), "CITYOPS_DATABASE_URL": ""}
+    log = open(demo_dir / "server.log", "w")  # noqa: SIM115
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "cityops", "serve", "--port", str(port)],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError((demo_dir / "server.log").read_text())
+        try:
+            if requests.get(f"{base}/api/v1/health", timeout=1).ok:
+                break
+        except requests.RequestException:
+            time.sleep(0.3)
+    else:
+        proc.kill()
+        raise RuntimeError("cityops serve did not answer within 60 s")
+    yield base
+    proc.terminate()
+    proc.wait(timeout=10)
+    log.close()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} missing: run `make test` (it installs Debian's chromium)")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+class PageWatch:
+    """What a page did: console errors and requests that left the machine."""
+
+    def __init__(self):
+        self.errors: list[str] = []
+        self.external: list[str] = []
+
+    def assert_clean(self):
+        assert not self.external, f"requests left 127.0.0.1: {self.external}"
+        assert not self.errors, f"console errors: {self.errors}"
+
+
+@pytest.fixture()
+def page(browser, request):
+    """A fresh 1600×1000 page; fails the test on console errors or outside requests."""
+    context = browser.new_context(viewport={"width": 1600, "height": 1000}, locale="zh-CN")
+    pg = context.new_page()
+    watch = PageWatch()
+    pg.on("console", lambda m: watch.errors.append(m.text) if m.type == "error" else None)
+    pg.on("pageerror", lambda e: watch.errors.append(str(e)))
+
+    def guard(route):
+        if route.request.url.startswith(LOCAL):
+            route.continue_()
+        else:
+            watch.external.append(route.request.url)
+            route.abort()
+
+    pg.route("**/*", guard)
+    pg.watch = watch
+    yield pg
+    SHOTS.mkdir(exist_ok=True)
+    pg.screenshot(path=str(SHOTS / f"{request.node.name}-final.png"), full_page=True)
+    context.close()
+    watch.assert_clean()
+
+
+def shot(page, name: str) -> None:
+    """Save a full-page screenshot as ``tests/screenshots/<name>.png``."""
+    SHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def click_area(page, code: str) -> None:
+    """Click a map area like a person: on a visible point inside its shape.
+
+    Finds a point of the area's bounding box where the area's path is the
+    topmost element (a label or a neighbour may cover its centre), then clicks there.
+    """
+    sel = f'path[data-area="{code}"]'
+    page.wait_for_selector(sel)
+    point = page.evaluate(
+        """(sel) => {
+            const el = document.querySelector(sel);
+            const r = el.getBoundingClientRect();
+            const cx = r.left + r.width / 2, cy = r.top + r.height / 2;
+            let best = null, bestD = Infinity;
+            for (let i = 1; i < 24; i++) {
+                for (let j = 1; j < 24; j++) {
+                    const x = r.left + r.width * i / 24, y = r.top + r.height * j / 24;
+                    if (document.elementFromPoint(x, y) === el) {
+                        const d = (x - cx) ** 2 + (y - cy) ** 2;
+                        if (d < bestD) { bestD = d; best = [x, y]; }
+                    }
+                }
+            }
+            return best;
+        }""",
+        sel,
+    )
+    assert point, f"no visible point of area {code}"
+    page.mouse.click(*point)
+
+
+def kpi_values(page) -> dict[str, str]:
+    """Return ``{kpi name: data-value}`` of every KPI card on the page."""
+    return page.evaluate(
+        """() => Object.fromEntries(Array.from(document.querySelectorAll('[data-kpi]'))
+                .map(e => [e.dataset.kpi, e.dataset.value]))"""
+    )

@@ -1,0 +1,74 @@
+"""Shared fixtures: a demo store built once per session, its context and the app."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+
+import pytest
+
+from cityops import store
+from cityops.context import Context, install
+from cityops.demo import build_demo, write_demo
+from cityops.geo import geography
+from cityops.settings import get_settings
+from loaders.boundaries import boundaries_frame
+
+REPO = Path(__file__).resolve().parent.parent
+#: The demo's "now": fixed, so every run sees the same data.
+DEMO_NOW = dt.datetime(2026, 11, 25, 10, 30)
+
+
+@pytest.fixture(scope="session")
+def areas_frame():
+    """The boundaries as ``cityops init`` writes them (read from cnmaps once)."""
+    return boundaries_frame()
+
+
+@pytest.fixture(scope="session")
+def demo_dir(tmp_path_factory, areas_frame) -> Path:
+    """A data directory whose DuckDB store holds the boundaries and the small demo."""
+    path = tmp_path_factory.mktemp("demo-store")
+    settings = get_settings(data_dir=str(path), database_url="")
+    engine = store.make_engine(settings.database_url_resolved)
+    store.create_schema(engine)
+    with engine.begin() as conn:
+        store.bulk_insert(conn, store.areas, areas_frame)
+    geo = geography(engine, settings.city_codes, settings.grid_resolution)
+    write_demo(engine, build_demo(geo, seed=7, today=DEMO_NOW.date(), now=DEMO_NOW))
+    engine.dispose()
+    return path
+
+
+@pytest.fixture(scope="session")
+def demo_settings(demo_dir):
+    return get_settings(data_dir=str(demo_dir), database_url="")
+
+
+@pytest.fixture(scope="session")
+def demo_ctx(demo_settings) -> Context:
+    ctx = Context(demo_settings)
+    install(ctx)
+    return ctx
+
+
+@pytest.fixture(scope="session")
+def dash_app(demo_settings, demo_ctx):
+    """The Dash app over the demo store (created once: Dash pages are process-global)."""
+    from app import create_app
+
+    return create_app(demo_settings)
+
+
+@pytest.fixture()
+def client(dash_app):
+    return dash_app.server.test_client()
+
+
+def pytest_collection_modifyitems(config, items):
+    """Run the browser tests last: they are the slowest and need everything else."""
+    items.sort(key=lambda item: "browser" in item.nodeid)
+
+
+os.environ.setdefault("CITYOPS_TEST", "1")

@@ -1,0 +1,103 @@
+"""Settings precedence and documentation; the translation table; formatting."""
+
+import datetime as dt
+import re
+from pathlib import Path
+
+import pytest
+
+from cityops.formatting import (
+    fmt_count,
+    fmt_date,
+    fmt_rate,
+    fmt_tonnes,
+    mask_name,
+    mask_phone,
+    mask_plate,
+)
+from cityops.i18n import TABLE, t
+from cityops.settings import SETTINGS, get_settings
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_explicit_beats_environment_beats_default(monkeypatch):
+    monkeypatch.delenv("CITYOPS_PORT", raising=False)
+    assert get_settings().port == 8050
+    monkeypatch.setenv("CITYOPS_PORT", "9000")
+    assert get_settings().port == 9000
+    assert get_settings(port=9100).port == 9100
+
+
+def test_bad_values_are_refused_with_the_variable_name(monkeypatch):
+    monkeypatch.setenv("CITYOPS_GRID_RESOLUTION", "eight")
+    with pytest.raises(ValueError, match="CITYOPS_GRID_RESOLUTION"):
+        get_settings()
+
+
+def test_default_store_is_duckdb_under_the_data_dir(tmp_path):
+    s = get_settings(data_dir=str(tmp_path), database_url="")
+    assert s.database_url_resolved == f"duckdb:///{tmp_path}/cityops.duckdb"
+
+
+def test_rental_city_thresholds_parse(monkeypatch):
+    s = get_settings(rental_city_thresholds="320500=6:2,320100=5:2.5")
+    assert s.rental_thresholds() == {"320500": (6.0, 2.0), "320100": (5.0, 2.5)}
+    with pytest.raises(ValueError, match="RENTAL_CITY_THRESHOLDS"):
+        get_settings(rental_city_thresholds="320500").rental_thresholds()
+
+
+def test_every_setting_is_in_the_readme():
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    for s in SETTINGS:
+        assert f"`{s.env}`" in readme, f"{s.env} missing from README.md"
+        assert s.help, s.name
+
+
+def test_every_label_has_both_languages():
+    for key, (zh, en) in TABLE.items():
+        assert zh and en, key
+        if key != "lang.toggle":  # the toggle names the other language
+            assert re.search(r"[\u4e00-\u9fff]", zh), f"{key}: Chinese text expected"
+
+
+def test_no_chinese_literals_outside_the_translation_table():
+    offenders = []
+    for folder in ("pages", "components", "app.py"):
+        for path in (REPO / folder).rglob("*.py") if (REPO / folder).is_dir() else [REPO / folder]:
+            for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+                code = not line.lstrip().startswith("#") and '"""' not in line
+                if code and re.search(r"[\u4e00-\u9fff]", line):
+                    offenders.append(f"{path.relative_to(REPO)}:{n}")
+    assert not offenders, offenders
+
+
+def test_labels_format():
+    assert t("overview.map_title", "zh", level="区县", kpi="在线率") == "区县分布：在线率"
+    assert t("kpi.cameras_total", "en") == "Cameras"
+
+
+@pytest.mark.parametrize(
+    ("value", "zh", "en"),
+    [(70_000, "7.0万", "70.0k"), (120_000_000, "1.2亿", "120M"), (9_876, "9,876", "9,876"),
+     (0, "0", "0"), (None, "—", "—")],
+)  # fmt: skip
+def test_counts(value, zh, en):
+    assert fmt_count(value, "zh") == zh
+    assert fmt_count(value, "en") == en
+
+
+def test_rates_tonnes_dates():
+    assert fmt_rate(0.9834) == "98.3%"
+    assert fmt_rate(None) == "—"
+    assert fmt_tonnes(12.34, "zh") == "12.3 吨"
+    assert fmt_tonnes(12.34, "en") == "12.3 t"
+    assert fmt_date(dt.date(2026, 11, 25), "zh") == "2026年11月25日"
+    assert fmt_date(dt.date(2026, 11, 25), "en") == "25 Nov 2026"
+
+
+def test_personal_data_masks():
+    assert mask_name("张三") == "张*"
+    assert mask_name("张小明") == "张*明"
+    assert mask_phone("13912341234") == "139****1234"
+    assert mask_plate("苏F12345") == "苏F·1****"
