@@ -66,6 +66,10 @@ TABLE: dict[str, tuple[str, str]] = {
         "数据库尚未初始化，请先运行 cityops init 与 cityops demo。",
         "The store is empty: run `cityops init` and `cityops demo` first.",
     ),
+    "error.unavailable": (
+        "数据暂时无法读取，请稍后刷新；问题持续请联系值班运维。",
+        "The data cannot be read right now; refresh in a moment, or call the duty engineer.",
+    ),
     "error.back_home": ("返回全省总览", "Back to the province overview"),
     "error.not_found": ("页面不存在", "Page not found"),
     # units

@@ -7,6 +7,8 @@ map's KPI only restyles the map and rewrites the current URL in place.
 
 from __future__ import annotations
 
+import logging
+
 import dash
 from dash import Input, Output, State, callback, clientside_callback, dcc, html, no_update
 
@@ -23,6 +25,7 @@ from components.choropleth import area_map, choropleth_hideout, legend
 from components.kpi import kpi_groups
 from components.shell import message_panel
 
+log = logging.getLogger(__name__)
 PATH = "/"
 DEFAULT_KPI = "cameras_online_rate"
 
@@ -62,6 +65,9 @@ def layout(scope: str | None = None, date: str | None = None, kpi: str | None = 
         )
     except ValueError:
         return message_panel(t("error.date", lang, value=date), "", t("error.back_home", lang))
+    except Exception:  # a failing store must show a calm message, never a trace
+        log.exception("overview layout failed for scope=%r date=%r", scope, date)
+        return message_panel(t("error.unavailable", lang), "", t("error.back_home", lang))
 
     hideout = choropleth_hideout(
         children[kpi_name],

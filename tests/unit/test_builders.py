@@ -64,3 +64,17 @@ def test_breadcrumb_links_every_crumb_but_the_last():
     assert "/?scope=320000" in text and "/?scope=320100" in text
     assert "/?scope=88309a0001fffff" not in text
     assert "网格 88309a0…" in text
+
+
+def test_map_has_no_tile_layer_unless_configured():
+    import dash_leaflet as dl
+
+    from components.choropleth import area_map
+
+    bare = area_map(geojson_url="/x", hideout={}, bounds=(118, 31, 119, 32))
+    assert not [c for c in bare.children if isinstance(c, dl.TileLayer)]
+    assert bare.viewport == {"bounds": [[31, 118], [32, 119]]}
+    tiled = area_map(geojson_url="/x", hideout={}, bounds=(118, 31, 119, 32),
+                     tile_url="http://tiles.local/{z}/{x}/{y}.png", tile_attribution="内网")  # fmt: skip
+    layers = [c for c in tiled.children if isinstance(c, dl.TileLayer)]
+    assert layers and layers[0].url == "http://tiles.local/{z}/{x}/{y}.png"
