@@ -40,6 +40,17 @@ def create_app(settings: Settings | None = None) -> Dash:
     app.layout = lambda: shell(request_lang(settings.default_lang), auth_off=settings.auth == "off")
     app.server.json.ensure_ascii = False
     app.server.register_blueprint(api.blueprint)
+    # what this app serves; the grid of a large county is ~1.5 MB of GeoJSON raw,
+    # ~180 kB gzipped
+    app.server.config["COMPRESS_MIMETYPES"] = [
+        "text/html",
+        "text/css",
+        "text/javascript",
+        "application/javascript",
+        "application/json",
+        "application/geo+json",
+        "image/svg+xml",
+    ]
     Compress(app.server)
     return app
 

@@ -65,3 +65,9 @@ def test_children_geojson_is_cacheable(client):
     etag = r.headers["ETag"]
     assert client.get("/api/v1/geo/320100/children.geojson",
                       headers={"If-None-Match": etag}).status_code == 304  # fmt: skip
+
+
+def test_geometry_is_sent_compressed(client):
+    r = client.get("/api/v1/geo/321322/children.geojson", headers={"Accept-Encoding": "gzip"})
+    assert r.status_code == 200
+    assert r.headers.get("Content-Encoding") == "gzip"

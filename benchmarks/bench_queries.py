@@ -1,0 +1,89 @@
+"""Latency of the KPI layer and the API on the small demo store.
+
+Usage: ``.venv/bin/python benchmarks/bench_queries.py [--repeat N]``. Builds a
+fresh demo store in a temporary folder, then prints a Markdown table of medians
+and 95th percentiles, plus the size of the geometry each map level downloads.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import gzip
+import platform
+import statistics
+import tempfile
+import time
+
+from cityops import store
+from cityops.context import Context, install
+from cityops.demo import build_demo, write_demo
+from cityops.geo import geography
+from cityops.queries import child_kpis, scope_kpis
+from cityops.settings import get_settings
+from loaders.boundaries import load_boundaries
+
+
+def timed(fn, repeat: int) -> tuple[float, float]:
+    """Return (median, p95) wall time of ``fn`` in milliseconds."""
+    fn()  # warm
+    samples = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        samples.append((time.perf_counter() - t0) * 1000)
+    samples.sort()
+    return statistics.median(samples), samples[int(0.95 * (len(samples) - 1))]
+
+
+def main() -> None:
+    """Build the demo store, time the questions, print the tables."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--repeat", type=int, default=30)
+    args = parser.parse_args()
+    folder = tempfile.mkdtemp(prefix="cityops-bench-")
+    settings = get_settings(data_dir=folder, database_url="")
+    engine = store.make_engine(settings.database_url_resolved)
+    store.create_schema(engine)
+    load_boundaries(engine)
+    now = dt.datetime(2026, 11, 25, 10, 30)
+    geo = geography(engine, settings.city_codes, settings.grid_resolution)
+    write_demo(engine, build_demo(geo, seed=7, today=now.date(), now=now))
+    engine.dispose()
+
+    ctx = Context(settings)
+    install(ctx)
+    from app import create_app
+
+    client = create_app(settings).server.test_client()
+    allowed = ctx.geo.scope(None)
+    cell = ctx.geo.grid_cells("320102")[60]
+    day = now.date()
+    rows = []
+    for label, code in [("province", None), ("city 南京", "320100"), ("district 玄武", "320102"),
+                        ("grid cell", cell)]:  # fmt: skip
+        scope = ctx.geo.scope(code)
+        one = timed(lambda s=scope: scope_kpis(ctx, scope=s, day=day, allowed=allowed), args.repeat)
+        rows.append((f"14 KPIs, {label}", *one))
+        if scope.level != "grid":
+            below = timed(
+                lambda s=scope: child_kpis(ctx, scope=s, day=day, allowed=allowed), args.repeat
+            )
+            rows.append((f"map values below {label}", *below))
+    rows.append(("GET /api/v1/kpis (district), in-process", *timed(
+        lambda: client.get("/api/v1/kpis?scope=320102&date=2026-11-25"), args.repeat)))  # fmt: skip
+
+    print(f"machine: {platform.node()} · {platform.processor() or platform.machine()} · "
+          f"Python {platform.python_version()} · {dt.date.today()}")  # fmt: skip
+    print("\n| what | p50 ms | p95 ms |\n|---|---|---|")
+    for name, p50, p95 in rows:
+        print(f"| {name} | {p50:.1f} | {p95:.1f} |")
+    print("\n| map geometry | bytes | gzip bytes |\n|---|---|---|")
+    for label, code in [("13 cities", "320000"), ("南京 districts", "320100"),
+                        ("玄武 grid cells", "320102"), ("沭阳 grid cells", "321322")]:  # fmt: skip
+        body = client.get(f"/api/v1/geo/{code}/children.geojson").data
+        print(f"| {label} | {len(body):,} | {len(gzip.compress(body)):,} |")
+
+
+if __name__ == "__main__":
+    main()
