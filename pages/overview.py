@@ -43,8 +43,19 @@ def _map_title(level: str, kpi: str, lang: str) -> str:
     return t("overview.map_title", lang, level=level_label, kpi=t(f"kpi.{kpi}", lang))
 
 
-def _names(ctx, codes) -> dict[str, str]:
-    return {c: ctx.geo.areas[c].name if c in ctx.geo.areas else c for c in codes}
+def _map_state(ctx, where, day, kpi_name: str, lang: str):
+    """Return ``(container, level, hideout)`` of the map for ``where``: one query."""
+    container, level, children = queries.child_kpis(
+        ctx, scope=where, day=day, allowed=ctx.allowed_scope()
+    )
+    hideout = choropleth_hideout(
+        children[kpi_name],
+        kpi=kpi_name,
+        names={c: ctx.geo.areas[c].name if c in ctx.geo.areas else c for c in children.index},
+        lang=lang,
+        selected=where.code if where.level == "grid" else None,
+    )
+    return container, level, hideout
 
 
 def layout(scope: str | None = None, date: str | None = None, kpi: str | None = None, **_):
@@ -58,7 +69,7 @@ def layout(scope: str | None = None, date: str | None = None, kpi: str | None = 
             queries.scope_kpis(ctx, scope=where, day=day, allowed=allowed), where.code
         )
         kpi_name = kpi if kpi in KPI_BY_NAME else DEFAULT_KPI
-        container, level, children = queries.child_kpis(ctx, scope=where, day=day, allowed=allowed)
+        container, level, hideout = _map_state(ctx, where, day, kpi_name, lang)
     except (ScopeError, ScopeDenied) as exc:
         return message_panel(
             t("error.scope", lang, detail=str(exc)), "", t("error.back_home", lang)
@@ -69,13 +80,6 @@ def layout(scope: str | None = None, date: str | None = None, kpi: str | None = 
         log.exception("overview layout failed for scope=%r date=%r", scope, date)
         return message_panel(t("error.unavailable", lang), "", t("error.back_home", lang))
 
-    hideout = choropleth_hideout(
-        children[kpi_name],
-        kpi=kpi_name,
-        names=_names(ctx, children.index),
-        lang=lang,
-        selected=where.code if where.level == "grid" else None,
-    )
     crumbs = [(s.level, s.code, ctx.geo.scope_name(s)) for s in ctx.geo.lineage(where)]
     area = ctx.geo.areas[container.code]
     state = {"scope": where.code, "date": day.isoformat(), "kpi": kpi_name, "lang": lang}
@@ -195,14 +199,7 @@ def restyle(kpi_name, state):
     lang = state["lang"]
     where = ctx.geo.scope(state["scope"])
     day = parse_day(state["date"], today())
-    _, level, children = queries.child_kpis(ctx, scope=where, day=day, allowed=ctx.allowed_scope())
-    hideout = choropleth_hideout(
-        children[kpi_name],
-        kpi=kpi_name,
-        names=_names(ctx, children.index),
-        lang=lang,
-        selected=where.code if where.level == "grid" else None,
-    )
+    _, level, hideout = _map_state(ctx, where, day, kpi_name, lang)
     return hideout, legend(hideout, lang), _map_title(level, kpi_name, lang)
 
 
