@@ -14,13 +14,14 @@ import platform
 import statistics
 import tempfile
 import time
+from pathlib import Path
 
-from cityops import store
 from cityops.context import Context, install
-from cityops.demo import build_demo, write_demo
+from cityops.demo_files import run_demo
 from cityops.geo import geography
 from cityops.queries import child_kpis, scope_kpis
 from cityops.settings import get_settings
+from cityops.storage import Storage
 from loaders.boundaries import load_boundaries
 
 
@@ -40,16 +41,19 @@ def main() -> None:
     """Build the demo store, time the questions, print the tables."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeat", type=int, default=30)
+    parser.add_argument("--scale", choices=["small", "city"], default="small")
     args = parser.parse_args()
     folder = tempfile.mkdtemp(prefix="cityops-bench-")
     settings = get_settings(data_dir=folder, database_url="")
-    engine = store.make_engine(settings.database_url_resolved)
-    store.create_schema(engine)
-    load_boundaries(engine)
+    storage = Storage(settings)
     now = dt.datetime(2026, 11, 25, 10, 30)
-    geo = geography(engine, settings.city_codes, settings.grid_resolution)
-    write_demo(engine, build_demo(geo, seed=7, today=now.date(), now=now))
-    engine.dispose()
+    with storage.writer() as engine:
+        load_boundaries(engine)
+    with storage.writer() as engine:
+        geo = geography(engine, settings.city_codes, settings.grid_resolution)
+        run_demo(
+            engine, geo, Path(folder) / "demo", seed=7, scale=args.scale, today=now.date(), now=now
+        )
 
     ctx = Context(settings)
     install(ctx)
@@ -60,8 +64,12 @@ def main() -> None:
     cell = ctx.geo.grid_cells("320102")[60]
     day = now.date()
     rows = []
-    for label, code in [("province", None), ("city 南京", "320100"), ("district 玄武", "320102"),
-                        ("grid cell", cell)]:  # fmt: skip
+    for label, code in [
+        ("province", None),
+        ("city 南京", "320100"),
+        ("district 玄武", "320102"),
+        ("grid cell", cell),
+    ]:
         scope = ctx.geo.scope(code)
         one = timed(lambda s=scope: scope_kpis(ctx, scope=s, day=day, allowed=allowed), args.repeat)
         rows.append((f"14 KPIs, {label}", *one))
@@ -70,17 +78,27 @@ def main() -> None:
                 lambda s=scope: child_kpis(ctx, scope=s, day=day, allowed=allowed), args.repeat
             )
             rows.append((f"map values below {label}", *below))
-    rows.append(("GET /api/v1/kpis (district), in-process", *timed(
-        lambda: client.get("/api/v1/kpis?scope=320102&date=2026-11-25"), args.repeat)))  # fmt: skip
+    rows.append(
+        (
+            "GET /api/v1/kpis (district), in-process",
+            *timed(lambda: client.get("/api/v1/kpis?scope=320102&date=2026-11-25"), args.repeat),
+        )
+    )
 
-    print(f"machine: {platform.node()} · {platform.processor() or platform.machine()} · "
-          f"Python {platform.python_version()} · {dt.date.today()}")  # fmt: skip
+    print(
+        f"machine: {platform.node()} · {platform.processor() or platform.machine()} · "
+        f"Python {platform.python_version()} · {dt.date.today()}"
+    )
     print("\n| what | p50 ms | p95 ms |\n|---|---|---|")
     for name, p50, p95 in rows:
         print(f"| {name} | {p50:.1f} | {p95:.1f} |")
     print("\n| map geometry | bytes | gzip bytes |\n|---|---|---|")
-    for label, code in [("13 cities", "320000"), ("南京 districts", "320100"),
-                        ("玄武 grid cells", "320102"), ("沭阳 grid cells", "321322")]:  # fmt: skip
+    for label, code in [
+        ("13 cities", "320000"),
+        ("南京 districts", "320100"),
+        ("玄武 grid cells", "320102"),
+        ("沭阳 grid cells", "321322"),
+    ]:
         body = client.get(f"/api/v1/geo/{code}/children.geojson").data
         print(f"| {label} | {len(body):,} | {len(gzip.compress(body)):,} |")
 

@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
+import os
 import sys
 import time
+from pathlib import Path
 
 import click
 import sqlalchemy as sa
 
 from cityops import store
 from cityops.settings import get_settings, settings_markdown
+from loaders.specs import DATASETS
+
+DATASET_NAMES = tuple(DATASETS)
 
 
 def _settings(ctx: click.Context):
@@ -33,6 +39,18 @@ def cli(ctx: click.Context, data_dir: str | None, database_url: str | None) -> N
     ctx.obj = {"settings": settings}
 
 
+def _storage(ctx: click.Context):
+    from cityops.storage import Storage
+
+    return Storage(_settings(ctx))
+
+
+def _describe(storage) -> str:
+    if storage.versioned:
+        return f"{storage.root} (version {storage.version_label()})"
+    return _safe_url(storage.url)
+
+
 @cli.command()
 @click.option("--force", is_flag=True, help="Reload the boundaries even if present.")
 @click.pass_context
@@ -40,27 +58,34 @@ def init(ctx: click.Context, force: bool) -> None:
     """Create the store and write the administrative boundaries into it."""
     from loaders.boundaries import load_boundaries
 
-    settings = _settings(ctx)
-    engine = store.make_engine(settings.database_url_resolved)
-    started = time.perf_counter()
-    store.create_schema(engine)
-    written = load_boundaries(engine, replace=force)
-    engine.dispose()
-    if written:
-        click.echo(f"boundaries: {written} areas written in {time.perf_counter() - started:.1f} s")
-    else:
+    storage = _storage(ctx)
+    if storage.has_areas() and not force:
         click.echo("boundaries already present (use --force to reload)")
-    click.echo(f"store: {_safe_url(settings.database_url_resolved)}")
+        click.echo(f"store: {_describe(storage)}")
+        return
+    started = time.perf_counter()
+    with storage.writer() as engine:
+        written = load_boundaries(engine, replace=True)
+    click.echo(f"boundaries: {written} areas written in {time.perf_counter() - started:.1f} s")
+    click.echo(f"store: {_describe(storage)}")
+
+
+def _geography(ctx: click.Context, engine):
+    from cityops.geo import geography
+
+    settings = _settings(ctx)
+    return geography(engine, settings.city_codes, settings.grid_resolution)
 
 
 @cli.command()
 @click.option("--seed", default=7, show_default=True, help="Random seed: same seed, same data.")
 @click.option(
     "--scale",
-    type=click.Choice(["small"]),
+    type=click.Choice(["small", "city"]),
     default="small",
     show_default=True,
-    help="Dataset size. `small` is a few thousand entities per city.",
+    help="small: a few thousand entities per city, seconds. city: Suqian-scale "
+    "(70k cameras in 宿迁, 1M+ bookings, 5M GPS points, 200k rentals) for benchmarks.",
 )
 @click.option("--if-empty", is_flag=True, help="Do nothing when the store already has city data.")
 @click.option(
@@ -71,34 +96,188 @@ def init(ctx: click.Context, force: bool) -> None:
 )
 @click.pass_context
 def demo(ctx: click.Context, seed: int, scale: str, if_empty: bool, today) -> None:
-    """Replace the city datasets with a generated demo dataset ending today."""
-    from cityops.context import TZ
-    from cityops.demo import build_demo, write_demo
-    from cityops.geo import geography
+    """Replace the city datasets with a demo, written as department files and loaded.
 
-    settings = _settings(ctx)
-    engine = store.make_engine(settings.database_url_resolved)
-    store.create_schema(engine)
-    with engine.connect() as conn:
-        has_areas = conn.execute(sa.select(sa.func.count()).select_from(store.areas)).scalar()
-        has_data = conn.execute(sa.select(sa.func.count()).select_from(store.cameras)).scalar()
-    if not has_areas:
+    The files (mixed formats, encodings and coordinate systems, a few bad rows
+    each) stay in <data_dir>/demo/ for trying `cityops load` by hand.
+    """
+    from cityops.context import TZ
+    from cityops.demo_files import run_demo
+
+    storage = _storage(ctx)
+    if not storage.has_areas():
         raise click.ClickException("the store has no boundaries: run `cityops init` first")
-    if if_empty and has_data:
-        click.echo("store already has city data; demo skipped")
-        return
+    if if_empty:
+        with storage.reader_engine().connect() as conn:
+            has_data = conn.execute(sa.select(sa.func.count()).select_from(store.cameras)).scalar()
+        if has_data:
+            click.echo("store already has city data; demo skipped")
+            return
     now = dt.datetime.now(TZ).replace(tzinfo=None, microsecond=0)
     day = today.date() if today else now.date()
     if today:
         now = dt.datetime.combine(day, now.time())
     started = time.perf_counter()
-    geo = geography(engine, settings.city_codes, settings.grid_resolution)
-    tables = build_demo(geo, seed=seed, today=day, now=now)
-    written = write_demo(engine, tables)
-    engine.dispose()
-    for name, n in written.items():
-        click.echo(f"{name:>20}: {n:>8,} rows")
-    click.echo(f"demo ({scale}, seed {seed}) written in {time.perf_counter() - started:.1f} s")
+    folder = Path(_settings(ctx).data_dir).resolve() / "demo"
+    with storage.writer() as engine:
+        reports = run_demo(
+            engine,
+            _geography(ctx, engine),
+            folder,
+            seed=seed,
+            scale=scale,
+            today=day,
+            now=now,
+            progress=lambda m: click.echo(m, err=True),
+        )
+    click.echo(f"{'file':<28}{'dataset':<18}{'read':>10}{'loaded':>10}{'quar.':>8}{'flag.':>7}")
+    for r in reports:
+        click.echo(
+            f"{Path(r.file).name:<28}{r.dataset:<18}{r.rows_read:>10,}"
+            f"{r.inserted + r.updated:>10,}{r.quarantined:>8,}{r.flagged:>7,}"
+        )
+    click.echo(
+        f"demo ({scale}, seed {seed}) loaded in {time.perf_counter() - started:.1f} s; "
+        f"files in {folder}"
+    )
+
+
+@cli.command()
+@click.argument("dataset", type=click.Choice(sorted(DATASET_NAMES)))
+@click.argument("path", type=click.Path(dir_okay=False))
+@click.option(
+    "--crs",
+    type=click.Choice(["wgs84", "gcj02", "bd09"]),
+    default="wgs84",
+    show_default=True,
+    help="Coordinate system of the file's lon/lat.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the load report as one JSON object.")
+@click.pass_context
+def load(ctx: click.Context, dataset: str, path: str, crs: str, as_json: bool) -> None:
+    """Load a department file (CSV, Excel, Parquet or GeoJSON) into the store.
+
+    Bad rows are quarantined with their reason; the file is refused (exit 2,
+    nothing changed) when it cannot be read or is not a DATASET file.
+    """
+    from loaders.load import load_file
+    from loaders.read import FileRefused
+
+    storage = _storage(ctx)
+    if not storage.has_areas():
+        raise click.ClickException("the store has no boundaries: run `cityops init` first")
+    size = os.path.getsize(path) if os.path.exists(path) else 0
+    stages = ["reading", "checking", "placing", "writing"]
+    show_bar = size > 5_000_000 and sys.stderr.isatty() and not as_json
+    try:
+        with (
+            storage.writer() as engine,
+            click.progressbar(
+                length=len(stages),
+                label=f"{dataset} ← {os.path.basename(path)}",
+                file=sys.stderr if show_bar else open(os.devnull, "w"),
+            ) as bar,
+        ):
+            report = load_file(
+                engine,
+                _geography(ctx, engine),
+                dataset,
+                path,
+                crs=crs,
+                progress=lambda _msg: bar.update(1),
+            )
+    except FileRefused as exc:
+        if as_json:
+            click.echo(
+                json.dumps(
+                    {"dataset": dataset, "file": path, "refused": str(exc)}, ensure_ascii=False
+                )
+            )
+        click.echo(f"refused: {exc}", err=True)
+        ctx.exit(2)
+    if as_json:
+        click.echo(json.dumps(report.to_dict(), ensure_ascii=False))
+        return
+    click.echo(_report_table(report))
+
+
+def _report_table(report) -> str:
+    lines = [
+        f"{report.dataset} ← {report.file}",
+        f"  format {report.format}"
+        + (f", encoding {report.encoding}" if report.encoding else "")
+        + f", coordinates {report.crs}",
+        f"  {'rows read':<14}{report.rows_read:>10,}",
+        f"  {'inserted':<14}{report.inserted:>10,}",
+        f"  {'updated':<14}{report.updated:>10,}",
+        f"  {'quarantined':<14}{report.quarantined:>10,}",
+        f"  {'flagged':<14}{report.flagged:>10,}",
+    ]
+    if report.collapsed:
+        lines.append(f"  {'collapsed':<14}{report.collapsed:>10,}  (repeated rows, kept once)")
+    for reason, count in sorted(report.reasons.items()):
+        lines.append(f"    {reason:<24}{count:>8,}")
+    if report.ignored_columns:
+        lines.append(f"  columns not loaded: {', '.join(report.ignored_columns)}")
+    lines.append(f"  load {report.load_id} in {report.seconds:.2f} s")
+    if report.quarantined:
+        lines.append(f"  see: cityops quarantine show {report.load_id}")
+    return "\n".join(lines)
+
+
+@cli.group()
+def quarantine() -> None:
+    """Browse the rows loads did not accept (and the flagged ones)."""
+
+
+@quarantine.command("list")
+@click.option("--dataset", type=click.Choice(sorted(DATASET_NAMES)), help="Only this dataset.")
+@click.option("--limit", default=30, show_default=True, help="Newest loads shown.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON lines.")
+@click.pass_context
+def quarantine_list(ctx: click.Context, dataset: str | None, limit: int, as_json: bool) -> None:
+    """List recent loads with their quarantined and flagged counts."""
+    from cityops import catalogue
+
+    frame = catalogue.loads(_storage(ctx).reader_engine(), dataset=dataset, limit=limit)
+    if as_json:
+        for rec in frame.to_dict("records"):
+            click.echo(json.dumps(rec, ensure_ascii=False, default=str))
+        return
+    if frame.empty:
+        click.echo("no loads yet")
+        return
+    click.echo(
+        f"{'load':<34}{'dataset':<20}{'finished':<21}{'read':>9}{'quar.':>8}{'flag.':>8}  file"
+    )
+    for r in frame.itertuples():
+        click.echo(
+            f"{r.load_id:<34}{r.dataset:<20}{r.finished_at!s:<21}{r.rows_read:>9,}"
+            f"{r.quarantined:>8,}{r.flagged:>8,}  {r.file}"
+        )
+
+
+@quarantine.command("show")
+@click.argument("load_id")
+@click.option("--limit", default=50, show_default=True, help="Rows shown.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON lines.")
+@click.pass_context
+def quarantine_show(ctx: click.Context, load_id: str, limit: int, as_json: bool) -> None:
+    """Show the quarantined and flagged rows of one load, with reasons and the raw row."""
+    from cityops import catalogue
+
+    frame = catalogue.issues(_storage(ctx).reader_engine(), load_id=load_id, limit=limit)
+    if frame.empty:
+        click.echo(f"load {load_id}: no quarantined or flagged rows (or no such load)")
+        return
+    for rec in frame.to_dict("records"):
+        if as_json:
+            click.echo(json.dumps(rec, ensure_ascii=False, default=str))
+        else:
+            click.echo(
+                f"row {rec['row_number']:>7}  {rec['severity']:<12}{rec['reason']:<11}"
+                f"{rec['message']}\n           {rec['raw']}"
+            )
 
 
 @cli.command()
@@ -118,9 +297,7 @@ def serve(ctx: click.Context, host: str | None, port: int | None, debug: bool | 
         app = create_app(settings)
     except RuntimeError as exc:
         raise click.ClickException(str(exc)) from None
-    click.echo(
-        f"cityops on http://{host}:{port}/  (store: {_safe_url(settings.database_url_resolved)})"
-    )
+    click.echo(f"cityops on http://{host}:{port}/  (store: {_describe(_storage(ctx))})")
     if debug:
         app.run(host=host, port=port, debug=True, dev_tools_disable_version_check=True)
     else:
@@ -153,8 +330,24 @@ def _safe_url(url: str) -> str:
 
 
 def main() -> None:
-    """Entry point of the console script."""
-    cli(prog_name="cityops")
+    """Entry point of the console script: expected errors are one line, never a trace."""
+    try:
+        cli(prog_name="cityops", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        sys.exit(130)
+    except Exception as exc:
+        if os.environ.get("CITYOPS_DEBUG", "").lower() in {"1", "true", "yes"}:
+            raise
+        click.echo(
+            f"error: {type(exc).__name__}: {exc} (run with CITYOPS_DEBUG=1 for details)", err=True
+        )
+        sys.exit(3)
 
 
 if __name__ == "__main__":

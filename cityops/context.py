@@ -9,10 +9,10 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import Engine
 
-from cityops import store
 from cityops.geo import Geography, Scope, geography
 from cityops.kpis import RentalRules
 from cityops.settings import Settings, get_settings
+from cityops.storage import Storage
 
 TZ = ZoneInfo("Asia/Shanghai")
 
@@ -29,13 +29,21 @@ class Context:
     settings: Settings
 
     @cached_property
-    def engine(self) -> Engine:
-        """Return the shared read-only engine of the store."""
-        return store.shared_engine(self.settings.database_url_resolved, read_only=True)
+    def storage(self) -> Storage:
+        """Return the store's location, readers and writer."""
+        return Storage(self.settings)
 
-    @cached_property
+    @property
+    def engine(self) -> Engine:
+        """Return a read-only engine on the store as published now.
+
+        Checked on every call, so a load that commits is seen by the next request.
+        """
+        return self.storage.reader_engine()
+
+    @property
     def geo(self) -> Geography:
-        """Return the geography of the enabled cities."""
+        """Return the geography of the enabled cities (shared while boundaries are unchanged)."""
         return geography(self.engine, self.settings.city_codes, self.settings.grid_resolution)
 
     @cached_property

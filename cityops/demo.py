@@ -1,10 +1,14 @@
-"""A small, deterministic demo dataset for the five seed cities.
+"""Deterministic demo data for the enabled cities, at two scales.
 
 Points are drawn inside the real district boundaries (denser in urban
-districts), tourism bookings peak on weekends and Chinese public holidays, and
-the timeline ends today (Asia/Shanghai), so "today" always has data. The
-department-file loaders replace the direct writes here in a later release;
-the generators stay.
+districts); hazmat vehicles run trips between chemical parks and customers;
+tourism bookings peak on weekends and Chinese public holidays; the timeline
+ends today (Asia/Shanghai), so "today" always has data. The frames built here
+are written as department files and loaded through the real loaders
+(:mod:`cityops.demo_files`).
+
+``small`` runs scenic-spot capacities and booking volumes at one tenth of real
+size and finishes in seconds; ``city`` is Suqian-scale for benchmarks.
 """
 
 from __future__ import annotations
@@ -15,15 +19,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 import shapely
-from sqlalchemy.engine import Engine
 
-from cityops import store
 from cityops.calendar import is_holiday
 from cityops.geo import Geography
 
-#: Cameras per city at the small scale; Suqian is the video city of the article.
-CAMERAS_PER_CITY = {"320100": 1200, "320500": 1200, "320200": 800, "320600": 700, "321300": 2000}
-RENTALS_PER_CITY = 1500
 DEPARTMENTS = {
     "公安": 0.45,
     "交通": 0.2,
@@ -90,8 +89,50 @@ SCENIC_SPOTS = (
 SLOTS = tuple(f"{h:02d}:00" for h in range(8, 17))
 PARTY_P = (0.2, 0.4, 0.2, 0.15, 0.05)
 PARTY_MEAN = float(np.dot([1, 2, 3, 4, 5], PARTY_P))
-#: The small demo runs at one tenth of real capacities and volumes.
-SMALL_SCALE = 0.1
+
+
+@dataclass(frozen=True)
+class Scale:
+    """How much data a demo scale generates."""
+
+    name: str
+    cameras: dict[str, int]  # per city; Suqian is the video city of the article
+    rentals_per_city: int
+    vehicles_per_city: int
+    trips_per_vehicle: int
+    track_interval_s: int
+    events_per_ai_camera: float
+    capacity_factor: float  # scenic-spot capacities and booking volumes
+    booking_days_back: int
+    feedback_per_spot: int
+
+
+SCALES = {
+    "small": Scale(
+        "small",
+        {"320100": 1200, "320500": 1200, "320200": 800, "320600": 700, "321300": 2000},
+        rentals_per_city=1500,
+        vehicles_per_city=12,
+        trips_per_vehicle=5,
+        track_interval_s=120,
+        events_per_ai_camera=3,
+        capacity_factor=0.1,
+        booking_days_back=30,
+        feedback_per_spot=40,
+    ),
+    "city": Scale(
+        "city",
+        {"320100": 40000, "320500": 45000, "320200": 25000, "320600": 20000, "321300": 70000},
+        rentals_per_city=40000,
+        vehicles_per_city=420,
+        trips_per_vehicle=12,
+        track_interval_s=30,
+        events_per_ai_camera=2,
+        capacity_factor=1.0,
+        booking_days_back=10,
+        feedback_per_spot=400,
+    ),
+}
 ORIGINS = {"江苏": 0.45, "上海": 0.18, "浙江": 0.12, "安徽": 0.08, "山东": 0.05, "北京": 0.04}
 CHANNELS = {"苏心游小程序": 0.5, "景区官网": 0.2, "OTA平台": 0.25, "现场扫码": 0.05}
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
@@ -103,13 +144,6 @@ def _choice(rng: np.random.Generator, weights: dict[str, float], n: int) -> np.n
     keys = np.array(list(weights))
     p = np.array(list(weights.values()), dtype=float)
     return rng.choice(keys, size=n, p=p / p.sum())
-
-
-@dataclass
-class DemoResult:
-    """How many rows the demo wrote, per table."""
-
-    rows: dict[str, int]
 
 
 class _Placer:
@@ -147,173 +181,207 @@ class _Placer:
         return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
 
 
-def _located(geo: Geography, frame: pd.DataFrame, lon="lon", lat="lat", prefix="") -> pd.DataFrame:
-    placed = geo.locate(frame[lon].to_numpy(), frame[lat].to_numpy())
-    for col in placed.columns:
-        frame[prefix + col] = placed[col].to_numpy()
-    return frame
-
-
-def _masked_free_names(rng: np.random.Generator, n: int) -> np.ndarray:
+def _names(rng: np.random.Generator, n: int) -> np.ndarray:
     s = rng.choice(list(SURNAMES), n)
     g1 = rng.choice(list(GIVEN), n)
     g2 = np.where(rng.random(n) < 0.6, rng.choice(list(GIVEN), n), "")
     return np.char.add(np.char.add(s, g1), g2)
 
 
-def build_demo(geo: Geography, *, seed: int = 7, today: dt.date, now: dt.datetime) -> dict:
-    """Generate the demo tables.
+def _minutes_before(now: dt.datetime, minutes: np.ndarray) -> pd.Series:
+    return pd.Series(pd.Timestamp(now) - pd.to_timedelta(minutes, unit="m")).dt.floor("s")
+
+
+def build_demo(
+    geo: Geography, *, seed: int = 7, today: dt.date, now: dt.datetime, scale: str = "small"
+) -> dict[str, pd.DataFrame]:
+    """Generate the demo datasets.
 
     Returns
     -------
     dict[str, pandas.DataFrame]
-        One frame per table name of :mod:`cityops.store`, columns as stored.
+        One frame per dataset, with the canonical columns of DATA_CONTRACTS.md and
+        WGS84 coordinates (no area columns: the loaders assign those).
     """
+    size = SCALES[scale]
     rng = np.random.default_rng(seed)
     placer = _Placer(geo, rng)
-    cities = [c for c in geo.enabled_cities]
+    cities = list(geo.enabled_cities)
     out: dict[str, pd.DataFrame] = {}
+    out["cameras"] = _cameras(geo, rng, placer, cities, size, now)
+    out["video_events"] = _events(rng, out["cameras"], size, now)
+    out.update(_hazmat(geo, rng, placer, cities, size, now))
+    out["rentals"] = _rentals(geo, rng, placer, cities, size, now)
+    spots = pd.DataFrame(
+        SCENIC_SPOTS,
+        columns=["spot_id", "name", "lon", "lat", "grade", "daily_capacity", "instant_capacity"],
+    )
+    for col in ("daily_capacity", "instant_capacity"):
+        spots[col] = (spots[col] * size.capacity_factor).round().astype(int)
+    inside = geo.locate(spots["lon"].to_numpy(), spots["lat"].to_numpy())["district_code"].notna()
+    spots = spots[inside.to_numpy()].reset_index(drop=True)
+    out["scenic_spots"] = spots
+    out["bookings"] = _bookings(rng, spots, size, today=today, now=now)
+    out["feedback"] = _feedback(rng, spots, size, now=now)
+    return out
 
-    # ---- cameras and their algorithm events
+
+def _cameras(geo, rng, placer, cities, size: Scale, now) -> pd.DataFrame:
     frames = []
     for city in cities:
-        n = CAMERAS_PER_CITY.get(city, 800)
+        n = size.cameras.get(city, 800)
         lon, lat = placer.points_in_city(city, n)
         status = rng.choice(["online", "offline", "fault"], n, p=[0.93, 0.05, 0.02])
         minutes = np.where(status == "online", rng.integers(0, 5, n), rng.integers(60, 7 * 1440, n))
+        name = geo.areas[city].name
         frames.append(
             pd.DataFrame(
                 {
-                    "camera_id": [f"CAM{city[:4]}{i:05d}" for i in range(n)],
-                    "name": [
-                        f"{geo.areas[city].name}{STREETS[i % 8]}{i % 97 + 1}号点位"
-                        for i in range(n)
-                    ],
+                    "camera_id": [f"CAM{city[:4]}{i:06d}" for i in range(n)],
+                    "name": [f"{name}{STREETS[i % 8]}{i % 97 + 1}号点位" for i in range(n)],
                     "department": _choice(rng, DEPARTMENTS, n),
                     "kind": _choice(rng, CAMERA_KINDS, n),
                     "lon": lon,
                     "lat": lat,
                     "status": status,
-                    "last_seen": [now - dt.timedelta(minutes=int(m)) for m in minutes],
+                    "last_seen": _minutes_before(now, minutes),
                     "ai_enabled": rng.random(n) < 0.35,
                 }
             )
         )
-    cams = _located(geo, pd.concat(frames, ignore_index=True))
-    out["cameras"] = cams
+    return pd.concat(frames, ignore_index=True)
 
-    ai = cams[cams["ai_enabled"]]
-    n_ev = len(ai) * 3
-    ev_ts = [now - dt.timedelta(minutes=int(m)) for m in rng.integers(1, 30 * 1440, n_ev)]
-    age_h = np.array([(now - t).total_seconds() / 3600 for t in ev_ts])
-    open_ = rng.random(n_ev) < np.where(age_h < 24, 0.45, 0.03)
-    out["video_events"] = pd.DataFrame(
+
+def _events(rng, cams: pd.DataFrame, size: Scale, now) -> pd.DataFrame:
+    ai = cams.loc[cams["ai_enabled"], "camera_id"].to_numpy()
+    n = int(len(ai) * size.events_per_ai_camera)
+    age_min = rng.integers(1, 30 * 1440, n)
+    ts = _minutes_before(now, age_min)
+    open_ = rng.random(n) < np.where(age_min < 24 * 60, 0.45, 0.03)
+    closed = ts + pd.to_timedelta(rng.integers(10, 600, n), unit="m")
+    return pd.DataFrame(
         {
-            "event_id": [f"EV{i:07d}" for i in range(n_ev)],
-            "camera_id": rng.choice(ai["camera_id"].to_numpy(), n_ev),
-            "ts": ev_ts,
-            "event_type": _choice(rng, EVENT_TYPES, n_ev),
+            "event_id": [f"EV{i:08d}" for i in range(n)],
+            "camera_id": rng.choice(ai, n),
+            "ts": ts,
+            "event_type": _choice(rng, EVENT_TYPES, n),
             "status": np.where(open_, "open", "closed"),
-            "closed_at": [
-                None if o else t + dt.timedelta(minutes=int(rng.integers(10, 600)))
-                for o, t in zip(open_, ev_ts, strict=True)
-            ],
+            "closed_at": closed.where(~open_),
         }
     )
 
-    # ---- hazardous-materials waybills, tracks and alarms
-    waybills, tracks, alarms = [], [], []
-    for city in cities:
+
+def _hazmat(geo, rng, placer, cities, size: Scale, now) -> dict[str, pd.DataFrame]:
+    """Vehicles run consecutive trips from their city's chemical park to customers."""
+    waybills, track_parts, alarms = [], [], []
+    now_ts = pd.Timestamp(now)
+    for ci, city in enumerate(cities):
         park, plon, plat = CHEMICAL_PARKS.get(
             city, (geo.areas[city].name, *geo.areas[city].centroid)
         )
-        n = 60
-        dlon, dlat = placer.points_in_city(city, n)
-        status = rng.choice(
-            ["in_transit", "arrived", "planned", "cancelled"], n, p=[0.3, 0.55, 0.1, 0.05]
-        )
-        cargo = [CARGOES[i] for i in rng.integers(0, len(CARGOES), n)]
-        for i in range(n):
-            plate = f"苏{'ANBHN'[cities.index(city) % 5]}{rng.integers(10000, 99999)}"
-            wid = f"WB{city[:4]}{i:04d}"
-            hours = float(rng.uniform(0.5, 3.0))
-            if status[i] == "in_transit":
-                depart = now - dt.timedelta(hours=hours * float(rng.uniform(0.2, 0.9)))
-            elif status[i] == "planned":
-                depart = now + dt.timedelta(hours=float(rng.uniform(1, 20)))
-            else:
-                depart = now - dt.timedelta(hours=float(rng.uniform(4, 20 * 24)))
-            arrive = depart + dt.timedelta(hours=hours) if status[i] == "arrived" else None
-            waybills.append(
-                {
-                    "waybill_id": wid,
-                    "vehicle_plate": plate,
-                    "carrier": f"{geo.areas[city].name[:2]}危运物流有限公司",
-                    "un_number": cargo[i][0],
-                    "hazard_class": cargo[i][1],
-                    "cargo_name": cargo[i][2],
-                    "tonnage": round(float(rng.uniform(5, 32)), 1),
-                    "origin_name": park,
-                    "origin_lon": plon,
-                    "origin_lat": plat,
-                    "dest_name": f"{geo.areas[city].name}客户{i + 1}",
-                    "dest_lon": float(dlon[i]),
-                    "dest_lat": float(dlat[i]),
-                    "depart_at": depart,
-                    "arrive_at": arrive,
-                    "status": status[i],
-                }
-            )
-            if status[i] in ("in_transit", "arrived"):
-                end = now if status[i] == "in_transit" else arrive
-                steps = max(2, int((end - depart).total_seconds() // 120))
-                frac = np.linspace(
-                    0, min(1.0, (end - depart).total_seconds() / (hours * 3600)), steps
+        n_trips = size.vehicles_per_city * size.trips_per_vehicle
+        dlon, dlat = placer.points_in_city(city, n_trips)
+        letter = "ABCDEFGHJKLMN"[ci % 13]
+        for v in range(size.vehicles_per_city):
+            plate = f"苏{letter}{rng.integers(10000, 99999)}"
+            # the latest trip departs between 3.5 h ago and 1.5 h from now; earlier ones before it
+            t = now_ts + pd.Timedelta(hours=float(rng.uniform(-3.5, 1.5)))
+            for k in range(size.trips_per_vehicle):
+                j = v * size.trips_per_vehicle + k
+                hours = float(rng.uniform(0.5, 3.0))
+                depart = t.floor("s")
+                arrive = (depart + pd.Timedelta(hours=hours)).floor("s")
+                t = depart - pd.Timedelta(hours=float(rng.uniform(4, 40)))
+                if depart > now_ts:
+                    status = "cancelled" if rng.random() < 0.05 else "planned"
+                elif arrive > now_ts:
+                    status = "in_transit"
+                else:
+                    status = "cancelled" if rng.random() < 0.03 else "arrived"
+                un, hazard, cargo = CARGOES[int(rng.integers(0, len(CARGOES)))]
+                wid = f"WB{city[:4]}{j:06d}"
+                waybills.append(
+                    {
+                        "waybill_id": wid,
+                        "vehicle_plate": plate,
+                        "carrier": f"{geo.areas[city].name[:2]}危运物流有限公司",
+                        "un_number": un,
+                        "hazard_class": hazard,
+                        "cargo_name": cargo,
+                        "tonnage": round(float(rng.uniform(5, 32)), 1),
+                        "origin_name": park,
+                        "origin_lon": plon,
+                        "origin_lat": plat,
+                        "dest_name": f"{geo.areas[city].name}客户{j + 1}",
+                        "dest_lon": float(dlon[j]),
+                        "dest_lat": float(dlat[j]),
+                        "depart_at": depart,
+                        "arrive_at": arrive if status == "arrived" else pd.NaT,
+                        "status": status,
+                    }
                 )
-                jitter = rng.normal(0, 0.002, (steps, 2))
-                for k, f in enumerate(frac):
-                    tracks.append(
+                if status not in ("in_transit", "arrived"):
+                    continue
+                end = min(arrive, now_ts)
+                steps = max(2, int((end - depart).total_seconds() // size.track_interval_s))
+                frac = np.arange(steps) * size.track_interval_s / (hours * 3600)
+                bend = 0.08 * np.sin(np.pi * frac)  # roads are not straight lines
+                lon = plon + (dlon[j] - plon) * frac - (dlat[j] - plat) * bend
+                lat = plat + (dlat[j] - plat) * frac + (dlon[j] - plon) * bend
+                lon += rng.normal(0, 0.0004, steps)
+                lat += rng.normal(0, 0.0004, steps)
+                ts = depart + pd.to_timedelta(np.arange(steps) * size.track_interval_s, unit="s")
+                speed = np.clip(rng.normal(55, 12, steps), 0, 95).round(1)
+                track_parts.append(
+                    pd.DataFrame(
                         {
                             "vehicle_plate": plate,
-                            "ts": depart + dt.timedelta(seconds=120 * k),
-                            "lon": round(plon + (dlon[i] - plon) * f + jitter[k, 0], 6),
-                            "lat": round(plat + (dlat[i] - plat) * f + jitter[k, 1], 6),
-                            "speed_kmh": round(float(rng.normal(55, 12)), 1),
+                            "ts": ts,
+                            "lon": lon.round(6),
+                            "lat": lat.round(6),
+                            "speed_kmh": speed,
                         }
                     )
+                )
                 for _ in range(int(rng.poisson(0.8))):
-                    k = int(rng.integers(0, steps))
-                    ts = depart + dt.timedelta(seconds=120 * k)
-                    age = (now - ts).total_seconds() / 3600
-                    st = rng.choice(
-                        ["open", "acknowledged", "closed"],
-                        p=[0.5, 0.3, 0.2] if age < 6 else [0.05, 0.05, 0.9],
-                    )
+                    i = int(rng.integers(0, steps))
+                    age_h = (now_ts - ts[i]).total_seconds() / 3600
+                    p = [0.5, 0.3, 0.2] if age_h < 6 else [0.03, 0.05, 0.92]
+                    st = str(rng.choice(["open", "acknowledged", "closed"], p=p))
                     alarms.append(
                         {
-                            "alarm_id": f"AL{len(alarms):06d}",
+                            "alarm_id": f"AL{city[:4]}{len(alarms):07d}",
                             "vehicle_plate": plate,
                             "waybill_id": wid,
-                            "ts": ts,
-                            "alarm_type": _choice(rng, ALARM_TYPES, 1)[0],
+                            "ts": ts[i],
+                            "alarm_type": str(_choice(rng, ALARM_TYPES, 1)[0]),
                             "severity": int(rng.choice([1, 2, 3], p=[0.5, 0.35, 0.15])),
-                            "lon": tracks[-steps + k]["lon"],
-                            "lat": tracks[-steps + k]["lat"],
+                            "lon": round(float(lon[i]), 6),
+                            "lat": round(float(lat[i]), 6),
                             "status": st,
-                            "closed_at": ts + dt.timedelta(minutes=30) if st == "closed" else None,
+                            "closed_at": ts[i] + pd.Timedelta(minutes=30)
+                            if st == "closed"
+                            else pd.NaT,
                         }
                     )
-    wb = _located(geo, pd.DataFrame(waybills), "origin_lon", "origin_lat", prefix="origin_")
-    out["hazmat_waybills"] = wb
-    tr = _located(geo, pd.DataFrame(tracks))
-    out["hazmat_tracks"] = tr[tr["district_code"].notna()].drop_duplicates(["vehicle_plate", "ts"])
-    al = _located(geo, pd.DataFrame(alarms))
-    out["hazmat_alarms"] = al[al["district_code"].notna()]
+    tracks = pd.concat(track_parts, ignore_index=True)
+    # a track leaving the enabled districts (a trip across a county line) is cut there
+    inside = geo.locate(tracks["lon"].to_numpy(), tracks["lat"].to_numpy())["district_code"]
+    tracks = tracks[inside.notna().to_numpy()].reset_index(drop=True)
+    alarm_frame = pd.DataFrame(alarms)
+    inside = geo.locate(alarm_frame["lon"].to_numpy(), alarm_frame["lat"].to_numpy())
+    alarm_frame = alarm_frame[inside["district_code"].notna().to_numpy()].reset_index(drop=True)
+    return {
+        "hazmat_waybills": pd.DataFrame(waybills),
+        "hazmat_tracks": tracks,
+        "hazmat_alarms": alarm_frame,
+    }
 
-    # ---- rental housing
+
+def _rentals(geo, rng, placer, cities, size: Scale, now) -> pd.DataFrame:
     frames = []
     for city in cities:
-        n = RENTALS_PER_CITY
+        n = size.rentals_per_city
         lon, lat = placer.points_in_city(city, n)
         rooms = rng.integers(1, 5, n)
         area = np.round(rooms * rng.uniform(12, 30, n) + 10, 1)
@@ -323,14 +391,15 @@ def build_demo(geo: Geography, *, seed: int = 7, today: dt.date, now: dt.datetim
         insp = np.where(
             group & (rng.random(n) < 0.6), rng.choice(["rectify", "rectified"], n), insp
         )
-        registered = [now - dt.timedelta(days=int(d)) for d in rng.integers(1, 3 * 365, n)]
+        registered = _minutes_before(now, rng.integers(1, 3 * 365, n) * 1440)
+        inspected = registered + pd.to_timedelta(rng.integers(1, 60, n), unit="D")
+        name = geo.areas[city].name
         frames.append(
             pd.DataFrame(
                 {
                     "unit_id": [f"RH{city[:4]}{i:06d}" for i in range(n)],
                     "address": [
-                        f"{geo.areas[city].name}{STREETS[i % 8]}{i % 300 + 1}号"
-                        f"{i % 30 + 1}0{i % 4 + 1}室"
+                        f"{name}{STREETS[i % 8]}{i % 300 + 1}号{i % 30 + 1}0{i % 4 + 1}室"
                         for i in range(n)
                     ],
                     "lon": lon,
@@ -338,40 +407,29 @@ def build_demo(geo: Geography, *, seed: int = 7, today: dt.date, now: dt.datetim
                     "floor_area_m2": area,
                     "rooms": rooms,
                     "occupants": occupants,
-                    "landlord_name": _masked_free_names(rng, n),
+                    "landlord_name": _names(rng, n),
                     "landlord_phone": [
-                        f"1{rng.choice([39, 38, 58, 87, 52])}{rng.integers(10**7, 10**8)}"
-                        for _ in range(n)
+                        f"1{a}{b}"
+                        for a, b in zip(
+                            rng.choice([39, 38, 58, 87, 52], n),
+                            rng.integers(10**7, 10**8, n),
+                            strict=True,
+                        )
                     ],
                     "registered_at": registered,
                     "inspection_status": insp,
-                    "inspected_at": [
-                        None if s == "none" else r + dt.timedelta(days=int(rng.integers(1, 60)))
-                        for s, r in zip(insp, registered, strict=True)
-                    ],
+                    "inspected_at": inspected.where(insp != "none"),
                 }
             )
         )
-    out["rentals"] = _located(geo, pd.concat(frames, ignore_index=True))
-
-    # ---- tourism: spots, bookings, feedback
-    spots = pd.DataFrame(
-        SCENIC_SPOTS,
-        columns=["spot_id", "name", "lon", "lat", "grade", "daily_capacity", "instant_capacity"],
-    )
-    for col in ("daily_capacity", "instant_capacity"):
-        spots[col] = (spots[col] * SMALL_SCALE).round().astype(int)
-    spots = _located(geo, spots)
-    spots = spots[spots["district_code"].notna()].reset_index(drop=True)
-    out["scenic_spots"] = spots
-    out["bookings"] = _bookings(rng, spots, today=today, now=now)
-    out["feedback"] = _feedback(rng, spots, now=now)
-    return out
+    return pd.concat(frames, ignore_index=True)
 
 
-def _bookings(rng, spots: pd.DataFrame, *, today: dt.date, now: dt.datetime) -> pd.DataFrame:
-    """Bookings from 30 days ago to a week ahead; slot demand follows instant capacity."""
-    days = [today + dt.timedelta(days=d) for d in range(-30, 8)]
+def _bookings(
+    rng, spots: pd.DataFrame, size: Scale, *, today: dt.date, now: dt.datetime
+) -> pd.DataFrame:
+    """Bookings from ``booking_days_back`` days ago to a week ahead; demand follows capacity."""
+    days = [today + dt.timedelta(days=d) for d in range(-size.booking_days_back, 8)]
     slot_shape = np.array([0.6, 1.0, 1.3, 1.2, 0.9, 1.0, 1.1, 0.8, 0.5])
     keys, counts = [], []
     for spot in spots.itertuples():
@@ -384,7 +442,7 @@ def _bookings(rng, spots: pd.DataFrame, *, today: dt.date, now: dt.datetime) -> 
     frame = pd.DataFrame(keys, columns=["spot_id", "visit_date", "slot_start"])
     frame = frame.loc[frame.index.repeat(counts)].reset_index(drop=True)
     n = len(frame)
-    frame["slot_end"] = [f"{int(s[:2]) + 1:02d}:00" for s in frame["slot_start"]]
+    frame["slot_end"] = frame["slot_start"].str[:2].astype(int).add(1).map("{:02d}:00".format)
     frame["party_size"] = rng.choice([1, 2, 3, 4, 5], n, p=PARTY_P)
     frame["visitor_origin"] = _choice(rng, ORIGINS, n)
     frame["channel"] = _choice(rng, CHANNELS, n)
@@ -397,56 +455,30 @@ def _bookings(rng, spots: pd.DataFrame, *, today: dt.date, now: dt.datetime) -> 
         np.where(past, np.where(r < 0.15, "no_show", "checked_in"), "booked"),
     )
     frame["booked_at"] = slot_dt - pd.to_timedelta(rng.integers(1, 14 * 24, n), unit="h")
-    frame.insert(0, "booking_id", [f"BK{i:08d}" for i in range(n)])
+    frame.insert(0, "booking_id", [f"BK{i:09d}" for i in range(n)])
     return frame
 
 
-def _feedback(rng, spots: pd.DataFrame, *, now: dt.datetime) -> pd.DataFrame:
-    n = 40 * len(spots)
-    ts = [now - dt.timedelta(minutes=int(m)) for m in rng.integers(1, 60 * 1440, n)]
+def _feedback(rng, spots: pd.DataFrame, size: Scale, *, now: dt.datetime) -> pd.DataFrame:
+    n = size.feedback_per_spot * len(spots)
+    age_min = rng.integers(1, 60 * 1440, n)
+    ts = _minutes_before(now, age_min)
     complaint = rng.random(n) < 0.25
-    age_d = np.array([(now - t).days for t in ts])
-    open_ = complaint & (rng.random(n) < np.where(age_d < 3, 0.6, 0.05))
+    open_ = complaint & (rng.random(n) < np.where(age_min < 3 * 1440, 0.6, 0.05))
+    rating = pd.Series(rng.choice([3, 4, 5], n, p=[0.15, 0.4, 0.45])).astype("Int64")
     return pd.DataFrame(
         {
-            "feedback_id": [f"FB{i:07d}" for i in range(n)],
+            "feedback_id": [f"FB{i:08d}" for i in range(n)],
             "spot_id": rng.choice(spots["spot_id"].to_numpy(), n),
             "ts": ts,
             "kind": np.where(complaint, "complaint", "evaluation"),
-            "rating": [
-                None if c else int(v)
-                for c, v in zip(
-                    complaint, rng.choice([3, 4, 5], n, p=[0.15, 0.4, 0.45]), strict=True
-                )
-            ],
+            "rating": rating.where(~complaint),
             "category": np.where(
                 complaint,
                 rng.choice(["排队时间长", "卫生", "服务态度", "停车难", "票务"], n),
                 "综合评价",
             ),
-            "status": np.where(
-                open_ | ~complaint, np.where(complaint, "open", "resolved"), "resolved"
-            ),
-            "resolved_at": [
-                None if o else t + dt.timedelta(hours=int(rng.integers(1, 72)))
-                for o, t in zip(open_, ts, strict=True)
-            ],
+            "status": np.where(open_, "open", "resolved"),
+            "resolved_at": (ts + pd.to_timedelta(rng.integers(1, 72, n), unit="h")).where(~open_),
         }
     )
-
-
-def write_demo(engine: Engine, tables: dict[str, pd.DataFrame]) -> dict[str, int]:
-    """Replace the city datasets with ``tables`` in one transaction.
-
-    Returns
-    -------
-    dict[str, int]
-        Rows written per table.
-    """
-    by_name = {t.name: t for t in store.DATASET_TABLES}
-    written = {}
-    with engine.begin() as conn:
-        store.truncate(conn, reversed(store.DATASET_TABLES))
-        for name, frame in tables.items():
-            written[name] = store.bulk_insert(conn, by_name[name], frame)
-    return written

@@ -337,9 +337,21 @@ def read_areas(engine: Engine) -> pd.DataFrame:
 _GEO_CACHE: dict[tuple[str, tuple[str, ...], int], Geography] = {}
 
 
+def areas_revision(engine: Engine) -> str:
+    """Return the revision of the boundaries in the store (changes when they are reloaded)."""
+    with engine.connect() as conn:
+        rev = conn.execute(
+            sa.select(store.meta.c.value).where(store.meta.c.key == "areas_rev")
+        ).scalar()
+    return rev or str(engine.url)
+
+
 def geography(engine: Engine, enabled_cities: tuple[str, ...], resolution: int) -> Geography:
-    """Return the process-wide :class:`Geography` for this store and configuration."""
-    key = (str(engine.url), tuple(enabled_cities), resolution)
+    """Return the process-wide :class:`Geography` for these boundaries and configuration.
+
+    Store versions that share the same boundaries share one Geography.
+    """
+    key = (areas_revision(engine), tuple(enabled_cities), resolution)
     if key not in _GEO_CACHE:
         frame = read_areas(engine)
         if frame.empty:

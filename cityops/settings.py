@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 ENV_PREFIX = "CITYOPS_"
@@ -39,9 +38,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "database_url",
         "",
-        "SQLAlchemy URL of the store. Empty: an embedded DuckDB file "
-        "`<data_dir>/cityops.duckdb`. For a shared deployment: "
-        "`postgresql+psycopg://user@host/db`.",
+        "SQLAlchemy URL of a database server for a shared deployment, e.g. "
+        "`postgresql+psycopg://user@host/db`. Empty: the embedded, versioned DuckDB "
+        "store under `<data_dir>/store/`.",
     ),
     Setting(
         "cities",
@@ -116,14 +115,6 @@ class Settings:
             return self.values[name]
         except KeyError as exc:
             raise AttributeError(name) from exc
-
-    @property
-    def database_url_resolved(self) -> str:
-        """Return the store URL, defaulting to the embedded DuckDB file."""
-        if self.values["database_url"]:
-            return self.values["database_url"]
-        path = Path(self.values["data_dir"]).resolve() / "cityops.duckdb"
-        return f"duckdb:///{path}"
 
     @property
     def city_codes(self) -> tuple[str, ...]:

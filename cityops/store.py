@@ -10,7 +10,6 @@ scope filter is a plain equality on an indexed column.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from functools import lru_cache
 from pathlib import Path
 
 import pandas as pd
@@ -189,6 +188,49 @@ district_population = sa.Table(
     sa.Column("population", sa.Integer, nullable=False),
 )
 
+meta = sa.Table(
+    "meta",
+    metadata,
+    sa.Column("key", sa.String(40), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+)
+
+#: One row per load attempt that reached the store (refused files leave no row).
+loads = sa.Table(
+    "loads",
+    metadata,
+    sa.Column("load_id", sa.String(32), primary_key=True),
+    sa.Column("dataset", sa.String(40), nullable=False, index=True),
+    sa.Column("file", sa.Text, nullable=False),
+    sa.Column("sha256", sa.String(64), nullable=False),
+    sa.Column("format", sa.String(10), nullable=False),
+    sa.Column("encoding", sa.String(20)),
+    sa.Column("crs", sa.String(10), nullable=False),
+    sa.Column("started_at", sa.DateTime, nullable=False),
+    sa.Column("finished_at", sa.DateTime, nullable=False),
+    sa.Column("rows_read", sa.Integer, nullable=False),
+    sa.Column("inserted", sa.Integer, nullable=False),
+    sa.Column("updated", sa.Integer, nullable=False),
+    sa.Column("quarantined", sa.Integer, nullable=False),
+    sa.Column("flagged", sa.Integer, nullable=False),
+    sa.Column("collapsed", sa.Integer, nullable=False),
+    sa.Column("ignored_columns", sa.Text, nullable=False),  # JSON list
+)
+
+#: Quarantined and flagged rows of every load, with the reason and the raw row.
+load_issues = sa.Table(
+    "load_issues",
+    metadata,
+    sa.Column("load_id", sa.String(32), nullable=False, index=True),
+    sa.Column("dataset", sa.String(40), nullable=False, index=True),
+    sa.Column("row_number", sa.Integer, nullable=False),
+    sa.Column("severity", sa.String(12), nullable=False),  # quarantined / flagged
+    sa.Column("reason", sa.String(20), nullable=False),  # missing, type, range, ...
+    sa.Column("column_name", sa.Text),
+    sa.Column("message", sa.Text, nullable=False),
+    sa.Column("raw", sa.Text, nullable=False),  # JSON object of the row as read
+)
+
 #: The city datasets, in the order they must be loaded (references first).
 DATASET_TABLES: tuple[sa.Table, ...] = (
     cameras,
@@ -222,12 +264,6 @@ def make_engine(url: str, *, read_only: bool = False) -> Engine:
         if read_only:
             kwargs["connect_args"] = {"read_only": True}
     return sa.create_engine(url, **kwargs)
-
-
-@lru_cache(maxsize=8)
-def shared_engine(url: str, read_only: bool = True) -> Engine:
-    """Return one engine per URL for the whole process (pages, API, reports)."""
-    return make_engine(url, read_only=read_only)
 
 
 def create_schema(engine: Engine) -> None:

@@ -7,6 +7,7 @@ request ever reads the package.
 
 from __future__ import annotations
 
+import hashlib
 import sqlite3
 from pathlib import Path
 
@@ -133,4 +134,7 @@ def load_boundaries(engine: Engine, *, replace: bool = False) -> int:
         frame = boundaries_frame()
         conn.execute(store.areas.delete())
         store.bulk_insert(conn, store.areas, frame)
+        rev = hashlib.sha1("".join(frame["geometry"]).encode()).hexdigest()
+        conn.execute(store.meta.delete().where(store.meta.c.key == "areas_rev"))
+        conn.execute(store.meta.insert().values(key="areas_rev", value=rev))
     return len(frame)

@@ -10,9 +10,10 @@ import pytest
 
 from cityops import store
 from cityops.context import Context, install
-from cityops.demo import build_demo, write_demo
+from cityops.demo_files import run_demo
 from cityops.geo import geography
 from cityops.settings import get_settings
+from cityops.storage import Storage
 from loaders.boundaries import boundaries_frame
 
 REPO = Path(__file__).resolve().parent.parent
@@ -26,18 +27,28 @@ def areas_frame():
     return boundaries_frame()
 
 
-@pytest.fixture(scope="session")
-def demo_dir(tmp_path_factory, areas_frame) -> Path:
-    """A data directory whose DuckDB store holds the boundaries and the small demo."""
-    path = tmp_path_factory.mktemp("demo-store")
-    settings = get_settings(data_dir=str(path), database_url="")
-    engine = store.make_engine(settings.database_url_resolved)
-    store.create_schema(engine)
+def write_areas(engine, areas_frame) -> None:
+    """Write the boundaries as ``cityops init`` does, without re-reading cnmaps."""
     with engine.begin() as conn:
         store.bulk_insert(conn, store.areas, areas_frame)
-    geo = geography(engine, settings.city_codes, settings.grid_resolution)
-    write_demo(engine, build_demo(geo, seed=7, today=DEMO_NOW.date(), now=DEMO_NOW))
-    engine.dispose()
+        conn.execute(store.meta.insert().values(key="areas_rev", value="test-boundaries"))
+
+
+@pytest.fixture(scope="session")
+def demo_dir(tmp_path_factory, areas_frame) -> Path:
+    """A data directory whose versioned store holds the boundaries and the small demo.
+
+    The demo goes the real way: department files written, then loaded.
+    """
+    path = tmp_path_factory.mktemp("demo-store")
+    settings = get_settings(data_dir=str(path), database_url="")
+    storage = Storage(settings)
+    with storage.writer() as engine:
+        write_areas(engine, areas_frame)
+    with storage.writer() as engine:
+        geo = geography(engine, settings.city_codes, settings.grid_resolution)
+        run_demo(engine, geo, path / "demo", seed=7, scale="small", today=DEMO_NOW.date(),
+                 now=DEMO_NOW)  # fmt: skip
     return path
 
 

@@ -35,9 +35,12 @@ def test_bad_values_are_refused_with_the_variable_name(monkeypatch):
         get_settings()
 
 
-def test_default_store_is_duckdb_under_the_data_dir(tmp_path):
-    s = get_settings(data_dir=str(tmp_path), database_url="")
-    assert s.database_url_resolved == f"duckdb:///{tmp_path}/cityops.duckdb"
+def test_default_store_is_the_versioned_duckdb_store_under_the_data_dir(tmp_path):
+    from cityops.storage import Storage
+
+    storage = Storage(get_settings(data_dir=str(tmp_path), database_url=""))
+    assert storage.versioned
+    assert storage.root == tmp_path / "store"
 
 
 def test_rental_city_thresholds_parse(monkeypatch):

@@ -1,0 +1,317 @@
+"""Turn raw cells into typed values, column by column, recording every problem.
+
+Each parser is vectorised over a column and returns the parsed values and a
+mask of cells it could not accept; :func:`clean_table` turns those masks into
+:class:`Issue` rows. Nothing is dropped here: the caller decides, and every
+rejected row keeps its raw cells for the quarantine.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from loaders.read import FileRefused, RawTable, header_lookup, normalise_header
+from loaders.specs import Column, DatasetSpec
+
+TZ = "Asia/Shanghai"
+BOOL = {
+    "true": True,
+    "false": False,
+    "1": True,
+    "0": False,
+    "是": True,
+    "否": False,
+    "y": True,
+    "n": False,
+    "yes": True,
+    "no": False,
+    "1.0": True,
+    "0.0": False,
+}
+_OFFSET = re.compile(r"(?:Z|[+-]\d{2}:?\d{2})$")
+_HHMM = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)(:[0-5]\d)?$")
+
+
+@dataclass(frozen=True)
+class Issue:
+    """A problem with one row: ``severity`` is ``quarantined`` or ``flagged``."""
+
+    row: int  # position in the table (0-based)
+    severity: str
+    reason: str  # missing, type, range, enum, reference, outside, duplicate, malformed, rule
+    column: str | None
+    message: str
+
+
+def map_columns(raw: pd.DataFrame, spec: DatasetSpec) -> tuple[dict[str, str], list[str]]:
+    """Return ``(canonical column → file header, ignored headers)``.
+
+    Raises :class:`FileRefused` naming the required columns the file lacks.
+    """
+    lookup = header_lookup(spec)
+    mapping: dict[str, str] = {}
+    ignored: list[str] = []
+    for header in raw.columns:
+        canonical = lookup.get(normalise_header(header))
+        if canonical is None or canonical in mapping:
+            ignored.append(str(header))
+        else:
+            mapping[canonical] = header
+    missing = [c for c in spec.columns if c.required and c.name not in mapping]
+    if missing:
+        names = ", ".join(f"{c.name} ({c.aliases[0]})" if c.aliases else c.name for c in missing)
+        raise FileRefused(f"required columns missing for {spec.name}: {names}")
+    return mapping, ignored
+
+
+def _is_empty(s: pd.Series) -> pd.Series:
+    return s.isna() | s.astype(str).str.strip().isin(["", "nan", "NaT", "None"])
+
+
+def _as_text(s: pd.Series) -> pd.Series:
+    """Return cells as stripped text; integral floats from Excel lose their ``.0``."""
+
+    def one(v):
+        if isinstance(v, float) and v.is_integer():
+            return str(int(v))
+        if isinstance(v, dt.datetime | pd.Timestamp):
+            return v.isoformat()
+        return str(v).strip()
+
+    return s.map(one, na_action="ignore").astype(object)
+
+
+def parse_number(s: pd.Series, integer: bool) -> tuple[pd.Series, pd.Series]:
+    """Return (numbers, bad) for a column of numbers (text or native)."""
+    text = _as_text(s).str.replace(",", "", regex=False)
+    values = pd.to_numeric(text, errors="coerce")
+    bad = values.isna() | ~np.isfinite(values.astype(float).fillna(0))
+    if integer:
+        bad |= values.notna() & (values != np.floor(values.astype(float)))
+    return values, bad
+
+
+def parse_bool(s: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Return (booleans, bad); accepts true/false, 1/0, 是/否, Y/N, yes/no."""
+    values = s.map(lambda v: v if isinstance(v, bool) else BOOL.get(str(v).strip().lower()))
+    return values, values.isna()
+
+
+def parse_timestamp(s: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Return (naive Asia/Shanghai timestamps, bad) from ISO 8601 text or native datetimes.
+
+    A time with no offset is local time; one with an offset is converted. Dates
+    written with slashes (2026/11/25 08:00) are accepted too.
+    """
+    out = pd.Series(pd.NaT, index=s.index, dtype="datetime64[us]")
+    native = s.map(lambda v: isinstance(v, dt.datetime | pd.Timestamp | dt.date))
+    if native.any():
+        values = pd.to_datetime(s[native], errors="coerce")
+        if getattr(values.dt, "tz", None) is not None:
+            values = values.dt.tz_convert(TZ).dt.tz_localize(None)
+        out[native] = values.astype("datetime64[us]")
+    text = _as_text(s[~native]).str.replace(
+        r"^(\d{4})/(\d{1,2})/(\d{1,2})", r"\1-\2-\3", regex=True
+    )
+    text = text.str.replace(r"^(\d{4})-(\d)(?=-)", r"\1-0\2", regex=True)
+    text = text.str.replace(r"^(\d{4}-\d{2})-(\d)(?=\D|$)", r"\1-0\2", regex=True)
+    aware = text.str.contains(_OFFSET, na=False)
+    if (~aware).any():
+        naive = pd.to_datetime(text[~aware], format="ISO8601", errors="coerce")
+        out[naive.index] = naive.astype("datetime64[us]")
+    if aware.any():
+        zoned = pd.to_datetime(text[aware], format="ISO8601", errors="coerce", utc=True)
+        out[zoned.index] = zoned.dt.tz_convert(TZ).dt.tz_localize(None).astype("datetime64[us]")
+    return out, out.isna()
+
+
+def parse_date(s: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Return (dates, bad); a value with a time of day other than midnight is bad."""
+    stamps, bad = parse_timestamp(s)
+    bad |= stamps.notna() & (stamps != stamps.dt.normalize())
+    return stamps.dt.date.where(~bad, None), bad
+
+
+def parse_hhmm(s: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Return ('HH:MM' strings, bad) from text like 9:00, 09:00 or 09:00:00, or times."""
+
+    def one(v):
+        if isinstance(v, dt.time):
+            return f"{v.hour:02d}:{v.minute:02d}"
+        m = _HHMM.match(str(v).strip())
+        return f"{int(m.group(1)):02d}:{m.group(2)}" if m else None
+
+    values = s.map(one)
+    return values, values.isna()
+
+
+def _values_text(col: Column) -> str:
+    values = sorted(set((col.choices or {}).values()))
+    return "/".join(values)
+
+
+def parse_column(s: pd.Series, col: Column) -> tuple[pd.Series, pd.Series, pd.Series, str]:
+    """Parse one column.
+
+    Returns
+    -------
+    tuple
+        ``(values, empty, bad, reason)``: parsed values, the empty cells, the
+        non-empty cells that failed (for the ``reason`` kind), and that reason.
+    """
+    empty = _is_empty(s)
+    if col.default is not None:
+        s = s.where(~empty, col.default)
+        empty = pd.Series(False, index=s.index)
+    if col.kind in ("float", "int"):
+        values, bad = parse_number(s, integer=col.kind == "int")
+        return values, empty, bad & ~empty, "type"
+    if col.kind == "bool":
+        values, bad = parse_bool(s)
+    elif col.kind == "timestamp":
+        values, bad = parse_timestamp(s)
+    elif col.kind == "date":
+        values, bad = parse_date(s)
+    elif col.kind == "hhmm":
+        values, bad = parse_hhmm(s)
+    elif col.kind == "enum":
+        values = _as_text(s).str.lower().map(col.choices)
+        return values, empty, values.isna() & ~empty, "enum"
+    elif col.kind == "code6":
+        values = _as_text(s)
+        bad = ~values.str.fullmatch(r"\d{6}", na=False)
+    else:
+        values = _as_text(s)
+        bad = pd.Series(False, index=s.index)
+        if col.pattern:
+            bad = ~values.str.fullmatch(col.pattern, na=False)
+            return values, empty, bad & ~empty, "type"
+    return values, empty, bad & ~empty, "type"
+
+
+def _range_bad(values: pd.Series, col: Column) -> pd.Series:
+    bad = pd.Series(False, index=values.index)
+    v = pd.to_numeric(values, errors="coerce")
+    if col.low is not None:
+        bad |= (v <= col.low) if col.low_open else (v < col.low)
+    if col.high is not None:
+        bad |= v > col.high
+    return bad.fillna(False)
+
+
+def _range_text(col: Column) -> str:
+    parts = []
+    if col.low is not None:
+        parts.append(f"{'>' if col.low_open else '≥'} {col.low:g}")
+    if col.high is not None:
+        parts.append(f"≤ {col.high:g}")
+    return " and ".join(parts)
+
+
+def _raw(cell) -> str:
+    return "" if cell is None or (isinstance(cell, float) and np.isnan(cell)) else str(cell)
+
+
+def clean_table(raw: RawTable, spec: DatasetSpec) -> tuple[pd.DataFrame, list[Issue], list[str]]:
+    """Parse and check every cell of ``raw`` against ``spec``.
+
+    Returns
+    -------
+    tuple
+        ``(frame, issues, ignored_columns)``: typed values with the spec's column
+        names (one row per raw row, same order), the problems found, and the
+        file's headers that are not part of the dataset.
+    """
+    mapping, ignored = map_columns(raw.frame, spec)
+    frame = pd.DataFrame(index=raw.frame.index)
+    issues: list[Issue] = []
+    for col in spec.columns:
+        if col.name not in mapping:
+            frame[col.name] = None
+            continue
+        cells = raw.frame[mapping[col.name]]
+        values, empty, bad, reason = parse_column(cells, col)
+        for i in np.flatnonzero((empty & col.required).to_numpy()):
+            issues.append(
+                Issue(
+                    int(i), "quarantined", "missing", col.name, f"{col.name}: a value is required"
+                )
+            )
+        for i in np.flatnonzero(bad.to_numpy()):
+            cell = _raw(cells.iloc[i])
+            if reason == "enum":
+                msg = f"{col.name}: {cell!r} is not one of {_values_text(col)}"
+            elif col.kind in ("timestamp", "date"):
+                msg = f"{col.name}: {cell!r} is not an ISO 8601 {col.kind}"
+            elif col.kind == "hhmm":
+                msg = f"{col.name}: {cell!r} is not a time of day HH:MM"
+            elif col.kind in ("float", "int"):
+                msg = (
+                    f"{col.name}: {cell!r} is not {'a whole' if col.kind == 'int' else 'a'} number"
+                )
+            elif col.kind == "bool":
+                msg = f"{col.name}: {cell!r} is not true/false, 1/0, 是/否 or Y/N"
+            else:
+                msg = f"{col.name}: {cell!r} does not have the expected form"
+            issues.append(Issue(int(i), "quarantined", reason, col.name, msg))
+        if col.low is not None or col.high is not None:
+            out_of_range = _range_bad(values, col) & ~bad & ~empty
+            for i in np.flatnonzero(out_of_range.to_numpy()):
+                issues.append(
+                    Issue(
+                        int(i),
+                        "quarantined",
+                        "range",
+                        col.name,
+                        f"{col.name}: {_raw(cells.iloc[i])} is out of range ({_range_text(col)})",
+                    )
+                )
+        frame[col.name] = values.where(~(bad | empty), None) if col.kind != "bool" else values
+    issues.extend(_row_rules(frame, spec))
+    for n, fields in enumerate(raw.malformed):
+        issues.append(
+            Issue(
+                -1 - n,
+                "quarantined",
+                "malformed",
+                None,
+                f"row has {len(fields)} fields, more than the header",
+            )
+        )
+    return frame, issues, ignored
+
+
+def _row_rules(frame: pd.DataFrame, spec: DatasetSpec) -> list[Issue]:
+    """Rules across columns of a row."""
+    issues = []
+    if spec.name == "bookings":
+        bad = frame["slot_start"].notna() & frame["slot_end"].notna()
+        bad &= frame["slot_end"].astype(str) <= frame["slot_start"].astype(str)
+        for i in np.flatnonzero(bad.to_numpy()):
+            issues.append(
+                Issue(
+                    int(i),
+                    "quarantined",
+                    "rule",
+                    "slot_end",
+                    "slot_end must be later than slot_start",
+                )
+            )
+    if spec.name == "feedback":
+        odd = (frame["kind"] == "complaint") & frame["rating"].notna()
+        for i in np.flatnonzero(odd.to_numpy()):
+            issues.append(
+                Issue(
+                    int(i),
+                    "flagged",
+                    "rule",
+                    "rating",
+                    "rating given on a complaint (ratings are for evaluations)",
+                )
+            )
+    return issues

@@ -1,0 +1,445 @@
+"""What each dataset's file must contain: columns, Chinese aliases, types and rules.
+
+This is DATA_CONTRACTS.md as code. The loader reads a file against one
+:class:`DatasetSpec`; every rule here becomes a quarantine reason when broken.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+import sqlalchemy as sa
+
+from cityops import store
+
+Kind = Literal["text", "float", "int", "bool", "timestamp", "date", "hhmm", "enum", "code6"]
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a department file.
+
+    ``aliases`` are the other headers accepted for it (Chinese first);
+    ``choices`` maps every accepted spelling of an enum value to its stored value;
+    ``low``/``high`` bound numbers (``low_open``: strictly greater than ``low``);
+    ``pattern`` is a regular expression a text value must match in full.
+    """
+
+    name: str
+    aliases: tuple[str, ...] = ()
+    kind: Kind = "text"
+    required: bool = True
+    choices: dict[str, str] | None = None
+    low: float | None = None
+    high: float | None = None
+    low_open: bool = False
+    pattern: str | None = None
+    store: bool = True  # False: read and checked, not a column of the table
+    default: str | None = None  # stored when the cell is empty
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    """A dataset: its table, key, columns, where its rows are, what they reference."""
+
+    name: str
+    label: str  # Chinese name
+    department: str  # the department that usually owns the export
+    table: sa.Table
+    key: tuple[str, ...]
+    columns: tuple[Column, ...]
+    point: tuple[str, str] | None = None  # lon, lat columns placing the row
+    area_prefix: str = ""  # "origin_" for waybills
+    extra_points: tuple[tuple[str, str], ...] = ()  # converted to WGS84, not placed
+    references: tuple[tuple[str, sa.Table, str], ...] = ()
+    collapse_duplicates: bool = False  # tracks: a repeated key is the same fix
+    time_column: str | None = None  # what "fresh" is measured on
+    stale_after_hours: float = 24.0
+    required_area_code: str | None = None  # a column that must name a known district
+    depends_on: tuple[str, ...] = field(default=())
+
+    def column(self, name: str) -> Column:
+        """Return the column called ``name``."""
+        return next(c for c in self.columns if c.name == name)
+
+
+def _enum(*pairs: tuple[str, tuple[str, ...]]) -> dict[str, str]:
+    """Return an accepted-spelling → stored-value map, case-insensitive for Latin text."""
+    out: dict[str, str] = {}
+    for value, spellings in pairs:
+        for s in (value, *spellings):
+            out[s.lower()] = value
+    return out
+
+
+LON = Column("lon", ("经度", "longitude", "lng", "x"), "float", low=73.0, high=136.0)
+LAT = Column("lat", ("纬度", "latitude", "y"), "float", low=3.0, high=54.0)
+DISTRICT = Column(
+    "district_code", ("区县代码", "行政区划代码", "区划代码"), "code6", required=False, store=False
+)
+
+HAZARD_CLASSES = _enum(
+    *[
+        (c, ())
+        for c in (
+            "1",
+            "1.1",
+            "1.2",
+            "1.3",
+            "1.4",
+            "1.5",
+            "1.6",
+            "2.1",
+            "2.2",
+            "2.3",
+            "3",
+            "4.1",
+            "4.2",
+            "4.3",
+            "5.1",
+            "5.2",
+            "6.1",
+            "6.2",
+            "7",
+            "8",
+            "9",
+        )
+    ]
+)
+
+CAMERAS = DatasetSpec(
+    name="cameras",
+    label="视频点位",
+    department="公安局（视频共享平台）",
+    table=store.cameras,
+    key=("camera_id",),
+    columns=(
+        Column("camera_id", ("点位编号", "设备编号")),
+        Column("name", ("点位名称", "设备名称"), required=False),
+        Column("department", ("所属部门", "部门"), required=False),
+        Column("kind", ("类型", "设备类型"), required=False),
+        LON,
+        LAT,
+        Column(
+            "status",
+            ("状态", "在线状态"),
+            "enum",
+            choices=_enum(
+                ("online", ("在线", "正常")), ("offline", ("离线",)), ("fault", ("故障",))
+            ),
+        ),
+        Column("last_seen", ("最后在线时间",), "timestamp", required=False),
+        Column("ai_enabled", ("是否智能分析", "智能分析"), "bool"),
+        DISTRICT,
+    ),
+    point=("lon", "lat"),
+    time_column="last_seen",
+    stale_after_hours=24,
+)
+
+VIDEO_EVENTS = DatasetSpec(
+    name="video_events",
+    label="视频智能事件",
+    department="城管局（智能分析平台）",
+    table=store.video_events,
+    key=("event_id",),
+    columns=(
+        Column("event_id", ("事件编号",)),
+        Column("camera_id", ("点位编号", "设备编号")),
+        Column("ts", ("发生时间", "事件时间"), "timestamp"),
+        Column("event_type", ("事件类型",), required=False),
+        Column(
+            "status",
+            ("状态", "处置状态"),
+            "enum",
+            choices=_enum(("open", ("待处置", "未处置")), ("closed", ("已处置", "已关闭"))),
+        ),
+        Column("closed_at", ("处置时间",), "timestamp", required=False),
+    ),
+    references=(("camera_id", store.cameras, "camera_id"),),
+    time_column="ts",
+    stale_after_hours=2,
+    depends_on=("cameras",),
+)
+
+HAZMAT_WAYBILLS = DatasetSpec(
+    name="hazmat_waybills",
+    label="危化品电子运单",
+    department="交通运输局",
+    table=store.hazmat_waybills,
+    key=("waybill_id",),
+    columns=(
+        Column("waybill_id", ("运单编号",)),
+        Column("vehicle_plate", ("车牌号", "车牌")),
+        Column("carrier", ("承运企业",), required=False),
+        Column("un_number", ("UN编号", "联合国编号"), pattern=r"\d{4}"),
+        Column("hazard_class", ("危险类别", "危险货物类别"), "enum", choices=HAZARD_CLASSES),
+        Column("cargo_name", ("货物名称",), required=False),
+        Column(
+            "tonnage",
+            ("载重(吨)", "载重（吨）", "载重", "吨位"),
+            "float",
+            low=0,
+            low_open=True,
+            high=100,
+        ),
+        Column("origin_name", ("起运地", "起运地名称"), required=False),
+        Column("origin_lon", ("起运地经度",), "float", low=73.0, high=136.0),
+        Column("origin_lat", ("起运地纬度",), "float", low=3.0, high=54.0),
+        Column("dest_name", ("目的地", "目的地名称"), required=False),
+        Column("dest_lon", ("目的地经度",), "float", required=False, low=73.0, high=136.0),
+        Column("dest_lat", ("目的地纬度",), "float", required=False, low=3.0, high=54.0),
+        Column("depart_at", ("起运时间",), "timestamp"),
+        Column("arrive_at", ("到达时间",), "timestamp", required=False),
+        Column(
+            "status",
+            ("状态", "运单状态"),
+            "enum",
+            choices=_enum(
+                ("planned", ("计划", "待起运")),
+                ("in_transit", ("在途", "运输中")),
+                ("arrived", ("已到达", "已送达")),
+                ("cancelled", ("已取消", "取消")),
+            ),
+        ),
+    ),
+    point=("origin_lon", "origin_lat"),
+    area_prefix="origin_",
+    extra_points=(("dest_lon", "dest_lat"),),
+    time_column="depart_at",
+    stale_after_hours=6,
+)
+
+HAZMAT_TRACKS = DatasetSpec(
+    name="hazmat_tracks",
+    label="危化品车辆轨迹",
+    department="交通运输局",
+    table=store.hazmat_tracks,
+    key=("vehicle_plate", "ts"),
+    columns=(
+        Column("vehicle_plate", ("车牌号", "车牌")),
+        Column("ts", ("定位时间", "时间"), "timestamp"),
+        LON,
+        LAT,
+        Column(
+            "speed_kmh",
+            ("速度", "速度(km/h)", "速度（km/h）"),
+            "float",
+            required=False,
+            low=0,
+            high=200,
+        ),
+    ),
+    point=("lon", "lat"),
+    collapse_duplicates=True,
+    time_column="ts",
+    stale_after_hours=1,
+)
+
+HAZMAT_ALARMS = DatasetSpec(
+    name="hazmat_alarms",
+    label="危化品运输报警",
+    department="交通运输局",
+    table=store.hazmat_alarms,
+    key=("alarm_id",),
+    columns=(
+        Column("alarm_id", ("报警编号",)),
+        Column("vehicle_plate", ("车牌号", "车牌")),
+        Column("waybill_id", ("运单编号",), required=False),
+        Column("ts", ("报警时间", "时间"), "timestamp"),
+        Column(
+            "alarm_type",
+            ("报警类型",),
+            "enum",
+            choices=_enum(
+                ("speeding", ("超速",)),
+                ("fatigue", ("疲劳驾驶",)),
+                ("route_deviation", ("偏离路线", "路线偏离")),
+                ("restricted_zone", ("进入禁行区",)),
+                ("unplanned_stop", ("异常停车",)),
+                ("sensor", ("罐体异常", "传感器异常")),
+            ),
+        ),
+        Column("severity", ("级别", "报警级别", "严重程度"), "int", low=1, high=3),
+        LON,
+        LAT,
+        Column(
+            "status",
+            ("状态", "处置状态"),
+            "enum",
+            choices=_enum(
+                ("open", ("未处理", "待处置")),
+                ("acknowledged", ("已确认", "处置中")),
+                ("closed", ("已关闭", "已处置")),
+            ),
+        ),
+        Column("closed_at", ("关闭时间", "处置时间"), "timestamp", required=False),
+    ),
+    point=("lon", "lat"),
+    time_column="ts",
+    stale_after_hours=1,
+)
+
+RENTALS = DatasetSpec(
+    name="rentals",
+    label="出租房屋",
+    department="公安局（流动人口与出租房屋管理）",
+    table=store.rentals,
+    key=("unit_id",),
+    columns=(
+        Column("unit_id", ("房屋编号",)),
+        Column("address", ("地址", "房屋地址"), required=False),
+        LON,
+        LAT,
+        Column(
+            "floor_area_m2",
+            ("建筑面积", "面积", "建筑面积(m²)"),
+            "float",
+            low=0,
+            low_open=True,
+            high=100000,
+        ),
+        Column("rooms", ("房间数",), "int", low=1, high=1000),
+        Column("occupants", ("登记人数", "居住人数"), "int", low=0, high=10000),
+        Column("landlord_name", ("房东姓名",), required=False),
+        Column("landlord_phone", ("房东电话", "联系电话"), required=False),
+        Column("registered_at", ("登记时间",), "timestamp", required=False),
+        Column(
+            "inspection_status",
+            ("核查状态",),
+            "enum",
+            default="none",
+            choices=_enum(
+                ("none", ("未核查",)),
+                ("ok", ("正常",)),
+                ("rectify", ("责令整改",)),
+                ("rectified", ("已整改",)),
+            ),
+        ),
+        Column("inspected_at", ("核查时间",), "timestamp", required=False),
+        DISTRICT,
+    ),
+    point=("lon", "lat"),
+    time_column="registered_at",
+    stale_after_hours=7 * 24,
+)
+
+SCENIC_SPOTS = DatasetSpec(
+    name="scenic_spots",
+    label="景区",
+    department="文化广电和旅游局",
+    table=store.scenic_spots,
+    key=("spot_id",),
+    columns=(
+        Column("spot_id", ("景区编号",)),
+        Column("name", ("景区名称",)),
+        LON,
+        LAT,
+        Column("grade", ("等级", "景区等级"), required=False, pattern=r"[1-5]?A"),
+        Column("daily_capacity", ("日最大承载量",), "int", required=False, low=1),
+        Column("instant_capacity", ("瞬时最大承载量",), "int", required=False, low=1),
+        DISTRICT,
+    ),
+    point=("lon", "lat"),
+    stale_after_hours=30 * 24,
+)
+
+BOOKINGS = DatasetSpec(
+    name="bookings",
+    label="分时预约",
+    department="文化广电和旅游局",
+    table=store.bookings,
+    key=("booking_id",),
+    columns=(
+        Column("booking_id", ("预约编号", "订单编号")),
+        Column("spot_id", ("景区编号",)),
+        Column("visit_date", ("游览日期",), "date"),
+        Column("slot_start", ("时段开始", "开始时间"), "hhmm"),
+        Column("slot_end", ("时段结束", "结束时间"), "hhmm"),
+        Column("party_size", ("人数", "预约人数"), "int", low=1, high=500),
+        Column("visitor_origin", ("客源地",), required=False),
+        Column("channel", ("渠道", "预约渠道"), required=False),
+        Column(
+            "status",
+            ("状态", "预约状态"),
+            "enum",
+            choices=_enum(
+                ("booked", ("已预约",)),
+                ("checked_in", ("已核验", "已入园")),
+                ("cancelled", ("已取消",)),
+                ("no_show", ("未到", "爽约")),
+            ),
+        ),
+        Column("booked_at", ("预约时间", "下单时间"), "timestamp", required=False),
+    ),
+    references=(("spot_id", store.scenic_spots, "spot_id"),),
+    time_column="booked_at",
+    stale_after_hours=1,
+    depends_on=("scenic_spots",),
+)
+
+FEEDBACK = DatasetSpec(
+    name="feedback",
+    label="评价投诉",
+    department="文化广电和旅游局",
+    table=store.feedback,
+    key=("feedback_id",),
+    columns=(
+        Column("feedback_id", ("评价编号", "投诉编号", "编号")),
+        Column("spot_id", ("景区编号",)),
+        Column("ts", ("时间", "提交时间"), "timestamp"),
+        Column(
+            "kind",
+            ("类型",),
+            "enum",
+            choices=_enum(("evaluation", ("评价",)), ("complaint", ("投诉",))),
+        ),
+        Column("rating", ("评分",), "int", required=False, low=1, high=5),
+        Column("category", ("类别", "分类"), required=False),
+        Column(
+            "status",
+            ("状态", "处理状态"),
+            "enum",
+            choices=_enum(
+                ("open", ("待处理", "未处理")), ("resolved", ("已处理", "已解决", "已办结"))
+            ),
+        ),
+        Column("resolved_at", ("处理时间", "办结时间"), "timestamp", required=False),
+    ),
+    references=(("spot_id", store.scenic_spots, "spot_id"),),
+    time_column="ts",
+    stale_after_hours=24,
+    depends_on=("scenic_spots",),
+)
+
+DISTRICT_POPULATION = DatasetSpec(
+    name="district_population",
+    label="区县人口",
+    department="统计局",
+    table=store.district_population,
+    key=("district_code", "year"),
+    columns=(
+        Column("district_code", ("区县代码", "行政区划代码"), "code6"),
+        Column("year", ("年份",), "int", low=1949, high=2100),
+        Column("population", ("人口", "常住人口"), "int", low=0),
+    ),
+    required_area_code="district_code",
+    stale_after_hours=400 * 24,
+)
+
+DATASETS: dict[str, DatasetSpec] = {
+    s.name: s
+    for s in (
+        CAMERAS,
+        VIDEO_EVENTS,
+        HAZMAT_WAYBILLS,
+        HAZMAT_TRACKS,
+        HAZMAT_ALARMS,
+        RENTALS,
+        SCENIC_SPOTS,
+        BOOKINGS,
+        FEEDBACK,
+        DISTRICT_POPULATION,
+    )
+}
