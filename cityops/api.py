@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 from functools import lru_cache
 
 import flask
 
-from cityops.context import current, today
+from cityops import catalogue
+from cityops.context import TZ, current, today
 from cityops.geo import ScopeDenied, ScopeError
 from cityops.kpis import kpi_record
 from cityops.queries import scope_kpis
@@ -62,6 +64,26 @@ def kpis():
         "scope_level": scope.level,
         "date": day.isoformat(),
         "kpis": kpi_record(frame, scope.code),
+    }
+
+
+@blueprint.get("/datasets")
+def datasets():
+    """Return the data catalogue: per dataset its rows, last load, freshness and quarantine.
+
+    ``{"generated_at", "store_version", "datasets": [{dataset, label, department,
+    rows, last_loaded_at, last_file, latest_record_at, age_hours,
+    stale_after_hours, stale, loads, quarantined_last, quarantined_total,
+    flagged_total}, …]}``; times are Asia/Shanghai local time.
+    """
+    ctx = current()
+    now = dt.datetime.now(TZ).replace(tzinfo=None, microsecond=0)
+    frame = catalogue.datasets(ctx.engine, now=now)
+    records = json.loads(frame.to_json(orient="records", date_format="iso", date_unit="s"))
+    return {
+        "generated_at": now.isoformat(),
+        "store_version": ctx.storage.version_label(),
+        "datasets": records,
     }
 
 

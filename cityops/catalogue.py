@@ -129,13 +129,15 @@ def datasets(engine: Engine, *, now: dt.datetime) -> pd.DataFrame:
 def cameras_by_department(engine: Engine) -> pd.DataFrame:
     """Return camera counts by owning department: ``department, cameras, online``."""
     c = store.cameras
+    # an inline literal: the same expression must appear in SELECT and GROUP BY
+    department = sa.func.coalesce(c.c.department, sa.literal_column("''"))
     query = (
         sa.select(
-            sa.func.coalesce(c.c.department, "").label("department"),
+            department.label("department"),
             sa.func.count().label("cameras"),
             sa.func.sum(sa.case((c.c.status == "online", 1), else_=0)).label("online"),
         )
-        .group_by(sa.func.coalesce(c.c.department, ""))
+        .group_by(department)
         .order_by(sa.func.count().desc())
     )
     with engine.connect() as conn:

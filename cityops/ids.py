@@ -20,3 +20,12 @@ OV_URL_SINK = "ov-url-sink"
 def kpi_card(name: str) -> dict:
     """Return the pattern ID of the card of KPI ``name``."""
     return {"type": "kpi-card", "kpi": name}
+
+
+# data catalogue
+DATA_DATASETS = "data-datasets"
+DATA_DEPARTMENTS = "data-departments"
+DATA_LOADS = "data-loads"
+DATA_ISSUES = "data-issues"
+DATA_ISSUES_WRAP = "data-issues-wrap"
+DATA_STATE = "data-state"

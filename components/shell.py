@@ -21,7 +21,10 @@ def header(lang: str) -> html.Header:
                 className="brand",
             ),
             html.Nav(
-                [dcc.Link(t("nav.overview", lang), href="/", className="nav-link")],
+                [
+                    dcc.Link(t("nav.overview", lang), href="/", className="nav-link"),
+                    dcc.Link(t("nav.data", lang), href="/data", className="nav-link"),
+                ],
                 className="main-nav",
             ),
             html.Button(

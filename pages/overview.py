@@ -7,8 +7,6 @@ map's KPI only restyles the map and rewrites the current URL in place.
 
 from __future__ import annotations
 
-import logging
-
 import dash
 from dash import Input, Output, State, callback, clientside_callback, dcc, html, no_update
 
@@ -19,13 +17,12 @@ from cityops.geo import ScopeDenied, ScopeError
 from cityops.i18n import t
 from cityops.kpis import KPI_BY_NAME, KPIS, kpi_record
 from cityops.urls import page_href, parse_day
-from cityops.web import request_lang
+from cityops.web import guarded_layout, request_lang
 from components.breadcrumb import breadcrumb
 from components.choropleth import area_map, choropleth_hideout, legend
 from components.kpi import kpi_groups
 from components.shell import message_panel
 
-log = logging.getLogger(__name__)
 PATH = "/"
 DEFAULT_KPI = "cameras_online_rate"
 
@@ -58,6 +55,7 @@ def _map_state(ctx, where, day, kpi_name: str, lang: str):
     return container, level, hideout
 
 
+@guarded_layout
 def layout(scope: str | None = None, date: str | None = None, kpi: str | None = None, **_):
     lang = request_lang(current().settings.default_lang)
     ctx = current()
@@ -76,9 +74,6 @@ def layout(scope: str | None = None, date: str | None = None, kpi: str | None = 
         )
     except ValueError:
         return message_panel(t("error.date", lang, value=date), "", t("error.back_home", lang))
-    except Exception:  # a failing store must show a calm message, never a trace
-        log.exception("overview layout failed for scope=%r date=%r", scope, date)
-        return message_panel(t("error.unavailable", lang), "", t("error.back_home", lang))
 
     crumbs = [(s.level, s.code, ctx.geo.scope_name(s)) for s in ctx.geo.lineage(where)]
     area = ctx.geo.areas[container.code]

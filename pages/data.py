@@ -1,0 +1,91 @@
+"""Data catalogue (数据目录): what each dataset holds, how fresh it is, what was refused.
+
+URL: ``/data?load=<load id>`` opens the quarantined and flagged rows of one load.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import dash
+from dash import Input, Output, callback, html, no_update
+
+from cityops import catalogue, ids
+from cityops.context import TZ, current
+from cityops.i18n import t
+from cityops.web import guarded_layout, request_lang
+from components.catalogue import datasets_grid, departments_grid, issues_grid, loads_grid
+
+PATH = "/data"
+
+dash.register_page(__name__, path=PATH, title="cityops · data", name="data")
+
+
+@guarded_layout
+def layout(load: str | None = None, **_):
+    ctx = current()
+    lang = request_lang(ctx.settings.default_lang)
+    engine = ctx.engine
+    now = dt.datetime.now(TZ).replace(tzinfo=None, microsecond=0)
+    datasets = catalogue.datasets(engine, now=now)
+    loads = catalogue.loads(engine, limit=50)
+    departments = catalogue.cameras_by_department(engine)
+    issues = catalogue.issues(engine, load_id=load, limit=500) if load else None
+    if load:
+        issues_part = [html.P(load, className="hint mono"), issues_grid(issues, lang)]
+    else:
+        issues_part = [html.P(t("data.issues_hint", lang), className="hint")]
+    return html.Div(
+        [
+            html.Div(
+                [
+                    html.H1(t("data.title", lang), className="page-title"),
+                    html.Span(
+                        f"{t('data.store_version', lang)}: {ctx.storage.version_label()}",
+                        className="hint mono",
+                    ),
+                ],
+                className="toolbar",
+            ),
+            html.Section(
+                [html.H2(t("data.datasets", lang), className="panel-title"),
+                 datasets_grid(datasets, lang)],
+                className="panel",
+            ),
+            html.Div(
+                [
+                    html.Section(
+                        [html.H2(t("data.loads", lang), className="panel-title"),
+                         loads_grid(loads, lang) if len(loads)
+                         else html.P(t("data.no_loads", lang), className="hint")],
+                        className="panel",
+                    ),
+                    html.Section(
+                        [html.H2(t("data.by_department", lang), className="panel-title"),
+                         departments_grid(departments, lang)],
+                        className="panel",
+                    ),
+                ],
+                className="data-grid",
+            ),
+            html.Section(
+                [html.H2(t("data.issues", lang), className="panel-title"), *issues_part],
+                id=ids.DATA_ISSUES_WRAP,
+                className="panel",
+            ),
+        ],
+        className="data-page",
+        **{"data-load": load or ""},
+    )  # fmt: skip
+
+
+@callback(
+    Output(ids.NAV, "href", allow_duplicate=True),
+    Input(ids.DATA_LOADS, "selectedRows"),
+    prevent_initial_call=True,
+)
+def open_load(selected):
+    """Open the quarantined rows of the clicked load (a new URL, so back works)."""
+    if not selected:
+        return no_update
+    return f"{PATH}?load={selected[0]['load_id']}"
