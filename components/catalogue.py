@@ -64,6 +64,8 @@ def datasets_grid(frame: pd.DataFrame, lang: str) -> dag.AgGrid:
             names,
             lang,
             freshness={"cellClassRules": {"cell-stale": is_stale, "cell-fresh": f"!({is_stale})"}},
+            label={"minWidth": 130, "pinned": "left"},
+            department={"minWidth": 170},
             last_loaded_at={"minWidth": 150},
             latest_record_at={"minWidth": 150},
         ),
@@ -84,7 +86,8 @@ def loads_grid(frame: pd.DataFrame, lang: str) -> dag.AgGrid:
     return _grid(
         ids.DATA_LOADS,
         shown[[*names, "load_id"]],
-        _columns(names, lang, finished_at={"minWidth": 160}, file={"minWidth": 160}),
+        _columns(names, lang, finished_at={"minWidth": 170}, file={"minWidth": 170},
+                 dataset={"minWidth": 130}),
         getRowId="params.data.load_id",
         options={"rowSelection": {"mode": "singleRow", "checkboxes": False,
                                   "enableClickSelection": True}},

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -50,6 +51,25 @@ def demo_dir(tmp_path_factory, areas_frame) -> Path:
         run_demo(engine, geo, path / "demo", seed=7, scale="small", today=DEMO_NOW.date(),
                  now=DEMO_NOW)  # fmt: skip
     return path
+
+
+@pytest.fixture(scope="session")
+def boundaries_store(tmp_path_factory, areas_frame) -> Path:
+    """A data directory whose store holds the boundaries only (a template to copy)."""
+    path = tmp_path_factory.mktemp("boundaries-store")
+    with Storage(get_settings(data_dir=str(path), database_url="")).writer() as engine:
+        write_areas(engine, areas_frame)
+    return path
+
+
+@pytest.fixture()
+def fresh_store(boundaries_store, tmp_path):
+    """A new data directory with only boundaries: ``(settings, storage, geo)``."""
+    shutil.copytree(boundaries_store / "store", tmp_path / "store")
+    settings = get_settings(data_dir=str(tmp_path), database_url="")
+    storage = Storage(settings)
+    geo = geography(storage.reader_engine(), settings.city_codes, settings.grid_resolution)
+    return settings, storage, geo
 
 
 @pytest.fixture(scope="session")
