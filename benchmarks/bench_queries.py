@@ -42,19 +42,28 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeat", type=int, default=30)
     parser.add_argument("--scale", choices=["small", "city"], default="small")
+    parser.add_argument("--data-dir", help="Use this existing store instead of building one.")
     args = parser.parse_args()
-    folder = tempfile.mkdtemp(prefix="cityops-bench-")
+    folder = args.data_dir or tempfile.mkdtemp(prefix="cityops-bench-")
     settings = get_settings(data_dir=folder, database_url="")
     storage = Storage(settings)
     now = dt.datetime(2026, 11, 25, 10, 30)
+    if not args.data_dir:
+        build(storage, settings, folder, args.scale, now)
+    run(settings, args.repeat, now)
+
+
+def build(storage, settings, folder, scale, now) -> None:
+    """Build a demo store of ``scale`` in ``folder``."""
     with storage.writer() as engine:
         load_boundaries(engine)
     with storage.writer() as engine:
         geo = geography(engine, settings.city_codes, settings.grid_resolution)
-        run_demo(
-            engine, geo, Path(folder) / "demo", seed=7, scale=args.scale, today=now.date(), now=now
-        )
+        run_demo(engine, geo, Path(folder) / "demo", seed=7, scale=scale, today=now.date(), now=now)
 
+
+def run(settings, repeat: int, now) -> None:
+    """Time the questions against the store of ``settings`` and print the tables."""
     ctx = Context(settings)
     install(ctx)
     from app import create_app
@@ -71,17 +80,17 @@ def main() -> None:
         ("grid cell", cell),
     ]:
         scope = ctx.geo.scope(code)
-        one = timed(lambda s=scope: scope_kpis(ctx, scope=s, day=day, allowed=allowed), args.repeat)
+        one = timed(lambda s=scope: scope_kpis(ctx, scope=s, day=day, allowed=allowed), repeat)
         rows.append((f"14 KPIs, {label}", *one))
         if scope.level != "grid":
             below = timed(
-                lambda s=scope: child_kpis(ctx, scope=s, day=day, allowed=allowed), args.repeat
+                lambda s=scope: child_kpis(ctx, scope=s, day=day, allowed=allowed), repeat
             )
             rows.append((f"map values below {label}", *below))
     rows.append(
         (
             "GET /api/v1/kpis (district), in-process",
-            *timed(lambda: client.get("/api/v1/kpis?scope=320102&date=2026-11-25"), args.repeat),
+            *timed(lambda: client.get("/api/v1/kpis?scope=320102&date=2026-11-25"), repeat),
         )
     )
 

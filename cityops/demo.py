@@ -124,7 +124,7 @@ SCALES = {
         "city",
         {"320100": 40000, "320500": 45000, "320200": 25000, "320600": 20000, "321300": 70000},
         rentals_per_city=40000,
-        vehicles_per_city=420,
+        vehicles_per_city=450,
         trips_per_vehicle=12,
         track_interval_s=30,
         events_per_ai_camera=2,
