@@ -14,6 +14,7 @@ from cityops.context import Context, install
 from cityops.i18n import LANG_COOKIE, t
 from cityops.settings import Settings, get_settings
 from cityops.web import request_lang
+from components import tables  # noqa: F401 -- registers the download callbacks
 from components.shell import shell
 
 
@@ -49,6 +50,7 @@ def create_app(settings: Settings | None = None) -> Dash:
         "application/javascript",
         "application/json",
         "application/geo+json",
+        "application/x-protobuf",
         "image/svg+xml",
     ]
     Compress(app.server)

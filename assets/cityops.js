@@ -85,3 +85,60 @@ window.cityops = Object.assign({}, window.cityops, {
         },
     },
 });
+
+/* Entity layers: points coloured by a property through hideout.colors, and
+ * cluster bubbles that show how many points they hold. */
+window.cityops.points = {
+    point: function (feature, latlng, context) {
+        const h = (context && context.hideout) || {};
+        const key = feature.properties[h.colorBy || 'status'];
+        const colour = (h.colors || {})[key] || '#2563eb';
+        const selected = h.selected && h.selected === feature.properties.id;
+        const radius = h.sizeBy ? Math.max(5, Math.min(28, 4 + Math.sqrt(feature.properties[h.sizeBy] || 0) / (h.sizeScale || 4))) : 5;
+        const marker = L.circleMarker(latlng, {
+            radius: selected ? radius + 4 : radius, fillColor: colour,
+            color: selected ? '#111827' : (h.border || '#ffffff'),
+            weight: selected ? 3 : 1, fillOpacity: 0.9,
+        });
+        if (feature.properties.label) {
+            marker.bindTooltip(feature.properties.label, {direction: 'top'});
+        }
+        marker.on('add', function () {
+            const el = marker.getElement && marker.getElement();
+            if (el) { el.setAttribute('data-entity', feature.properties.id); }
+        });
+        return marker;
+    },
+    cluster: function (feature, latlng, index, context) {
+        const count = feature.properties.point_count;
+        const size = 26 + Math.min(34, Math.log10(count + 1) * 12);
+        const label = count >= 10000 ? (count / 1000).toFixed(0) + 'k' : String(count);
+        const icon = L.divIcon({
+            html: '<div class="cluster-bubble" style="width:' + size + 'px;height:' + size +
+                  'px;line-height:' + size + 'px">' + label + '</div>',
+            className: 'cluster-icon', iconSize: L.point(size, size),
+        });
+        return L.marker(latlng, {icon: icon});
+    },
+};
+
+/* Track playback: the slider value is a fix index; the part of the track up to it
+ * is drawn in colour, the vehicle sits at that fix, and alarms show once passed. */
+window.cityops.hazmat = {
+    playback: function (index, track) {
+        const empty = {type: 'FeatureCollection', features: []};
+        if (!track || !track.points || !track.points.length) {
+            return [[], [0, 0], empty, ''];
+        }
+        const i = Math.max(0, Math.min(index || 0, track.points.length - 1));
+        const done = track.points.slice(0, i + 1);
+        const now = track.times[i];
+        const passed = (track.alarms || []).filter(function (a) { return a.t <= now; });
+        const features = passed.map(function (a) {
+            return {type: 'Feature', geometry: {type: 'Point', coordinates: [a.pos[1], a.pos[0]]},
+                    properties: {id: a.id, severity: String(a.severity), label: a.text}};
+        });
+        const label = track.labels[i] + (passed.length ? '  ·  ' + passed[passed.length - 1].text : '');
+        return [done, track.points[i], {type: 'FeatureCollection', features: features}, label];
+    },
+};

@@ -8,10 +8,11 @@ import json
 from functools import lru_cache
 
 import flask
+import geobuf
 
 from cityops import catalogue
 from cityops.context import TZ, current, today
-from cityops.geo import ScopeDenied, ScopeError
+from cityops.geo import ScopeDenied, ScopeError, ensure_allowed
 from cityops.kpis import kpi_record
 from cityops.queries import scope_kpis
 from cityops.urls import parse_day
@@ -114,3 +115,48 @@ def children_geojson(code: str):
     if scope.level == "grid":
         scope = ctx.geo.scope(scope.district_code)
     return _geojson_response(_children_geojson(scope.code))
+
+
+@lru_cache(maxsize=64)
+def _camera_geobuf(version: str, scope_code: str, department: str) -> bytes:
+    from cityops.queries import video
+
+    ctx = current()
+    scope = ctx.geo.scope(scope_code)
+    frame = video.camera_points(
+        ctx, scope=scope, allowed=ctx.allowed_scope(), department=department or None
+    )
+    features = [
+        {
+            "type": "Feature",
+            "geometry": {"type": "Point", "coordinates": [lon, lat]},
+            "properties": {"id": cid, "status": status, "label": f"{name or cid}"},
+        }
+        for cid, lon, lat, status, name in zip(
+            frame["camera_id"],
+            frame["lon"],
+            frame["lat"],
+            frame["status"],
+            frame["name"],
+            strict=True,
+        )
+    ]
+    return geobuf.encode({"type": "FeatureCollection", "features": features}, 6)
+
+
+@blueprint.get("/points/cameras.pbf")
+def camera_points():
+    """Return the cameras in ``scope`` (optionally one ``department``) as geobuf points.
+
+    Properties: ``id``, ``status``, ``label``. Cached per store version.
+    """
+    ctx = current()
+    scope = ctx.geo.scope(flask.request.args.get("scope"))
+    ensure_allowed(scope, ctx.allowed_scope())
+    body = _camera_geobuf(
+        ctx.storage.version_label(), scope.code, flask.request.args.get("department", "")
+    )
+    response = flask.Response(body, mimetype="application/x-protobuf")
+    response.cache_control.private = True
+    response.cache_control.max_age = 60
+    return response

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -224,9 +224,24 @@ def write_demo_files(
         frame = tables[plan.dataset]
         if plan.city:
             frame = frame[frame["camera_id"].str.startswith(f"CAM{plan.city[:4]}")]
-        frame = _spoil(frame.reset_index(drop=True), plan.dataset, rng)
+        frame = frame.reset_index(drop=True)
+        if plan.dataset == "cameras":  # yesterday's export first, so cameras have a history
+            earlier = replace(plan, name=plan.name.replace(".", "_yesterday.", 1))
+            written.append((earlier, write_file(_localise(_yesterday(frame, rng), earlier),
+                                                earlier, folder)))  # fmt: skip
+        frame = _spoil(frame, plan.dataset, rng)
         written.append((plan, write_file(_localise(frame, plan), plan, folder)))
     return written
+
+
+def _yesterday(cameras: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
+    """Return the cameras as exported a day earlier: some statuses differed then."""
+    out = cameras.copy()
+    out["last_seen"] = pd.to_datetime(out["last_seen"]) - pd.Timedelta(days=1)
+    flip = rng.random(len(out)) < 0.08
+    out.loc[flip, "status"] = rng.choice(["online", "offline", "fault"], int(flip.sum()),
+                                         p=[0.5, 0.35, 0.15])  # fmt: skip
+    return out
 
 
 def run_demo(
@@ -249,7 +264,11 @@ def run_demo(
         tables, folder, scale=scale, seed=seed, cities=list(geo.enabled_cities)
     )
     with engine.begin() as conn:
-        store.truncate(conn, [store.load_issues, store.loads, *reversed(store.DATASET_TABLES)])
+        store.truncate(
+            conn,
+            [store.load_issues, store.loads, store.camera_status_history,
+             *reversed(store.DATASET_TABLES)],
+        )  # fmt: skip
     reports = []
     for plan, path in files:
         if progress:

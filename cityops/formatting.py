@@ -93,3 +93,11 @@ def mask_plate(plate: str | None) -> str:
     if len(plate) < 3:
         return plate
     return f"{plate[:2]}·{plate[2]}{'*' * (len(plate) - 3)}"
+
+
+def fmt_times(values, fmt: str = "%Y-%m-%d %H:%M") -> list[str | None]:
+    """Return timestamps as text (24-hour, local time as stored); missing ones as None."""
+    import pandas as pd
+
+    stamps = pd.to_datetime(pd.Series(values, dtype=object), errors="coerce")
+    return [None if pd.isna(v) else v.strftime(fmt) for v in stamps]

@@ -91,14 +91,14 @@ class RentalRules:
         return dict(self.by_city).get(code, self.default)
 
 
-_GROUP_COLUMN = {"city": "city_code", "district": "district_code", "grid": "grid_cell"}
+GROUP_COLUMN = {"city": "city_code", "district": "district_code", "grid": "grid_cell"}
 
 
-def _scope_clause(cols, scope: Scope, enabled_cities: tuple[str, ...]):
+def scope_clause(cols, scope: Scope, enabled_cities: tuple[str, ...]):
     """Return the WHERE clause placing rows with area columns ``cols`` in ``scope``."""
     if scope.level == "province":
         return cols.city_code.in_(enabled_cities)
-    return getattr(cols, _GROUP_COLUMN[scope.level]) == scope.code
+    return getattr(cols, GROUP_COLUMN[scope.level]) == scope.code
 
 
 def _suspected_clause(t, rules: RentalRules):
@@ -177,11 +177,11 @@ def _family_queries(
     """Return one SELECT per data family; each yields an ``area`` column and raw sums."""
 
     def grouped(cols, *aggregates, from_=None):
-        where = _scope_clause(cols, scope, enabled)
+        where = scope_clause(cols, scope, enabled)
         if by is None:
             query = sa.select(sa.literal(scope.code).label("area"), *aggregates)
         else:
-            key = getattr(cols, _GROUP_COLUMN[by])
+            key = getattr(cols, GROUP_COLUMN[by])
             query = sa.select(key.label("area"), *aggregates).group_by(key)
         if from_ is not None:
             query = query.select_from(from_)

@@ -61,6 +61,16 @@ cameras = sa.Table(
     *_located(),
 )
 
+#: Status changes of cameras, recorded by the loader from successive exports.
+camera_status_history = sa.Table(
+    "camera_status_history",
+    metadata,
+    sa.Column("camera_id", sa.Text, nullable=False, index=True),
+    sa.Column("changed_at", sa.DateTime, nullable=False),
+    sa.Column("status", sa.String(10), nullable=False),
+    sa.Column("load_id", sa.String(32), nullable=False),
+)
+
 video_events = sa.Table(
     "video_events",
     metadata,

@@ -25,6 +25,7 @@ DOMAIN_ACCENT = {
 }
 PALE = "#eef2f7"
 NO_DATA = "#e5e7eb"
+ZERO = "#f8fafc"  # a count of zero
 DISABLED_AREA = "#f3f4f6"
 MAP_BACKGROUND = "#f8fafc"
 BORDER = "#475569"
@@ -46,3 +47,18 @@ def ramp(accent: str, steps: int = RAMP_STEPS, start: str = PALE) -> list[str]:
         rgb = (round(a[k] + (b[k] - a[k]) * f) for k in range(3))
         out.append("#{:02x}{:02x}{:02x}".format(*rgb))
     return out
+
+
+#: Hazard classes in their UN / GB 190 placard colours (UX.md): 2.1 and 3 red,
+#: 2.2 green, 2.3 and 6.x white, 4.3 blue, 5.x yellow, 7 yellow-white, 8 black, 9 grey.
+HAZARD_CLASS = {
+    "1": "#f97316", "2.1": "#dc2626", "2.2": "#16a34a", "2.3": "#f8fafc", "3": "#dc2626",
+    "4.1": "#fca5a5", "4.2": "#f87171", "4.3": "#2563eb", "5.1": "#facc15", "5.2": "#eab308",
+    "6.1": "#f8fafc", "6.2": "#e2e8f0", "7": "#fde047", "8": "#111827", "9": "#94a3b8",
+}  # fmt: skip
+
+
+def hazard_colour(hazard_class: str) -> str:
+    """Return the placard colour of a class or division (1.4 → class 1)."""
+    key = str(hazard_class)
+    return HAZARD_CLASS.get(key) or HAZARD_CLASS.get(key.split(".")[0], "#94a3b8")

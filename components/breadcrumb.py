@@ -13,7 +13,7 @@ def crumb_label(level: str, name: str, lang: str) -> str:
     """Return the text of one crumb; a grid cell shows a shortened H3 index."""
     if level == "grid":
         return f"{t('grid.prefix', lang)} {name[:7]}…"
-    return name
+    return name  # areas keep their Chinese names; an entity crumb comes pre-labelled
 
 
 def breadcrumb(

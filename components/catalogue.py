@@ -99,6 +99,6 @@ def issues_grid(frame: pd.DataFrame, lang: str) -> html.Div | dag.AgGrid:
     if frame.empty:
         return html.P(t("data.no_issues", lang), className="hint")
     shown = frame.copy()
-    shown["severity"] = [t(f"severity.{s}", lang) for s in shown["severity"]]
-    names = ["row_number", "severity", "reason", "column_name", "message", "raw"]
+    shown["outcome"] = [t(f"severity.{s}", lang) for s in shown["severity"]]
+    names = ["row_number", "outcome", "reason", "column_name", "message", "raw"]
     return _grid(ids.DATA_ISSUES, shown[names], _columns(names, lang, raw={"minWidth": 360}))

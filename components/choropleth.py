@@ -22,20 +22,25 @@ from cityops.kpis import KPI_BY_NAME
 JS_NAMESPACE = "cityops.map"
 
 
-def js(name: str) -> dict:
-    """Return a dash-leaflet function handle for ``window.cityops.map.<name>``."""
-    return {"variable": f"{JS_NAMESPACE}.{name}"}
+def js(name: str, namespace: str = JS_NAMESPACE) -> dict:
+    """Return a dash-leaflet function handle for ``window.<namespace>.<name>``."""
+    return {"variable": f"{namespace}.{name}"}
 
 
-def class_breaks(values: pd.Series, classes: int = theme.RAMP_STEPS) -> list[float]:
+def class_breaks(
+    values: pd.Series, classes: int = theme.RAMP_STEPS, integer: bool = False
+) -> list[float]:
     """Return ascending upper bounds of up to ``classes`` quantile classes of ``values``.
 
-    Missing values are ignored; an empty input gives no breaks.
+    Missing values are ignored; an empty input gives no breaks. With ``integer``
+    (counts) the bounds are whole numbers, so no class reads "0 – 0".
     """
     finite = pd.to_numeric(values, errors="coerce").dropna().astype(float)
     if finite.empty:
         return []
     qs = np.quantile(finite.to_numpy(), np.linspace(0, 1, classes + 1)[1:])
+    if integer:
+        qs = np.ceil(qs)
     return sorted({float(q) for q in qs})
 
 
@@ -55,8 +60,10 @@ def choropleth_hideout(
     ``border``, ``selectedBorder``, ``selected`` and ``kpi``.
     """
     meta = KPI_BY_NAME[kpi]
-    breaks = class_breaks(values)
-    colours = theme.ramp(theme.DOMAIN_ACCENT[meta.domain], max(len(breaks), 1))
+    breaks = class_breaks(values, integer=meta.unit == "count")
+    colours = theme.ramp(theme.DOMAIN_ACCENT[meta.domain])[-len(breaks) :] if breaks else []
+    if breaks and breaks[0] <= 0:
+        colours[0] = theme.ZERO  # "none" reads as the palest class, not the darkest
     clean: dict[str, float | None] = {}
     labels: dict[str, str] = {}
     for code, value in values.items():
@@ -68,7 +75,7 @@ def choropleth_hideout(
         "values": clean,
         "labels": labels,
         "breaks": breaks,
-        "colors": colours[-len(breaks) :] if breaks else [],
+        "colors": colours,
         "nodata": theme.NO_DATA,
         "disabled": theme.DISABLED_AREA,
         "border": theme.BORDER,
@@ -84,11 +91,14 @@ def legend(hideout: dict, lang: str) -> html.Div:
     rows = []
     lower = None
     for upper, colour in zip(hideout["breaks"], hideout["colors"], strict=True):
-        text = (
-            f"≤ {fmt_value(upper, meta.unit, lang)}"
-            if lower is None
-            else f"{fmt_value(lower, meta.unit, lang)} – {fmt_value(upper, meta.unit, lang)}"
-        )
+        if lower is None:
+            text = f"≤ {fmt_value(upper, meta.unit, lang)}"
+        elif meta.unit == "count" and upper - lower <= 1:
+            text = fmt_value(upper, meta.unit, lang)
+        elif meta.unit == "count":
+            text = f"{fmt_value(lower + 1, meta.unit, lang)} – {fmt_value(upper, meta.unit, lang)}"
+        else:
+            text = f"{fmt_value(lower, meta.unit, lang)} – {fmt_value(upper, meta.unit, lang)}"
         rows.append(_legend_row(colour, text))
         lower = upper
     rows.append(_legend_row(hideout["nodata"], t("map.no_data", lang)))
@@ -109,28 +119,34 @@ def area_map(
     bounds: tuple[float, float, float, float],
     tile_url: str = "",
     tile_attribution: str = "",
+    map_id: str = ids.OV_MAP,
+    layer_id: str = ids.OV_AREAS,
+    overlays: list | None = None,
+    focus: tuple[float, float, float, float] | None = None,
 ) -> dl.Map:
     """Return the map of one level's areas, fitted to ``bounds`` (lon/lat box).
 
     Without ``tile_url`` there is no tile layer: boundaries on a plain background,
-    so the map works air-gapped.
+    so the map works air-gapped. ``overlays`` (entity layers) are drawn above the areas;
+    ``focus`` (a lon/lat box, e.g. one vehicle's track) overrides where the map looks.
     """
     children: list = []
     if tile_url:
         children.append(dl.TileLayer(url=tile_url, attribution=tile_attribution))
     children.append(
         dl.GeoJSON(
-            id=ids.OV_AREAS,
+            id=layer_id,
             url=geojson_url,
             hideout=hideout,
             style=js("style"),
             onEachFeature=js("onEachFeature"),
         )
     )
-    min_lon, min_lat, max_lon, max_lat = bounds
+    children.extend(overlays or [])
+    min_lon, min_lat, max_lon, max_lat = focus or bounds
     return dl.Map(
         children,
-        id=ids.OV_MAP,
+        id=map_id,
         bounds=[[min_lat, min_lon], [max_lat, max_lon]],
         # the map is reused across drill steps: a new viewport moves it
         viewport={"bounds": [[min_lat, min_lon], [max_lat, max_lon]]},

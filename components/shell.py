@@ -23,6 +23,8 @@ def header(lang: str) -> html.Header:
             html.Nav(
                 [
                     dcc.Link(t("nav.overview", lang), href="/", className="nav-link"),
+                    dcc.Link(t("nav.video", lang), href="/video", className="nav-link"),
+                    dcc.Link(t("nav.hazmat", lang), href="/hazmat", className="nav-link"),
                     dcc.Link(t("nav.data", lang), href="/data", className="nav-link"),
                 ],
                 className="main-nav",

@@ -19,9 +19,10 @@ from cityops.kpis import KPI_BY_NAME, KPIS, kpi_record
 from cityops.urls import page_href, parse_day
 from cityops.web import guarded_layout, request_lang
 from components.breadcrumb import breadcrumb
-from components.choropleth import area_map, choropleth_hideout, legend
+from components.choropleth import area_map, legend
 from components.kpi import kpi_groups
 from components.shell import message_panel
+from pages._shared import map_state
 
 PATH = "/"
 DEFAULT_KPI = "cameras_online_rate"
@@ -40,21 +41,6 @@ def _map_title(level: str, kpi: str, lang: str) -> str:
     return t("overview.map_title", lang, level=level_label, kpi=t(f"kpi.{kpi}", lang))
 
 
-def _map_state(ctx, where, day, kpi_name: str, lang: str):
-    """Return ``(container, level, hideout)`` of the map for ``where``: one query."""
-    container, level, children = queries.child_kpis(
-        ctx, scope=where, day=day, allowed=ctx.allowed_scope()
-    )
-    hideout = choropleth_hideout(
-        children[kpi_name],
-        kpi=kpi_name,
-        names={c: ctx.geo.areas[c].name if c in ctx.geo.areas else c for c in children.index},
-        lang=lang,
-        selected=where.code if where.level == "grid" else None,
-    )
-    return container, level, hideout
-
-
 @guarded_layout
 def layout(scope: str | None = None, date: str | None = None, kpi: str | None = None, **_):
     lang = request_lang(current().settings.default_lang)
@@ -67,7 +53,7 @@ def layout(scope: str | None = None, date: str | None = None, kpi: str | None = 
             queries.scope_kpis(ctx, scope=where, day=day, allowed=allowed), where.code
         )
         kpi_name = kpi if kpi in KPI_BY_NAME else DEFAULT_KPI
-        container, level, hideout = _map_state(ctx, where, day, kpi_name, lang)
+        container, level, hideout = map_state(ctx, where, day, kpi_name, lang)
     except (ScopeError, ScopeDenied) as exc:
         return message_panel(
             t("error.scope", lang, detail=str(exc)), "", t("error.back_home", lang)
@@ -160,7 +146,7 @@ def layout(scope: str | None = None, date: str | None = None, kpi: str | None = 
 
 
 @callback(
-    Output(ids.NAV, "href"),
+    Output(ids.NAV, "href", allow_duplicate=True),
     Input(ids.OV_AREAS, "clickData"),
     Input(ids.OV_DATE, "date"),
     State(ids.OV_STATE, "data"),
@@ -194,7 +180,7 @@ def restyle(kpi_name, state):
     lang = state["lang"]
     where = ctx.geo.scope(state["scope"])
     day = parse_day(state["date"], today())
-    _, level, hideout = _map_state(ctx, where, day, kpi_name, lang)
+    _, level, hideout = map_state(ctx, where, day, kpi_name, lang)
     return hideout, legend(hideout, lang), _map_title(level, kpi_name, lang)
 
 

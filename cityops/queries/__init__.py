@@ -1,5 +1,7 @@
 """Named questions the pages and the API ask; each returns a DataFrame.
 
+Domain questions live in the submodules (video, hazmat, rentals, tourism).
+
 Every function takes the caller's permitted scope (``allowed``) and refuses a
 scope outside it, so a hand-made request cannot read another area.
 """

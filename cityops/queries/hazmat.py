@@ -1,0 +1,180 @@
+"""Questions of the hazmat page (危化品全流程监管): waybills, positions, tracks, alarms.
+
+A waybill in transit is placed where its vehicle's last fix since departure is
+(else at its origin): the same rule as the KPIs (:func:`cityops.kpis.waybill_positions`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import sqlalchemy as sa
+
+from cityops import store
+from cityops.context import Context
+from cityops.geo import Scope, ScopeDenied, ensure_allowed
+from cityops.kpis import scope_clause, waybill_positions
+
+w, trk, al = store.hazmat_waybills, store.hazmat_tracks, store.hazmat_alarms
+
+
+def _read(ctx: Context, query) -> pd.DataFrame:
+    with ctx.engine.connect() as conn:
+        return pd.read_sql(query, conn)
+
+
+def vehicles_in_transit(
+    ctx: Context, *, scope: Scope, allowed: Scope, hazard_class: str | None = None
+) -> pd.DataFrame:
+    """Return waybills in transit at their current position.
+
+    Columns: ``waybill_id, vehicle_plate, hazard_class, cargo_name, tonnage, lon, lat,
+    ts, district_code, grid_cell``.
+    """
+    ensure_allowed(scope, allowed)
+    pos = waybill_positions()
+    query = (
+        sa.select(
+            pos.c.waybill_id,
+            pos.c.vehicle_plate,
+            pos.c.hazard_class,
+            w.c.cargo_name,
+            pos.c.tonnage,
+            pos.c.lon,
+            pos.c.lat,
+            pos.c.ts,
+            pos.c.district_code,
+            pos.c.grid_cell,
+        )
+        .select_from(pos.join(w, w.c.waybill_id == pos.c.waybill_id))
+        .where(scope_clause(pos.c, scope, ctx.geo.enabled_cities))
+        .order_by(pos.c.waybill_id)
+    )
+    if hazard_class:
+        query = query.where(pos.c.hazard_class == hazard_class)
+    return _read(ctx, query)
+
+
+def tonnage_by_class(ctx: Context, *, scope: Scope, allowed: Scope) -> pd.DataFrame:
+    """Return ``hazard_class, waybills, tonnage`` of waybills in transit, by class."""
+    ensure_allowed(scope, allowed)
+    pos = waybill_positions()
+    query = (
+        sa.select(
+            pos.c.hazard_class,
+            sa.func.count().label("waybills"),
+            sa.func.sum(pos.c.tonnage).label("tonnage"),
+        )
+        .where(scope_clause(pos.c, scope, ctx.geo.enabled_cities))
+        .group_by(pos.c.hazard_class)
+        .order_by(pos.c.hazard_class)
+    )
+    return _read(ctx, query)
+
+
+def _alarm_where(ctx: Context, scope: Scope, allowed: Scope, hazard_class: str | None):
+    ensure_allowed(scope, allowed)
+    clauses = [scope_clause(al.c, scope, ctx.geo.enabled_cities)]
+    if hazard_class:
+        clauses.append(
+            al.c.waybill_id.in_(sa.select(w.c.waybill_id).where(w.c.hazard_class == hazard_class))
+        )
+    return sa.and_(*clauses)
+
+
+def alarm_counts(
+    ctx: Context,
+    *,
+    scope: Scope,
+    allowed: Scope,
+    since: dt.datetime,
+    hazard_class: str | None = None,
+) -> pd.DataFrame:
+    """Return alarms since ``since`` counted by ``alarm_type, severity, status`` (``alarms``)."""
+    query = (
+        sa.select(al.c.alarm_type, al.c.severity, al.c.status, sa.func.count().label("alarms"))
+        .where(_alarm_where(ctx, scope, allowed, hazard_class), al.c.ts >= since)
+        .group_by(al.c.alarm_type, al.c.severity, al.c.status)
+    )
+    return _read(ctx, query)
+
+
+def open_alarms(
+    ctx: Context,
+    *,
+    scope: Scope,
+    allowed: Scope,
+    now: dt.datetime,
+    hazard_class: str | None = None,
+    limit: int = 2000,
+) -> pd.DataFrame:
+    """Return open and acknowledged alarms, most severe and oldest first.
+
+    Columns: ``alarm_id, ts, open_hours, alarm_type, severity, status, vehicle_plate,
+    waybill_id, district_code``.
+    """
+    query = (
+        sa.select(
+            al.c.alarm_id,
+            al.c.ts,
+            al.c.alarm_type,
+            al.c.severity,
+            al.c.status,
+            al.c.vehicle_plate,
+            al.c.waybill_id,
+            al.c.district_code,
+        )
+        .where(
+            _alarm_where(ctx, scope, allowed, hazard_class),
+            al.c.status.in_(("open", "acknowledged")),
+        )
+        .order_by(al.c.severity.desc(), al.c.ts)
+        .limit(limit)
+    )
+    frame = _read(ctx, query)
+    frame.insert(2, "open_hours", ((now - frame["ts"]).dt.total_seconds() / 3600).round(1))
+    return frame
+
+
+def waybill(ctx: Context, *, waybill_id: str, allowed: Scope) -> pd.Series | None:
+    """Return one waybill, or None; ScopeDenied when its origin is outside the permitted area."""
+    frame = _read(ctx, sa.select(w).where(w.c.waybill_id == waybill_id))
+    if frame.empty:
+        return None
+    row = frame.iloc[0]
+    if row["origin_district_code"] and not allowed.contains(
+        ctx.geo.scope(row["origin_district_code"])
+    ):
+        raise ScopeDenied(f"waybill {waybill_id} is outside the permitted area")
+    return row
+
+
+def waybill_track(
+    ctx: Context, *, plate: str, start: dt.datetime, end: dt.datetime | None
+) -> pd.DataFrame:
+    """Return a vehicle's fixes from ``start`` to ``end`` (or now).
+
+    Columns: ``ts, lon, lat, speed_kmh``.
+    """
+    query = sa.select(trk.c.ts, trk.c.lon, trk.c.lat, trk.c.speed_kmh).where(
+        trk.c.vehicle_plate == plate, trk.c.ts >= start
+    )
+    if end is not None:
+        query = query.where(trk.c.ts <= end)
+    return _read(ctx, query.order_by(trk.c.ts))
+
+
+def waybill_alarms(ctx: Context, *, waybill_id: str) -> pd.DataFrame:
+    """Return a waybill's alarms in time order.
+
+    Columns: ``alarm_id, ts, alarm_type, severity, status, lon, lat``.
+    """
+    query = (
+        sa.select(
+            al.c.alarm_id, al.c.ts, al.c.alarm_type, al.c.severity, al.c.status, al.c.lon, al.c.lat
+        )
+        .where(al.c.waybill_id == waybill_id)
+        .order_by(al.c.ts)
+    )
+    return _read(ctx, query)

@@ -1,0 +1,190 @@
+"""Questions of the video page (视频感知): cameras, their status and algorithm events.
+
+Every function takes the caller's permitted scope (``allowed``) and an optional
+``department`` cross-filter; all SQL binds its parameters.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import sqlalchemy as sa
+
+from cityops import store
+from cityops.context import Context
+from cityops.geo import Level, Scope, ScopeDenied, ensure_allowed
+from cityops.kpis import GROUP_COLUMN, scope_clause
+
+cam, ev = store.cameras, store.video_events
+
+
+def _where(ctx: Context, scope: Scope, allowed: Scope, department: str | None):
+    ensure_allowed(scope, allowed)
+    clauses = [scope_clause(cam.c, scope, ctx.geo.enabled_cities)]
+    if department:
+        clauses.append(cam.c.department == department)
+    return sa.and_(*clauses)
+
+
+def _read(ctx: Context, query) -> pd.DataFrame:
+    with ctx.engine.connect() as conn:
+        return pd.read_sql(query, conn)
+
+
+def camera_points(
+    ctx: Context, *, scope: Scope, allowed: Scope, department: str | None = None
+) -> pd.DataFrame:
+    """Return the cameras in scope.
+
+    Columns: ``camera_id, name, lon, lat, status, ai_enabled, department``.
+    """
+    query = sa.select(
+        cam.c.camera_id,
+        cam.c.name,
+        cam.c.lon,
+        cam.c.lat,
+        cam.c.status,
+        cam.c.ai_enabled,
+        cam.c.department,
+    ).where(_where(ctx, scope, allowed, department))
+    return _read(ctx, query)
+
+
+def online_by_area(
+    ctx: Context, *, scope: Scope, level: Level, allowed: Scope, department: str | None = None
+) -> pd.DataFrame:
+    """Return per area one level below: ``area, cameras, online, ai, online_rate, ai_share``.
+
+    Rates are None where an area has no camera.
+    """
+    key = getattr(cam.c, GROUP_COLUMN[level])
+    query = (
+        sa.select(
+            key.label("area"),
+            sa.func.count().label("cameras"),
+            sa.func.sum(sa.case((cam.c.status == "online", 1), else_=0)).label("online"),
+            sa.func.sum(sa.case((cam.c.ai_enabled, 1), else_=0)).label("ai"),
+        )
+        .where(_where(ctx, scope, allowed, department))
+        .group_by(key)
+    )
+    return _with_rates(_read(ctx, query))
+
+
+def online_by_department(ctx: Context, *, scope: Scope, allowed: Scope) -> pd.DataFrame:
+    """Return per owning department: ``department, cameras, online, ai, online_rate, ai_share``."""
+    department = sa.func.coalesce(cam.c.department, sa.literal_column("''"))
+    query = (
+        sa.select(
+            department.label("department"),
+            sa.func.count().label("cameras"),
+            sa.func.sum(sa.case((cam.c.status == "online", 1), else_=0)).label("online"),
+            sa.func.sum(sa.case((cam.c.ai_enabled, 1), else_=0)).label("ai"),
+        )
+        .where(_where(ctx, scope, allowed, None))
+        .group_by(department)
+        .order_by(sa.func.count().desc())
+    )
+    return _with_rates(_read(ctx, query))
+
+
+def _with_rates(frame: pd.DataFrame) -> pd.DataFrame:
+    total = frame["cameras"].astype(float)
+    frame["online_rate"] = (frame["online"] / total.where(total > 0)).astype(object)
+    frame["ai_share"] = (frame["ai"] / total.where(total > 0)).astype(object)
+    return frame
+
+
+def events_by_day(
+    ctx: Context,
+    *,
+    scope: Scope,
+    allowed: Scope,
+    day: dt.date,
+    days: int = 30,
+    department: str | None = None,
+) -> pd.DataFrame:
+    """Return algorithm events per day and type for the ``days`` days up to ``day``.
+
+    Columns: ``day, event_type, events``.
+    """
+    start = dt.datetime.combine(day - dt.timedelta(days=days - 1), dt.time())
+    end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time())
+    day_col = sa.cast(ev.c.ts, sa.Date)
+    query = (
+        sa.select(day_col.label("day"), ev.c.event_type, sa.func.count().label("events"))
+        .select_from(ev.join(cam, cam.c.camera_id == ev.c.camera_id))
+        .where(_where(ctx, scope, allowed, department), ev.c.ts >= start, ev.c.ts < end)
+        .group_by(day_col, ev.c.event_type)
+        .order_by(day_col)
+    )
+    return _read(ctx, query)
+
+
+def open_events(
+    ctx: Context,
+    *,
+    scope: Scope,
+    allowed: Scope,
+    now: dt.datetime,
+    department: str | None = None,
+    limit: int = 2000,
+) -> pd.DataFrame:
+    """Return open algorithm events, oldest first.
+
+    Columns: ``event_id, ts, open_hours, event_type, camera_id, camera_name,
+    department, district_code``.
+    """
+    query = (
+        sa.select(
+            ev.c.event_id,
+            ev.c.ts,
+            ev.c.event_type,
+            ev.c.camera_id,
+            cam.c.name.label("camera_name"),
+            cam.c.department,
+            cam.c.district_code,
+        )
+        .select_from(ev.join(cam, cam.c.camera_id == ev.c.camera_id))
+        .where(_where(ctx, scope, allowed, department), ev.c.status == "open")
+        .order_by(ev.c.ts)
+        .limit(limit)
+    )
+    frame = _read(ctx, query)
+    frame.insert(2, "open_hours", ((now - frame["ts"]).dt.total_seconds() / 3600).round(1))
+    return frame
+
+
+def camera(ctx: Context, *, camera_id: str, allowed: Scope) -> pd.Series | None:
+    """Return one camera's row, or None; raise ScopeDenied outside the permitted area."""
+    frame = _read(ctx, sa.select(cam).where(cam.c.camera_id == camera_id))
+    if frame.empty:
+        return None
+    row = frame.iloc[0]
+    here = ctx.geo.scope(row["district_code"])
+    if not allowed.contains(here):
+        raise ScopeDenied(f"camera {camera_id} is outside the permitted area")
+    return row
+
+
+def camera_history(ctx: Context, *, camera_id: str) -> pd.DataFrame:
+    """Return a camera's status changes, newest first: ``changed_at, status``."""
+    h = store.camera_status_history
+    query = (
+        sa.select(h.c.changed_at, h.c.status)
+        .where(h.c.camera_id == camera_id)
+        .order_by(h.c.changed_at.desc())
+    )
+    return _read(ctx, query)
+
+
+def camera_events(ctx: Context, *, camera_id: str, limit: int = 200) -> pd.DataFrame:
+    """Return a camera's algorithm events, newest first."""
+    query = (
+        sa.select(ev.c.event_id, ev.c.ts, ev.c.event_type, ev.c.status, ev.c.closed_at)
+        .where(ev.c.camera_id == camera_id)
+        .order_by(ev.c.ts.desc())
+        .limit(limit)
+    )
+    return _read(ctx, query)

@@ -1,0 +1,149 @@
+"""Plotly figure builders: a DataFrame in, a figure out; colours from the theme."""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from cityops import theme
+from cityops.calendar import holiday_name
+
+FONT = (
+    "PingFang SC, Hiragino Sans GB, Microsoft YaHei, Noto Sans CJK SC, "
+    "Source Han Sans SC, sans-serif"
+)
+
+
+def _layout(fig: go.Figure, height: int = 260) -> go.Figure:
+    fig.update_layout(
+        height=height,
+        margin={"l": 8, "r": 8, "t": 8, "b": 8},
+        font={"family": FONT, "size": 12},
+        paper_bgcolor="white",
+        plot_bgcolor="white",
+        showlegend=False,
+        bargap=0.25,
+    )
+    fig.update_xaxes(gridcolor="#eef2f7", zeroline=False)
+    fig.update_yaxes(gridcolor="#eef2f7", zeroline=False, automargin=True)
+    return fig
+
+
+def rate_bars(
+    labels: list[str],
+    rates: list[float | None],
+    keys: list[str],
+    accent: str,
+    selected: str | None = None,
+    height: int = 260,
+) -> go.Figure:
+    """Return horizontal bars of rates (fractions shown as %), one per label.
+
+    ``keys`` travel in ``customdata`` so a click names the business key.
+    """
+    values = [None if r is None or pd.isna(r) else float(r) * 100 for r in rates]
+    colours = [theme.SELECTED_BORDER if k == selected else accent for k in keys]
+    fig = go.Figure(
+        go.Bar(
+            x=values,
+            y=labels,
+            orientation="h",
+            customdata=keys,
+            marker_color=colours,
+            text=[("—" if v is None else f"{v:.1f}%") for v in values],
+            textposition="auto",
+            hovertemplate="%{y}: %{x:.1f}%<extra></extra>",
+        )
+    )
+    fig.update_xaxes(range=[0, 100], ticksuffix="%")
+    fig.update_yaxes(autorange="reversed")
+    return _layout(fig, max(height, 26 * len(labels) + 40))
+
+
+def stacked_days(
+    frame: pd.DataFrame,
+    *,
+    x: str,
+    y: str,
+    colour: str,
+    palette: list[str],
+    mark_days: bool = True,
+    height: int = 260,
+) -> go.Figure:
+    """Return stacked daily bars of ``y`` by ``colour``, weekends and holidays shaded."""
+    fig = go.Figure()
+    for i, (key, part) in enumerate(frame.groupby(colour, sort=True)):
+        fig.add_bar(
+            x=part[x],
+            y=part[y],
+            name=str(key),
+            marker_color=palette[i % len(palette)],
+            hovertemplate=f"{key} %{{x|%m-%d}}: %{{y}}<extra></extra>",
+        )
+    if mark_days and len(frame):
+        for day in pd.to_datetime(frame[x]).dt.date.unique():
+            if holiday_name(day) or day.weekday() >= 5:
+                fig.add_vrect(
+                    x0=pd.Timestamp(day) - pd.Timedelta(hours=12),
+                    x1=pd.Timestamp(day) + pd.Timedelta(hours=12),
+                    fillcolor="#fde68a" if holiday_name(day) else "#e5e7eb",
+                    opacity=0.5,
+                    layer="below",
+                    line_width=0,
+                )
+    fig.update_xaxes(tickformat="%m-%d")
+    fig.update_layout(barmode="stack", showlegend=True, legend={"orientation": "h", "y": -0.2})
+    _layout(fig, height)
+    fig.update_layout(showlegend=True)
+    return fig
+
+
+def donut(
+    labels: list[str], values: list[float], colours: list[str], centre: str, height: int = 220
+) -> go.Figure:
+    """Return a donut with ``centre`` text."""
+    fig = go.Figure(
+        go.Pie(
+            labels=labels,
+            values=values,
+            hole=0.62,
+            marker_colors=colours,
+            sort=False,
+            textinfo="label+percent",
+        )
+    )
+    fig.add_annotation(text=centre, showarrow=False, font={"size": 20})
+    return _layout(fig, height)
+
+
+PALETTE = ["#0369a1", "#0891b2", "#4f46e5", "#7c3aed", "#0d9488", "#64748b", "#9333ea"]
+
+
+def bars(
+    labels: list[str],
+    values: list[float],
+    keys: list[str],
+    colours: list[str],
+    selected: str | None = None,
+    text: list[str] | None = None,
+    height: int = 240,
+) -> go.Figure:
+    """Return horizontal bars with one colour each; ``keys`` travel in ``customdata``.
+
+    A selected key is outlined; the others fade, so a filter is visible.
+    """
+    opacity = [1.0 if selected in (None, k) else 0.35 for k in keys]
+    fig = go.Figure(
+        go.Bar(
+            x=values,
+            y=labels,
+            orientation="h",
+            customdata=keys,
+            marker={"color": colours, "opacity": opacity, "line": {"color": "#111827", "width": 1}},
+            text=text if text is not None else values,
+            textposition="auto",
+            hovertemplate="%{y}: %{x}<extra></extra>",
+        )
+    )
+    fig.update_yaxes(autorange="reversed", type="category")
+    return _layout(fig, max(height, 28 * len(labels) + 40))

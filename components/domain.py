@@ -1,0 +1,70 @@
+"""Pieces shared by the domain pages: toolbar, KPI row, panels, entity cards."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+from dash import dcc, html
+
+from cityops.formatting import fmt_date
+from cityops.i18n import t
+from components.breadcrumb import breadcrumb
+from components.kpi import kpi_card
+
+
+def toolbar(
+    crumbs: list[tuple[str, str, str]],
+    href: Callable[[str], str],
+    day: dt.date,
+    date_id: str,
+    lang: str,
+    filters: list | None = None,
+) -> html.Div:
+    """Return the breadcrumb, the page's filters and the date picker."""
+    return html.Div(
+        [
+            breadcrumb(crumbs, href, lang),
+            html.Div(
+                [
+                    *(filters or []),
+                    html.Label(t("overview.date", lang), htmlFor=date_id),
+                    dcc.DatePickerSingle(
+                        id=date_id,
+                        date=day.isoformat(),
+                        display_format="YYYY-MM-DD",
+                        first_day_of_week=1,
+                    ),
+                    html.Span(fmt_date(day, lang), className="date-long"),
+                ],
+                className="toolbar-date",
+            ),
+        ],
+        className="toolbar",
+    )
+
+
+def kpi_row(values: dict, names: list[str], lang: str) -> html.Div:
+    """Return the cards of ``names`` (each with ``data-kpi`` and ``data-value``)."""
+    return html.Div([kpi_card(n, values.get(n), lang) for n in names], className="kpi-row")
+
+
+def panel(title: str, *body, panel_id: str | None = None, extra: str = "") -> html.Section:
+    """Return a titled panel; the title says which question the panel answers."""
+    kwargs = {"id": panel_id} if panel_id else {}
+    return html.Section(
+        [html.H2(title, className="panel-title"), *body], className=f"panel {extra}", **kwargs
+    )
+
+
+def empty(text: str) -> html.P:
+    """Return an empty state that says why there is nothing to show."""
+    return html.P(text, className="empty-state")
+
+
+def facts(pairs: list[tuple[str, object]]) -> html.Dl:
+    """Return a definition list of label → value for an entity card."""
+    items: list = []
+    for label, value in pairs:
+        items += [html.Dt(label), html.Dd(value if value not in (None, "") else "—")]
+    return html.Dl(items)

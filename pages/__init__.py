@@ -1,0 +1,1 @@
+"""Dash pages: one module per page (``register_page`` + ``layout`` + its callbacks)."""

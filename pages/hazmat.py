@@ -1,0 +1,582 @@
+"""Hazardous materials (危化品全流程监管): vehicles in transit, alarms, one waybill's track.
+
+URL: ``/hazmat?scope=<area or cell>&date=YYYY-MM-DD&hazard_class=<class>&waybill=<id>``.
+Clicking an area drills down; clicking a vehicle (or an open alarm, or a waybill in the
+table) opens its waybill with a track playback synchronised with its alarms. Choosing a
+hazard class (the selector or a bar of the tonnage chart) filters the other panels.
+Vehicle plates are personal data: masked on screen and in downloads (苏F·1****).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import dash
+import dash_leaflet as dl
+from dash import Input, Output, State, callback, clientside_callback, dcc, html, no_update
+
+from cityops import ids, queries, theme
+from cityops.context import TZ, current, today
+from cityops.formatting import fmt_times, fmt_tonnes, mask_plate
+from cityops.geo import ScopeError
+from cityops.i18n import t
+from cityops.kpis import kpi_record
+from cityops.queries import hazmat as hq
+from cityops.urls import page_href, parse_day
+from cityops.web import guarded_layout, request_lang
+from components.charts import PALETTE, bars
+from components.choropleth import area_map, js, legend
+from components.domain import empty, facts, kpi_row, panel, toolbar
+from components.shell import message_panel
+from components.tables import data_table, table_id
+from pages._shared import area_name, crumbs, map_state
+
+PATH = "/hazmat"
+KPIS = ["waybills_in_transit", "tonnage_in_transit", "hazmat_alarms_open"]
+P = "hazmat"
+AREAS, VEHICLES, STATE, DATE, CLASS, BY_CLASS = (
+    f"{P}-areas",
+    f"{P}-vehicles",
+    f"{P}-state",
+    f"{P}-date",
+    f"{P}-class",
+    f"{P}-by-class",
+)
+SLIDER, TRACK, DONE, HERE, PASSED, NOW = (
+    f"{P}-slider",
+    f"{P}-track",
+    f"{P}-done",
+    f"{P}-here",
+    f"{P}-passed",
+    f"{P}-now",
+)
+ALARM_DAYS = 7
+
+dash.register_page(__name__, path=PATH, title="cityops · hazmat", name="hazmat")
+
+
+def href(scope, day, hazard_class=None, waybill=None) -> str:
+    """Return the URL of a hazmat view."""
+    return page_href(PATH, scope=scope, day=day, hazard_class=hazard_class, waybill=waybill)
+
+
+@guarded_layout
+def layout(scope=None, date=None, hazard_class=None, waybill=None, **_):
+    ctx = current()
+    lang = request_lang(ctx.settings.default_lang)
+    try:
+        where = ctx.geo.scope(scope)
+        day = parse_day(date, today())
+    except (ScopeError, ValueError) as exc:
+        return message_panel(
+            t("error.scope", lang, detail=str(exc)), "", t("error.back_home", lang)
+        )
+    allowed = ctx.allowed_scope()
+    hazard_class = hazard_class or None
+    values = kpi_record(queries.scope_kpis(ctx, scope=where, day=day, allowed=allowed), where.code)
+    container, _, hideout = map_state(ctx, where, day, "hazmat_alarms_open", lang)
+    state = {
+        "scope": where.code,
+        "date": day.isoformat(),
+        "hazard_class": hazard_class,
+        "waybill": waybill,
+        "lang": lang,
+    }
+    tonnage = hq.tonnage_by_class(ctx, scope=where, allowed=allowed)
+    selector = dcc.Dropdown(
+        id=CLASS,
+        value=hazard_class or "",
+        clearable=False,
+        searchable=False,
+        className="filter-select",
+        options=[{"label": t("filter.all", lang), "value": ""}]
+        + [{"label": c, "value": c} for c in sorted(theme.HAZARD_CLASS)],
+    )
+    vehicles = hq.vehicles_in_transit(ctx, scope=where, allowed=allowed, hazard_class=hazard_class)
+    chip = html.Span(hazard_class, className="chip") if hazard_class else None
+    detail = _waybill_detail(ctx, waybill, allowed, lang) if waybill else None
+    overlays = [_vehicle_layer(vehicles, waybill)]
+    focus = None
+    if detail:
+        overlays += detail[1]
+        focus = detail[3]
+    return html.Div(
+        [
+            dcc.Store(id=STATE, data=state),
+            toolbar(
+                crumbs(ctx, where, ("waybill", waybill) if waybill else None, lang),
+                lambda code: href(code, day, hazard_class),
+                day,
+                DATE,
+                lang,
+                filters=[html.Label(t("filter.hazard_class", lang), htmlFor=CLASS), selector],
+            ),
+            kpi_row(values, KPIS, lang),
+            html.Div(
+                [
+                    panel(
+                        t("hazmat.map_title", lang),
+                        chip,
+                        html.Div(
+                            [
+                                area_map(
+                                    geojson_url=f"/api/v1/geo/{container.code}/children.geojson",
+                                    hideout=hideout,
+                                    bounds=ctx.geo.areas[container.code].bounds,
+                                    tile_url=ctx.settings.tile_url,
+                                    tile_attribution=ctx.settings.tile_attribution,
+                                    map_id=f"{P}-map",
+                                    layer_id=AREAS,
+                                    overlays=overlays,
+                                    focus=focus,
+                                ),
+                                legend(hideout, lang),
+                            ],
+                            className="map-wrap",
+                        ),
+                        *(detail[2] if detail else []),
+                    ),
+                    html.Div(
+                        detail[0]
+                        if detail
+                        else _panels(ctx, where, day, hazard_class, tonnage, lang),
+                        className="stack",
+                    ),
+                ],
+                className="domain-grid",
+            ),
+            None
+            if waybill
+            else html.Div(
+                [
+                    panel(
+                        t("hazmat.open_alarms", lang),
+                        chip,
+                        _alarms_table(ctx, where, hazard_class, lang),
+                    ),
+                    panel(t("hazmat.in_transit", lang), chip, _transit_table(ctx, vehicles, lang)),
+                ],
+                className="stack",
+            ),
+        ],
+        className="domain-page hazmat-page",
+        **{"data-scope": where.code, "data-level": where.level, "data-entity": waybill or ""},
+    )
+
+
+def _vehicle_layer(vehicles, selected):
+    features = [
+        {
+            "type": "Feature",
+            "geometry": {"type": "Point", "coordinates": [lon, lat]},
+            "properties": {
+                "id": wid,
+                "hazard_class": cls,
+                "label": f"{cls} · {cargo} · {mask_plate(plate)}",
+            },
+        }
+        for wid, cls, cargo, plate, lon, lat in zip(
+            vehicles["waybill_id"],
+            vehicles["hazard_class"],
+            vehicles["cargo_name"],
+            vehicles["vehicle_plate"],
+            vehicles["lon"],
+            vehicles["lat"],
+            strict=True,
+        )
+    ]
+    colours = {c: theme.hazard_colour(c) for c in set(vehicles["hazard_class"])}
+    return dl.GeoJSON(
+        id=VEHICLES,
+        data={"type": "FeatureCollection", "features": features},
+        pointToLayer=js("point", "cityops.points"),
+        hideout={
+            "colorBy": "hazard_class",
+            "colors": colours,
+            "selected": selected,
+            "border": "#111827",
+        },
+    )
+
+
+def _panels(ctx, where, day, hazard_class, tonnage, lang) -> list:
+    allowed = ctx.allowed_scope()
+    since = dt.datetime.combine(day - dt.timedelta(days=ALARM_DAYS - 1), dt.time())
+    counts = hq.alarm_counts(
+        ctx, scope=where, allowed=allowed, since=since, hazard_class=hazard_class
+    )
+    by_type = counts.groupby("alarm_type")["alarms"].sum().sort_values()
+    by_sev = counts.groupby(["severity", "status"])["alarms"].sum().reset_index()
+    classes = list(tonnage["hazard_class"])
+    return [
+        panel(
+            t("hazmat.tonnage_by_class", lang),
+            dcc.Graph(
+                id=BY_CLASS,
+                config={"displayModeBar": False},
+                figure=bars(
+                    [f"{c}" for c in classes],
+                    list(tonnage["tonnage"].round(1)),
+                    classes,
+                    [theme.hazard_colour(c) for c in classes],
+                    selected=hazard_class,
+                    text=[fmt_tonnes(v, lang) for v in tonnage["tonnage"]],
+                ),
+            )
+            if len(tonnage)
+            else empty(t("empty.no_rows", lang)),
+        ),
+        panel(
+            t("hazmat.alarms_by_type", lang),
+            dcc.Graph(
+                config={"displayModeBar": False},
+                figure=bars(
+                    [t(f"alarm.{a}", lang) for a in by_type.index],
+                    list(by_type.values),
+                    list(by_type.index),
+                    [PALETTE[3]] * len(by_type),
+                ),
+            )
+            if len(by_type)
+            else empty(t("empty.no_rows", lang)),
+        ),
+        panel(
+            t("hazmat.alarms_by_severity", lang),
+            dcc.Graph(
+                config={"displayModeBar": False},
+                figure=bars(
+                    [_severity_label(r.severity, r.status, lang) for r in by_sev.itertuples()],
+                    list(by_sev["alarms"]),
+                    [f"{r.severity}-{r.status}" for r in by_sev.itertuples()],
+                    [
+                        theme.SEVERITY[int(r.severity)]
+                        if r.status != "closed"
+                        else theme.STATUS["offline"]
+                        for r in by_sev.itertuples()
+                    ],
+                ),
+            )
+            if len(by_sev)
+            else empty(t("empty.no_rows", lang)),
+        ),
+    ]
+
+
+def _severity_label(severity, status, lang) -> str:
+    return f"{t(f'severity.{severity}', lang)} · {t(f'alarm_status.{status}', lang)}"
+
+
+def _alarms_table(ctx, where, hazard_class, lang):
+    now = dt.datetime.now(TZ).replace(tzinfo=None)
+    frame = hq.open_alarms(
+        ctx, scope=where, allowed=ctx.allowed_scope(), now=now, hazard_class=hazard_class
+    )
+    if frame.empty:
+        return empty(t("empty.no_rows", lang))
+    frame["ts"] = fmt_times(frame["ts"])
+    frame["alarm_type"] = [t(f"alarm.{a}", lang) for a in frame["alarm_type"]]
+    frame["status"] = [t(f"alarm_status.{s}", lang) for s in frame["status"]]
+    frame["vehicle_plate"] = [mask_plate(p) for p in frame["vehicle_plate"]]
+    frame["district_code"] = [area_name(ctx, c) for c in frame["district_code"]]
+    return data_table(
+        f"{P}-open-alarms",
+        frame,
+        [
+            "severity",
+            "ts",
+            "open_hours",
+            "alarm_type",
+            "status",
+            "vehicle_plate",
+            "waybill_id",
+            "district_code",
+            "alarm_id",
+        ],
+        lang,
+        widths={"ts": 140},
+        row_id="alarm_id",
+        selectable=True,
+    )
+
+
+def _transit_table(ctx, vehicles, lang):
+    if vehicles.empty:
+        return empty(t("empty.no_rows", lang))
+    frame = vehicles.copy()
+    frame["vehicle_plate"] = [mask_plate(p) for p in frame["vehicle_plate"]]
+    frame["position_at"] = fmt_times(frame["ts"])
+    frame["district_code"] = [area_name(ctx, c) for c in frame["district_code"]]
+    return data_table(
+        f"{P}-in-transit",
+        frame,
+        [
+            "waybill_id",
+            "hazard_class",
+            "cargo_name",
+            "tonnage",
+            "vehicle_plate",
+            "position_at",
+            "district_code",
+        ],
+        lang,
+        row_id="waybill_id",
+        selectable=True,
+    )
+
+
+def _waybill_detail(ctx, waybill_id, allowed, lang):
+    """Return (right-hand panels, map overlays, panels under the map) for one waybill."""
+    row = hq.waybill(ctx, waybill_id=waybill_id, allowed=allowed)
+    if row is None:
+        return (
+            [panel(t("hazmat.waybill", lang), empty(t("empty.not_found", lang, what=waybill_id)))],
+            [],
+            [],
+        )
+    end = row["arrive_at"] if row["status"] == "arrived" else None
+    track = hq.waybill_track(
+        ctx,
+        plate=row["vehicle_plate"],
+        start=row["depart_at"],
+        end=None if end is None or str(end) == "NaT" else end,
+    )
+    alarms = hq.waybill_alarms(ctx, waybill_id=waybill_id)
+    card = panel(
+        f"{t('hazmat.waybill', lang)} {waybill_id}",
+        facts(
+            [
+                (t("col.status", lang), t(f"waybill_status.{row['status']}", lang)),
+                (
+                    t("col.hazard_class", lang),
+                    html.Span(
+                        [
+                            html.Span(
+                                className="status-dot",
+                                style={
+                                    "background": theme.hazard_colour(row["hazard_class"]),
+                                    "border": "1px solid #111",
+                                },
+                            ),
+                            row["hazard_class"],
+                        ]
+                    ),
+                ),
+                (t("col.un_number", lang), row["un_number"]),
+                (t("col.cargo_name", lang), row["cargo_name"]),
+                (t("col.tonnage", lang), fmt_tonnes(row["tonnage"], lang)),
+                (t("col.vehicle_plate", lang), mask_plate(row["vehicle_plate"])),
+                (t("col.carrier", lang), row["carrier"]),
+                (t("col.origin_name", lang), row["origin_name"]),
+                (t("col.dest_name", lang), row["dest_name"]),
+                (t("col.depart_at", lang), fmt_times([row["depart_at"]])[0]),
+                (t("col.arrive_at", lang), fmt_times([row["arrive_at"]])[0]),
+            ]
+        ),
+        extra="entity-card",
+        panel_id=f"{P}-waybill",
+    )
+    shown = alarms.copy()
+    shown["ts"] = fmt_times(shown["ts"])
+    shown["alarm_type"] = [t(f"alarm.{a}", lang) for a in shown["alarm_type"]]
+    shown["status"] = [t(f"alarm_status.{s}", lang) for s in shown["status"]]
+    right = [
+        card,
+        panel(
+            t("hazmat.waybill_alarms", lang),
+            data_table(
+                f"{P}-waybill-alarms",
+                shown,
+                ["ts", "alarm_type", "severity", "status", "alarm_id"],
+                lang,
+            )
+            if len(shown)
+            else empty(t("empty.no_rows", lang)),
+        ),
+    ]
+    if track.empty:
+        return right, [], [panel(t("hazmat.track", lang), empty(t("hazmat.no_track", lang)))], None
+    points = [[la, lo] for lo, la in zip(track["lon"], track["lat"], strict=True)]
+    times = [int(ts.timestamp()) for ts in track["ts"]]
+    labels = [
+        f"{s}  {v:.0f} km/h"
+        for s, v in zip(
+            fmt_times(track["ts"], "%m-%d %H:%M:%S"), track["speed_kmh"].fillna(0), strict=True
+        )
+    ]
+    data = {
+        "points": points,
+        "times": times,
+        "labels": labels,
+        "alarms": [
+            {
+                "id": a.alarm_id,
+                "t": int(a.ts.timestamp()),
+                "pos": [a.lat, a.lon],
+                "severity": int(a.severity),
+                "text": f"{t(f'alarm.{a.alarm_type}', lang)} ({t(f'severity.{a.severity}', lang)})",
+            }
+            for a in alarms.itertuples()
+        ],
+    }
+    last = len(points) - 1
+    marks = {0: labels[0][:11], last: labels[-1][:11]}
+    for a in data["alarms"]:
+        i = min(range(len(times)), key=lambda k, at=a["t"]: abs(times[k] - at))
+        marks[i] = {
+            "label": "!",
+            "style": {"color": theme.SEVERITY[a["severity"]], "fontWeight": 700},
+        }
+    overlays = [
+        dl.Polyline(positions=points, color="#94a3b8", weight=3, opacity=0.7),
+        dl.Polyline(
+            id=DONE, positions=points, color=theme.hazard_colour(row["hazard_class"]), weight=5
+        ),
+        dl.CircleMarker(
+            id=HERE,
+            center=points[-1],
+            radius=9,
+            color="#111827",
+            fillColor="#ffffff",
+            fillOpacity=1,
+            weight=3,
+        ),
+        dl.GeoJSON(
+            id=PASSED,
+            data={"type": "FeatureCollection", "features": []},
+            pointToLayer=js("point", "cityops.points"),
+            hideout={
+                "colorBy": "severity",
+                "colors": {str(k): v for k, v in theme.SEVERITY.items()},
+            },
+        ),
+    ]
+    under = [
+        panel(
+            t("hazmat.track", lang),
+            dcc.Store(id=TRACK, data=data),
+            dcc.Slider(
+                id=SLIDER, min=0, max=last, step=1, value=last, marks=marks, updatemode="drag"
+            ),
+            html.Div(id=NOW, className="hint mono"),
+            html.P(t("hazmat.track_hint", lang), className="hint"),
+            panel_id=f"{P}-playback",
+        )
+    ]
+    pad = 0.01
+    focus = (track["lon"].min() - pad, track["lat"].min() - pad,
+             track["lon"].max() + pad, track["lat"].max() + pad)  # fmt: skip
+    return right, overlays, under, focus
+
+
+clientside_callback(
+    "function(i, track) { return window.cityops.hazmat.playback(i, track); }",
+    Output(DONE, "positions"),
+    Output(HERE, "center"),
+    Output(PASSED, "data"),
+    Output(NOW, "children"),
+    Input(SLIDER, "value"),
+    State(TRACK, "data"),
+)
+
+
+@callback(
+    Output(ids.NAV, "href", allow_duplicate=True),
+    Input(AREAS, "clickData"),
+    State(STATE, "data"),
+    prevent_initial_call=True,
+)
+def drill(area, s):
+    """Drill into a clicked area."""
+    props = (area or {}).get("properties") or {}
+    if not props.get("enabled") or props.get("code") == s["scope"]:
+        return no_update
+    return href(props["code"], s["date"], s["hazard_class"])
+
+
+def _open_waybill(waybill_id, s):
+    row = hq.waybill(current(), waybill_id=waybill_id, allowed=current().allowed_scope())
+    if row is None:
+        return no_update
+    ctx = current()
+    vehicles = hq.vehicles_in_transit(
+        ctx, scope=ctx.geo.scope(s["scope"]), allowed=ctx.allowed_scope()
+    )
+    here = vehicles.loc[vehicles["waybill_id"] == waybill_id, "grid_cell"]
+    cell = here.iloc[0] if len(here) and here.iloc[0] else (row["origin_grid_cell"] or s["scope"])
+    return href(cell, s["date"], s["hazard_class"], waybill_id)
+
+
+@callback(
+    Output(ids.NAV, "href", allow_duplicate=True),
+    Input(VEHICLES, "clickData"),
+    State(STATE, "data"),
+    prevent_initial_call=True,
+)
+def open_vehicle(point, s):
+    """Open the waybill of a clicked vehicle, at the grid cell where it is."""
+    wid = ((point or {}).get("properties") or {}).get("id")
+    return _open_waybill(wid, s) if wid else no_update
+
+
+@callback(
+    Output(ids.NAV, "href", allow_duplicate=True),
+    Input(table_id(f"{P}-open-alarms"), "selectedRows"),
+    State(STATE, "data"),
+    prevent_initial_call=True,
+)
+def open_alarm(rows, s):
+    """A click on an open alarm opens its waybill."""
+    return (
+        _open_waybill(rows[0]["waybill_id"], s) if rows and rows[0].get("waybill_id") else no_update
+    )
+
+
+@callback(
+    Output(ids.NAV, "href", allow_duplicate=True),
+    Input(table_id(f"{P}-in-transit"), "selectedRows"),
+    State(STATE, "data"),
+    prevent_initial_call=True,
+)
+def open_transit(rows, s):
+    """A click on a waybill in transit opens it."""
+    return _open_waybill(rows[0]["waybill_id"], s) if rows else no_update
+
+
+@callback(
+    Output(ids.NAV, "href", allow_duplicate=True),
+    Input(DATE, "date"),
+    State(STATE, "data"),
+    prevent_initial_call=True,
+)
+def change_day(date, s):
+    """Show another day."""
+    if not date or date == s["date"]:
+        return no_update
+    return href(s["scope"], date, s["hazard_class"], s["waybill"])
+
+
+@callback(
+    Output(ids.NAV, "href", allow_duplicate=True),
+    Input(CLASS, "value"),
+    State(STATE, "data"),
+    prevent_initial_call=True,
+)
+def choose_class(hazard_class, s):
+    """Filter the page by a hazard class (or all)."""
+    if (hazard_class or None) == s["hazard_class"]:
+        return no_update
+    return href(s["scope"], s["date"], hazard_class or None)
+
+
+@callback(
+    Output(ids.NAV, "href", allow_duplicate=True),
+    Input(BY_CLASS, "clickData"),
+    State(STATE, "data"),
+    prevent_initial_call=True,
+)
+def click_class(bar, s):
+    """A click on a class's bar filters by it; a second click clears the filter."""
+    key = ((bar or {}).get("points") or [{}])[0].get("customdata")
+    if not key:
+        return no_update
+    return href(s["scope"], s["date"], None if key == s["hazard_class"] else key)

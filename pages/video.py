@@ -1,0 +1,436 @@
+"""Video sensing (视频感知): cameras, their status and what their algorithms found.
+
+URL: ``/video?scope=<area or cell>&date=YYYY-MM-DD&department=<name>&camera=<id>``.
+Clicking an area drills down; at a grid cell, clicking a camera opens it. Choosing a
+department (the selector or a bar of the department chart) filters the map, the
+charts and the events table. Wuxi's lesson: the value is in algorithm results.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import dash
+import dash_leaflet as dl
+from dash import Input, Output, State, callback, dcc, html, no_update
+
+from cityops import ids, queries
+from cityops.context import TZ, current, today
+from cityops.formatting import fmt_rate, fmt_times
+from cityops.geo import ScopeError
+from cityops.i18n import t
+from cityops.kpis import kpi_record
+from cityops.queries import video as vq
+from cityops.theme import DOMAIN_ACCENT, STATUS
+from cityops.urls import page_href, parse_day
+from cityops.web import guarded_layout, request_lang
+from components.charts import PALETTE, donut, rate_bars, stacked_days
+from components.choropleth import area_map, js, legend
+from components.domain import empty, facts, kpi_row, panel, toolbar
+from components.shell import message_panel
+from components.tables import data_table
+from pages._shared import area_name, crumbs, level_label, map_state
+
+PATH = "/video"
+KPIS = ["cameras_total", "cameras_online_rate", "cameras_ai", "video_events_open"]
+ACCENT = DOMAIN_ACCENT["video"]
+TREND_DAYS = 30
+
+P = "video"
+MAP, AREAS, POINTS, STATE, DATE, DEPT, BY_DEPT = (
+    f"{P}-map",
+    f"{P}-areas",
+    f"{P}-points",
+    f"{P}-state",
+    f"{P}-date",
+    f"{P}-department",
+    f"{P}-by-department",
+)
+
+dash.register_page(__name__, path=PATH, title="cityops · video", name="video")
+
+
+def href(scope: str, day, department: str | None = None, camera: str | None = None) -> str:
+    """Return the URL of a video view."""
+    return page_href(PATH, scope=scope, day=day, department=department, camera=camera)
+
+
+@guarded_layout
+def layout(scope=None, date=None, department=None, camera=None, **_):
+    ctx = current()
+    lang = request_lang(ctx.settings.default_lang)
+    try:
+        where = ctx.geo.scope(scope)
+        day = parse_day(date, today())
+    except (ScopeError, ValueError) as exc:
+        return message_panel(
+            t("error.scope", lang, detail=str(exc)), "", t("error.back_home", lang)
+        )
+    allowed = ctx.allowed_scope()
+    department = department or None
+    values = kpi_record(queries.scope_kpis(ctx, scope=where, day=day, allowed=allowed), where.code)
+    container, level, hideout = map_state(ctx, where, day, "cameras_online_rate", lang)
+    state = {
+        "scope": where.code,
+        "date": day.isoformat(),
+        "department": department,
+        "camera": camera,
+        "lang": lang,
+    }
+    departments = vq.online_by_department(ctx, scope=where, allowed=allowed)
+    selector = dcc.Dropdown(
+        id=DEPT,
+        value=department or "",
+        clearable=False,
+        searchable=False,
+        className="filter-select",
+        options=[{"label": t("filter.all", lang), "value": ""}]
+        + [{"label": d, "value": d} for d in departments["department"] if d],
+    )
+    chip = html.Span(department, className="chip") if department else None
+    detail = _camera_detail(ctx, camera, allowed, lang) if camera else None
+    right = detail or _panels(ctx, where, level, day, department, departments, lang)
+    return html.Div(
+        [
+            dcc.Store(id=STATE, data=state),
+            toolbar(
+                crumbs(ctx, where, ("camera", camera) if camera else None, lang),
+                lambda code: href(code, day, department) if code != camera else "",
+                day,
+                DATE,
+                lang,
+                filters=[html.Label(t("filter.department", lang), htmlFor=DEPT), selector],
+            ),
+            kpi_row(values, KPIS, lang),
+            html.Div(
+                [
+                    panel(
+                        t("video.map_title", lang),
+                        chip,
+                        html.Div(
+                            [
+                                area_map(
+                                    geojson_url=f"/api/v1/geo/{container.code}/children.geojson",
+                                    hideout=hideout,
+                                    bounds=ctx.geo.areas[container.code].bounds,
+                                    tile_url=ctx.settings.tile_url,
+                                    tile_attribution=ctx.settings.tile_attribution,
+                                    map_id=MAP,
+                                    layer_id=AREAS,
+                                    overlays=_points(where, department, camera),
+                                    focus=_cell_focus(where) if camera else None,
+                                ),
+                                legend(hideout, lang),
+                            ],
+                            className="map-wrap",
+                        ),
+                        html.P(t("map.points_hint", lang), className="hint"),
+                    ),
+                    html.Div(right, className="stack"),
+                ],
+                className="domain-grid",
+            ),
+            html.Div(
+                panel(
+                    t("video.open_events", lang), chip, _events_table(ctx, where, department, lang)
+                ),
+                className="stack",
+            )
+            if not camera
+            else None,
+        ],
+        className="domain-page video-page",
+        **{"data-scope": where.code, "data-level": where.level, "data-entity": camera or ""},
+    )
+
+
+def _cell_focus(where):
+    """Look at the camera's grid cell and its neighbours."""
+    import h3
+
+    ring = [h3.cell_to_latlng(c) for c in h3.grid_disk(where.code, 2)]
+    lats, lons = [p[0] for p in ring], [p[1] for p in ring]
+    return (min(lons), min(lats), max(lons), max(lats))
+
+
+def _points(where, department, camera) -> list:
+    """The camera layer: clustered points, from the city level down."""
+    if where.level == "province":
+        return []
+    url = f"/api/v1/points/cameras.pbf?scope={where.code}"
+    if department:
+        url += f"&department={department}"
+    return [
+        dl.GeoJSON(
+            id=POINTS,
+            url=url,
+            format="geobuf",
+            cluster=True,
+            zoomToBoundsOnClick=True,
+            superClusterOptions={"radius": 60, "maxZoom": 16},
+            pointToLayer=js("point", "cityops.points"),
+            clusterToLayer=js("cluster", "cityops.points"),
+            hideout={"colorBy": "status", "colors": STATUS, "selected": camera},
+        )
+    ]
+
+
+def _panels(ctx, where, level, day, department, departments, lang) -> list:
+    allowed = ctx.allowed_scope()
+    out = []
+    if where.level != "grid":
+        by_area = vq.online_by_area(
+            ctx, scope=where, level=level, allowed=allowed, department=department
+        )
+        by_area = by_area.sort_values("online_rate", ascending=True, na_position="first")
+        names = [area_name(ctx, c) if level != "grid" else c[:9] for c in by_area["area"]]
+        out.append(
+            panel(
+                t("video.by_area", lang, level=level_label(level, lang)),
+                dcc.Graph(
+                    figure=rate_bars(
+                        names[:25],
+                        list(by_area["online_rate"])[:25],
+                        list(by_area["area"])[:25],
+                        ACCENT,
+                    ),
+                    config={"displayModeBar": False},
+                    id=f"{P}-by-area",
+                )
+                if len(by_area)
+                else empty(t("empty.no_rows", lang)),
+            )
+        )
+    out.append(
+        panel(
+            t("video.by_department", lang),
+            dcc.Graph(
+                id=BY_DEPT,
+                figure=rate_bars(
+                    list(departments["department"]),
+                    list(departments["online_rate"]),
+                    list(departments["department"]),
+                    ACCENT,
+                    selected=department,
+                ),
+                config={"displayModeBar": False},
+            )
+            if len(departments)
+            else empty(t("empty.no_rows", lang)),
+        )
+    )
+    shown = departments[departments["department"] == department] if department else departments
+    total, ai = int(shown["cameras"].sum()), int(shown["ai"].sum())
+    out.append(
+        panel(
+            t("video.ai_share", lang),
+            dcc.Graph(
+                figure=donut(
+                    [t("col.ai_enabled", lang), t("video.ai_off", lang)],
+                    [ai, max(total - ai, 0)],
+                    [ACCENT, "#e5e7eb"],
+                    fmt_rate(ai / total if total else None, lang),
+                ),
+                config={"displayModeBar": False},
+            )
+            if total
+            else empty(t("empty.no_rows", lang)),
+        )
+    )
+    trend = vq.events_by_day(
+        ctx, scope=where, allowed=allowed, day=day, days=TREND_DAYS, department=department
+    )
+    out.append(
+        panel(
+            t("video.events_trend", lang, days=TREND_DAYS),
+            dcc.Graph(
+                figure=stacked_days(
+                    trend, x="day", y="events", colour="event_type", palette=PALETTE
+                ),
+                config={"displayModeBar": False},
+            )
+            if len(trend)
+            else empty(t("empty.no_events", lang, days=TREND_DAYS)),
+        )
+    )
+    return out
+
+
+def _events_table(ctx, where, department, lang):
+    now = dt.datetime.now(TZ).replace(tzinfo=None)
+    frame = vq.open_events(
+        ctx, scope=where, allowed=ctx.allowed_scope(), now=now, department=department
+    )
+    if frame.empty:
+        return empty(t("empty.no_rows", lang))
+    frame["ts"] = fmt_times(frame["ts"])
+    frame["district_code"] = [area_name(ctx, c) for c in frame["district_code"]]
+    return data_table(
+        f"{P}-open-events",
+        frame,
+        [
+            "ts",
+            "open_hours",
+            "event_type",
+            "camera_id",
+            "camera_name",
+            "department",
+            "district_code",
+            "event_id",
+        ],
+        lang,
+        widths={"ts": 140, "camera_name": 180},
+        row_id="event_id",
+        selectable=True,
+    )
+
+
+def _camera_detail(ctx, camera_id, allowed, lang):
+    row = vq.camera(ctx, camera_id=camera_id, allowed=allowed)
+    if row is None:
+        return [panel(t("entity.camera", lang), empty(t("empty.not_found", lang, what=camera_id)))]
+    status = row["status"]
+    card = panel(
+        f"{t('entity.camera', lang)} {camera_id}",
+        facts(
+            [
+                (t("col.name", lang), row["name"]),
+                (
+                    t("col.status", lang),
+                    html.Span(
+                        [
+                            html.Span(className="status-dot", style={"background": STATUS[status]}),
+                            t(f"status.{status}", lang),
+                        ]
+                    ),
+                ),
+                (t("col.department", lang), row["department"]),
+                (t("col.kind", lang), row["kind"]),
+                (t("col.ai_enabled", lang), t("yes" if row["ai_enabled"] else "no", lang)),
+                (
+                    t("col.last_seen", lang),
+                    None if row["last_seen"] is None else str(row["last_seen"])[:16],
+                ),
+                (t("col.district_code", lang), area_name(ctx, row["district_code"])),
+                (t("col.grid_cell", lang), row["grid_cell"]),
+                (t("col.lonlat", lang), f"{row['lon']:.6f}, {row['lat']:.6f}"),
+            ]
+        ),
+        extra="entity-card",
+        panel_id=f"{P}-camera",
+    )
+    history = vq.camera_history(ctx, camera_id=camera_id)
+    history["status"] = [t(f"status.{s}", lang) for s in history["status"]]
+    history["changed_at"] = fmt_times(history["changed_at"])
+    events = vq.camera_events(ctx, camera_id=camera_id)
+    for col in ("ts", "closed_at"):
+        events[col] = fmt_times(events[col])
+    return [
+        card,
+        panel(
+            t("video.history", lang),
+            data_table(f"{P}-history", history, ["changed_at", "status"], lang)
+            if len(history)
+            else empty(t("empty.no_rows", lang)),
+        ),
+        panel(
+            t("video.camera_events", lang),
+            data_table(
+                f"{P}-camera-events",
+                events,
+                ["ts", "event_type", "status", "closed_at", "event_id"],
+                lang,
+            )
+            if len(events)
+            else empty(t("empty.no_rows", lang)),
+        ),
+    ]
+
+
+@callback(
+    Output(ids.NAV, "href", allow_duplicate=True),
+    Input(AREAS, "clickData"),
+    State(STATE, "data"),
+    prevent_initial_call=True,
+)
+def drill(area, s):
+    """Drill into a clicked area."""
+    props = (area or {}).get("properties") or {}
+    if not props.get("enabled") or props.get("code") == s["scope"]:
+        return no_update
+    return href(props["code"], s["date"], s["department"])
+
+
+@callback(
+    Output(ids.NAV, "href", allow_duplicate=True),
+    Input(POINTS, "clickData"),
+    State(STATE, "data"),
+    prevent_initial_call=True,
+)
+def open_camera(point, s):
+    """Open a clicked camera, at the grid cell it stands in."""
+    props = (point or {}).get("properties") or {}
+    if props.get("cluster") or not props.get("id"):
+        return no_update
+    lon, lat = point["geometry"]["coordinates"][:2]
+    cell = current().geo.locate([lon], [lat])["grid_cell"][0]
+    return href(cell or s["scope"], s["date"], s["department"], props["id"])
+
+
+@callback(
+    Output(ids.NAV, "href", allow_duplicate=True),
+    Input(DATE, "date"),
+    State(STATE, "data"),
+    prevent_initial_call=True,
+)
+def change_day(date, s):
+    """Show another day."""
+    return (
+        no_update
+        if not date or date == s["date"]
+        else href(s["scope"], date, s["department"], s["camera"])
+    )
+
+
+@callback(
+    Output(ids.NAV, "href", allow_duplicate=True),
+    Input(DEPT, "value"),
+    State(STATE, "data"),
+    prevent_initial_call=True,
+)
+def choose_department(department, s):
+    """Filter the page by a department (or all)."""
+    if (department or None) == s["department"]:
+        return no_update
+    return href(s["scope"], s["date"], department or None)
+
+
+@callback(
+    Output(ids.NAV, "href", allow_duplicate=True),
+    Input(BY_DEPT, "clickData"),
+    State(STATE, "data"),
+    prevent_initial_call=True,
+)
+def click_department(bar, s):
+    """A click on a department's bar filters by it; a second click clears the filter."""
+    key = ((bar or {}).get("points") or [{}])[0].get("customdata")
+    if not key:
+        return no_update
+    return href(s["scope"], s["date"], None if key == s["department"] else key)
+
+
+@callback(
+    Output(ids.NAV, "href", allow_duplicate=True),
+    Input({"type": "table", "name": f"{P}-open-events"}, "selectedRows"),
+    State(STATE, "data"),
+    prevent_initial_call=True,
+)
+def open_event_camera(rows, s):
+    """A click on an open event opens its camera."""
+    if not rows:
+        return no_update
+    row = rows[0]
+    cam = vq.camera(current(), camera_id=row["camera_id"], allowed=current().allowed_scope())
+    if cam is None:
+        return no_update
+    return href(cam["grid_cell"], s["date"], s["department"], row["camera_id"])
