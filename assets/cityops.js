@@ -32,6 +32,9 @@ window.cityops = Object.assign({}, window.cityops, {
             }
             const selected = h.selected === feature.id;
             const grid = feature.properties.level === 'grid';
+            if (h.outline) {  // outlines only: another layer carries the colours
+                return {fillColor: '#ffffff', fillOpacity: 0.15, color: h.border, weight: 1.2};
+            }
             return {
                 fillColor: m.colour(h, (h.values || {})[feature.id]),
                 fillOpacity: grid ? 0.75 : 0.85,

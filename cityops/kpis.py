@@ -101,7 +101,7 @@ def scope_clause(cols, scope: Scope, enabled_cities: tuple[str, ...]):
     return getattr(cols, GROUP_COLUMN[scope.level]) == scope.code
 
 
-def _suspected_clause(t, rules: RentalRules):
+def suspected_clause(t, rules: RentalRules):
     """Return the SQL condition of the group-rental rule (no division, so no /0)."""
 
     def rule(r: RentalRule):
@@ -228,7 +228,7 @@ def _family_queries(
         grouped(
             rent.c,
             sa.func.count().label("rentals_registered"),
-            _count_if(_suspected_clause(rent, rules)).label("rentals_suspected"),
+            _count_if(suspected_clause(rent, rules)).label("rentals_suspected"),
             _count_if(rent.c.inspection_status == "rectified").label("rentals_rectified"),
             _count_if(rent.c.inspection_status.in_(("rectify", "rectified"))).label(
                 "rentals_ordered"

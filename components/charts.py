@@ -147,3 +147,20 @@ def bars(
     )
     fig.update_yaxes(autorange="reversed", type="category")
     return _layout(fig, max(height, 28 * len(labels) + 40))
+
+
+def funnel(
+    labels: list[str], values: list[int], colour: str, text: list[str], height: int = 260
+) -> go.Figure:
+    """Return a funnel of stages, each with its count and share of the first."""
+    fig = go.Figure(
+        go.Funnel(
+            y=labels,
+            x=values,
+            text=text,
+            textinfo="text+percent initial",
+            marker={"color": colour},
+            connector={"line": {"color": "#cbd5e1"}},
+        )
+    )
+    return _layout(fig, height)

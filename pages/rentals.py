@@ -1,0 +1,291 @@
+"""Rental housing (群租房智慧管控): suspected group rentals and their rectification.
+
+URL: ``/rentals?scope=<area or cell>&date=YYYY-MM-DD&unit=<id>``. The map is an H3
+heat map of suspected units; clicking an area drills down, and at a grid cell the
+suspected units table opens a single flat. Landlords' names and phones are masked
+on screen and in downloads (张*明, 139****1234).
+"""
+
+from __future__ import annotations
+
+import dash
+import dash_leaflet as dl
+import h3
+from dash import Input, Output, State, callback, dcc, html, no_update
+
+from cityops import ids, queries, theme
+from cityops.context import current, today
+from cityops.formatting import fmt_count, fmt_times, mask_name, mask_phone
+from cityops.geo import ScopeError
+from cityops.i18n import t
+from cityops.kpis import kpi_record
+from cityops.queries import rentals as rq
+from cityops.urls import page_href, parse_day
+from cityops.web import guarded_layout, request_lang
+from components.charts import funnel
+from components.choropleth import area_map, choropleth_hideout, js, legend
+from components.domain import empty, facts, kpi_row, panel, toolbar
+from components.shell import message_panel
+from components.tables import data_table, table_id
+from pages._shared import area_name, crumbs, map_state
+
+PATH = "/rentals"
+KPIS = ["rentals_registered", "rentals_suspected", "rentals_rectify_rate"]
+P = "rentals"
+AREAS, HEAT, STATE, DATE = f"{P}-areas", f"{P}-heat", f"{P}-state", f"{P}-date"
+UNITS = f"{P}-suspected"
+#: H3 resolution of the heat map by level: coarse enough to read at that zoom.
+HEAT_RESOLUTION = {"province": 6, "city": 7}
+
+dash.register_page(__name__, path=PATH, title="cityops · rentals", name="rentals")
+
+
+def href(scope, day, unit=None) -> str:
+    """Return the URL of a rentals view."""
+    return page_href(PATH, scope=scope, day=day, unit=unit)
+
+
+@guarded_layout
+def layout(scope=None, date=None, unit=None, **_):
+    ctx = current()
+    lang = request_lang(ctx.settings.default_lang)
+    try:
+        where = ctx.geo.scope(scope)
+        day = parse_day(date, today())
+    except (ScopeError, ValueError) as exc:
+        return message_panel(
+            t("error.scope", lang, detail=str(exc)), "", t("error.back_home", lang)
+        )
+    allowed = ctx.allowed_scope()
+    values = kpi_record(queries.scope_kpis(ctx, scope=where, day=day, allowed=allowed), where.code)
+    container, _, hideout = map_state(ctx, where, day, "rentals_suspected", lang)
+    overlays = []
+    if where.level in ("province", "city"):
+        hideout = {**hideout, "outline": True}
+        overlays.append(_heat_layer(ctx, where, lang))
+    detail = _unit_detail(ctx, unit, allowed, lang) if unit else None
+    state = {"scope": where.code, "date": day.isoformat(), "unit": unit, "lang": lang}
+    right = detail or [
+        panel(t("rentals.rule", lang), *_rule(ctx, where, lang)),
+        panel(t("rentals.funnel", lang), _funnel(ctx, where, lang)),
+    ]
+    return html.Div(
+        [
+            dcc.Store(id=STATE, data=state),
+            toolbar(
+                crumbs(ctx, where, ("unit", unit) if unit else None, lang),
+                lambda code: href(code, day),
+                day,
+                DATE,
+                lang,
+            ),
+            kpi_row(values, KPIS, lang),
+            html.Div(
+                [
+                    panel(
+                        t("rentals.map_title", lang),
+                        html.Div(
+                            [
+                                area_map(
+                                    geojson_url=f"/api/v1/geo/{container.code}/children.geojson",
+                                    hideout=hideout,
+                                    bounds=ctx.geo.areas[container.code].bounds,
+                                    tile_url=ctx.settings.tile_url,
+                                    tile_attribution=ctx.settings.tile_attribution,
+                                    map_id=f"{P}-map",
+                                    layer_id=AREAS,
+                                    overlays=overlays,
+                                ),
+                                legend(overlays[0].hideout if overlays else hideout, lang),
+                            ],
+                            className="map-wrap",
+                        ),
+                    ),
+                    html.Div(right, className="stack"),
+                ],
+                className="domain-grid",
+            ),
+            None
+            if unit
+            else panel(t("rentals.suspected_units", lang), _units_table(ctx, where, lang)),
+        ],
+        className="domain-page rentals-page",
+        **{"data-scope": where.code, "data-level": where.level, "data-entity": unit or ""},
+    )
+
+
+def _heat_layer(ctx, where, lang):
+    """H3 cells coloured by their number of suspected units (no geometry for empty cells)."""
+    resolution = HEAT_RESOLUTION[where.level]
+    cells = rq.suspected_cells(ctx, scope=where, allowed=ctx.allowed_scope(), resolution=resolution)
+    features = []
+    for cell in cells["grid_cell"]:
+        ring = [[round(lng, 6), round(lat, 6)] for lat, lng in h3.cell_to_boundary(cell)]
+        features.append(
+            {
+                "type": "Feature",
+                "id": cell,
+                "geometry": {"type": "Polygon", "coordinates": [[*ring, ring[0]]]},
+                "properties": {"code": cell, "name": cell, "level": "grid", "enabled": True},
+            }
+        )
+    hideout = choropleth_hideout(
+        cells.set_index("grid_cell")["suspected"], kpi="rentals_suspected", names={}, lang=lang
+    )
+    return dl.GeoJSON(
+        id=HEAT,
+        data={"type": "FeatureCollection", "features": features},
+        hideout=hideout,
+        style=js("style"),
+        interactive=False,
+    )
+
+
+def _rule(ctx, where, lang) -> list:
+    rules = ctx.rules
+    out = [
+        html.P(
+            t(
+                "rentals.rule_text",
+                lang,
+                area=f"{rules.default.min_area_per_person:g}",
+                per_room=f"{rules.default.max_per_room:g}",
+            )
+        )
+    ]
+    for code, rule in rules.by_city:
+        if where.level == "province" or where.city_code == code:
+            out.append(
+                html.P(
+                    t(
+                        "rentals.rule_city",
+                        lang,
+                        city=area_name(ctx, code),
+                        area=f"{rule.min_area_per_person:g}",
+                        per_room=f"{rule.max_per_room:g}",
+                    ),
+                    className="hint",
+                )
+            )
+    return out
+
+
+def _funnel(ctx, where, lang):
+    stages = rq.funnel(ctx, scope=where, allowed=ctx.allowed_scope())
+    if not stages["registered"]:
+        return empty(t("empty.no_rows", lang))
+    labels = [t(f"funnel.{k}", lang) for k in stages]
+    return dcc.Graph(
+        id=f"{P}-funnel",
+        config={"displayModeBar": False},
+        figure=funnel(
+            labels,
+            list(stages.values()),
+            theme.DOMAIN_ACCENT["rentals"],
+            [fmt_count(v, lang) for v in stages.values()],
+        ),
+    )
+
+
+def _units_table(ctx, where, lang):
+    frame = rq.suspected_units(ctx, scope=where, allowed=ctx.allowed_scope())
+    if frame.empty:
+        return empty(t("empty.no_rows", lang))
+    frame["landlord_name"] = [mask_name(n) for n in frame["landlord_name"]]
+    frame["landlord_phone"] = [mask_phone(p) for p in frame["landlord_phone"]]
+    frame["inspection_status"] = [t(f"inspection.{s}", lang) for s in frame["inspection_status"]]
+    frame["district_code"] = [area_name(ctx, c) for c in frame["district_code"]]
+    return data_table(
+        UNITS,
+        frame,
+        [
+            "unit_id",
+            "address",
+            "floor_area_m2",
+            "rooms",
+            "occupants",
+            "area_per_person",
+            "per_room",
+            "inspection_status",
+            "district_code",
+            "landlord_name",
+            "landlord_phone",
+        ],
+        lang,
+        widths={"address": 220},
+        row_id="unit_id",
+        selectable=True,
+    )
+
+
+def _unit_detail(ctx, unit_id, allowed, lang):
+    row = rq.unit(ctx, unit_id=unit_id, allowed=allowed)
+    if row is None:
+        return [panel(t("rentals.unit", lang), empty(t("empty.not_found", lang, what=unit_id)))]
+    occupants = int(row["occupants"])
+    per_person = round(row["floor_area_m2"] / occupants, 1) if occupants else None
+    return [
+        panel(
+            f"{t('rentals.unit', lang)} {unit_id}",
+            facts(
+                [
+                    (t("col.address", lang), row["address"]),
+                    (t("col.floor_area_m2", lang), f"{row['floor_area_m2']:g}"),
+                    (t("col.rooms", lang), int(row["rooms"])),
+                    (t("col.occupants", lang), occupants),
+                    (t("col.area_per_person", lang), per_person),
+                    (t("col.per_room", lang), round(occupants / row["rooms"], 1)),
+                    (
+                        t("col.inspection_status", lang),
+                        t(f"inspection.{row['inspection_status']}", lang),
+                    ),
+                    (t("col.registered_at", lang), fmt_times([row["registered_at"]])[0]),
+                    (t("col.inspected_at", lang), fmt_times([row["inspected_at"]])[0]),
+                    (t("col.landlord_name", lang), mask_name(row["landlord_name"])),
+                    (t("col.landlord_phone", lang), mask_phone(row["landlord_phone"])),
+                    (t("col.district_code", lang), area_name(ctx, row["district_code"])),
+                    (t("col.grid_cell", lang), row["grid_cell"]),
+                ]
+            ),
+            extra="entity-card",
+            panel_id=f"{P}-unit",
+        )
+    ]
+
+
+@callback(
+    Output(ids.NAV, "href", allow_duplicate=True),
+    Input(AREAS, "clickData"),
+    State(STATE, "data"),
+    prevent_initial_call=True,
+)
+def drill(area, s):
+    """Drill into a clicked area."""
+    props = (area or {}).get("properties") or {}
+    if not props.get("enabled") or props.get("code") == s["scope"]:
+        return no_update
+    return href(props["code"], s["date"])
+
+
+@callback(
+    Output(ids.NAV, "href", allow_duplicate=True),
+    Input(table_id(UNITS), "selectedRows"),
+    State(STATE, "data"),
+    prevent_initial_call=True,
+)
+def open_unit(rows, s):
+    """A click on a suspected unit opens it, at its grid cell."""
+    if not rows:
+        return no_update
+    return href(rows[0]["grid_cell"] or s["scope"], s["date"], rows[0]["unit_id"])
+
+
+@callback(
+    Output(ids.NAV, "href", allow_duplicate=True),
+    Input(DATE, "date"),
+    State(STATE, "data"),
+    prevent_initial_call=True,
+)
+def change_day(date, s):
+    """Show another day."""
+    return no_update if not date or date == s["date"] else href(s["scope"], date, s["unit"])
