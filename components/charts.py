@@ -164,3 +164,53 @@ def funnel(
         )
     )
     return _layout(fig, height)
+
+
+def load_heatmap(
+    frame: pd.DataFrame,
+    *,
+    rows: str,
+    cols: str,
+    load: str,
+    thresholds: tuple[float, float],
+    accent: str,
+    amber: str,
+    red: str,
+    height: int = 320,
+) -> go.Figure:
+    """Return a rows × cols heat map of loads (fractions), amber and red from ``thresholds``.
+
+    Loads above 100 % are drawn red and labelled with their real value.
+    """
+    table = frame.pivot_table(index=rows, columns=cols, values=load, aggfunc="max")
+    values = table.to_numpy(dtype=float)
+    busy, full = thresholds
+    eps = 1e-6
+    scale = [
+        [0, "#eef2ff"],
+        [busy - eps, accent],
+        [busy, amber],
+        [full - eps, amber],
+        [full, red],
+        [1, red],
+    ]
+    text = [["" if v != v else f"{v * 100:.0f}%" for v in row] for row in values]
+    fig = go.Figure(
+        go.Heatmap(
+            z=values.clip(0, 1),
+            x=list(table.columns),
+            y=list(table.index),
+            text=text,
+            texttemplate="%{text}",
+            zmin=0,
+            zmax=1,
+            colorscale=scale,
+            showscale=False,
+            hovertemplate="%{y} %{x}: %{text}<extra></extra>",
+            xgap=2,
+            ygap=2,
+        )
+    )
+    fig.update_yaxes(autorange="reversed", type="category")
+    fig.update_xaxes(type="category")
+    return _layout(fig, max(height, 30 * len(table.index) + 60))

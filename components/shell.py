@@ -26,6 +26,7 @@ def header(lang: str) -> html.Header:
                     dcc.Link(t("nav.video", lang), href="/video", className="nav-link"),
                     dcc.Link(t("nav.hazmat", lang), href="/hazmat", className="nav-link"),
                     dcc.Link(t("nav.rentals", lang), href="/rentals", className="nav-link"),
+                    dcc.Link(t("nav.tourism", lang), href="/tourism", className="nav-link"),
                     dcc.Link(t("nav.data", lang), href="/data", className="nav-link"),
                 ],
                 className="main-nav",

@@ -1,0 +1,171 @@
+"""Questions of the tourism page (文旅分时预约): spots, slots, bookings, feedback.
+
+Day figures follow the KPI definitions: visitors are booked + checked-in + no-show
+party sizes; a slot's load is booked + checked-in party size over the spot's
+instant capacity.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import sqlalchemy as sa
+
+from cityops import store
+from cityops.context import Context
+from cityops.geo import Scope, ScopeDenied, ensure_allowed
+from cityops.kpis import scope_clause
+
+sp, bk, fb = store.scenic_spots, store.bookings, store.feedback
+COUNTED = ("booked", "checked_in", "no_show")
+PRESENT = ("booked", "checked_in")
+
+
+def _read(ctx: Context, query) -> pd.DataFrame:
+    with ctx.engine.connect() as conn:
+        return pd.read_sql(query, conn)
+
+
+def _where(ctx: Context, scope: Scope, allowed: Scope, spot: str | None):
+    ensure_allowed(scope, allowed)
+    clauses = [scope_clause(sp.c, scope, ctx.geo.enabled_cities)]
+    if spot:
+        clauses.append(sp.c.spot_id == spot)
+    return sa.and_(*clauses)
+
+
+def _sum_if(cond):
+    return sa.func.coalesce(sa.func.sum(sa.case((cond, bk.c.party_size), else_=0)), 0)
+
+
+def spots_day(ctx: Context, *, scope: Scope, allowed: Scope, day: dt.date) -> pd.DataFrame:
+    """Return the spots in scope with the day's figures.
+
+    Columns: ``spot_id, name, grade, lon, lat, daily_capacity, instant_capacity,
+    district_code, grid_cell, visitors, checked_in``.
+    """
+    on_day = sa.and_(bk.c.spot_id == sp.c.spot_id, bk.c.visit_date == day)
+    query = (
+        sa.select(
+            sp.c.spot_id,
+            sp.c.name,
+            sp.c.grade,
+            sp.c.lon,
+            sp.c.lat,
+            sp.c.daily_capacity,
+            sp.c.instant_capacity,
+            sp.c.district_code,
+            sp.c.grid_cell,
+            _sum_if(bk.c.status.in_(COUNTED)).label("visitors"),
+            _sum_if(bk.c.status == "checked_in").label("checked_in"),
+        )
+        .select_from(sp.outerjoin(bk, on_day))
+        .where(_where(ctx, scope, allowed, None))
+        .group_by(*[c for c in sp.c if c.name not in ("city_code",)])
+        .order_by(sp.c.spot_id)
+    )
+    return _read(ctx, query)
+
+
+def slot_load(
+    ctx: Context, *, scope: Scope, allowed: Scope, day: dt.date, spot: str | None = None
+) -> pd.DataFrame:
+    """Return each spot's slots on ``day``.
+
+    Columns: ``spot_id, name, slot_start, party, instant_capacity, load``; ``load``
+    is a fraction of instant capacity (None without a capacity).
+    """
+    query = (
+        sa.select(
+            sp.c.spot_id,
+            sp.c.name,
+            bk.c.slot_start,
+            sa.func.sum(bk.c.party_size).label("party"),
+            sp.c.instant_capacity,
+        )
+        .select_from(bk.join(sp, sp.c.spot_id == bk.c.spot_id))
+        .where(_where(ctx, scope, allowed, spot), bk.c.visit_date == day, bk.c.status.in_(PRESENT))
+        .group_by(sp.c.spot_id, sp.c.name, bk.c.slot_start, sp.c.instant_capacity)
+        .order_by(sp.c.spot_id, bk.c.slot_start)
+    )
+    frame = _read(ctx, query)
+    cap = frame["instant_capacity"].astype(float)
+    frame["load"] = (frame["party"] / cap.where(cap > 0)).astype(object)
+    return frame
+
+
+def bookings_trend(
+    ctx: Context,
+    *,
+    scope: Scope,
+    allowed: Scope,
+    day: dt.date,
+    back: int = 30,
+    ahead: int = 7,
+    spot: str | None = None,
+) -> pd.DataFrame:
+    """Return party sizes per visit day and status around ``day``: ``visit_date, status, party``."""
+    query = (
+        sa.select(bk.c.visit_date, bk.c.status, sa.func.sum(bk.c.party_size).label("party"))
+        .select_from(bk.join(sp, sp.c.spot_id == bk.c.spot_id))
+        .where(
+            _where(ctx, scope, allowed, spot),
+            bk.c.visit_date.between(day - dt.timedelta(days=back), day + dt.timedelta(days=ahead)),
+        )
+        .group_by(bk.c.visit_date, bk.c.status)
+        .order_by(bk.c.visit_date)
+    )
+    return _read(ctx, query)
+
+
+def origins(
+    ctx: Context,
+    *,
+    scope: Scope,
+    allowed: Scope,
+    day: dt.date,
+    back: int = 30,
+    spot: str | None = None,
+) -> pd.DataFrame:
+    """Return visitors (counted statuses) by origin over ``back`` days up to ``day``.
+
+    Columns: ``visitor_origin, party``.
+    """
+    origin = sa.func.coalesce(bk.c.visitor_origin, sa.literal_column("''"))
+    query = (
+        sa.select(origin.label("visitor_origin"), sa.func.sum(bk.c.party_size).label("party"))
+        .select_from(bk.join(sp, sp.c.spot_id == bk.c.spot_id))
+        .where(
+            _where(ctx, scope, allowed, spot),
+            bk.c.status.in_(COUNTED),
+            bk.c.visit_date.between(day - dt.timedelta(days=back), day),
+        )
+        .group_by(origin)
+        .order_by(sa.func.sum(bk.c.party_size).desc())
+    )
+    return _read(ctx, query)
+
+
+def feedback_summary(
+    ctx: Context, *, scope: Scope, allowed: Scope, since: dt.datetime, spot: str | None = None
+) -> pd.DataFrame:
+    """Return feedback since ``since`` counted by ``kind, status, rating`` (``items``)."""
+    query = (
+        sa.select(fb.c.kind, fb.c.status, fb.c.rating, sa.func.count().label("items"))
+        .select_from(fb.join(sp, sp.c.spot_id == fb.c.spot_id))
+        .where(_where(ctx, scope, allowed, spot), fb.c.ts >= since)
+        .group_by(fb.c.kind, fb.c.status, fb.c.rating)
+    )
+    return _read(ctx, query)
+
+
+def spot(ctx: Context, *, spot_id: str, allowed: Scope) -> pd.Series | None:
+    """Return one scenic spot, or None."""
+    frame = _read(ctx, sa.select(sp).where(sp.c.spot_id == spot_id))
+    if frame.empty:
+        return None
+    row = frame.iloc[0]
+    if not allowed.contains(ctx.geo.scope(row["district_code"])):
+        raise ScopeDenied(f"spot {spot_id} is outside the permitted area")
+    return row

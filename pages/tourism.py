@@ -1,0 +1,342 @@
+"""Tourism bookings (文旅分时预约): spots, time slots, trends, origins and complaints.
+
+URL: ``/tourism?scope=<area or cell>&date=YYYY-MM-DD&spot=<id>``. Clicking an area
+drills down; clicking a spot (on the map, in the heat map or in the selector)
+opens it at its grid cell with its slots, and filters the trend, origin and
+feedback panels to it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import dash
+import dash_leaflet as dl
+from dash import Input, Output, State, callback, dcc, html, no_update
+
+from cityops import ids, queries, theme
+from cityops.context import current, today
+from cityops.formatting import fmt_count, fmt_rate
+from cityops.geo import ScopeError
+from cityops.i18n import t
+from cityops.kpis import kpi_record
+from cityops.queries import tourism as tq
+from cityops.urls import page_href, parse_day
+from cityops.web import guarded_layout, request_lang
+from components.charts import bars, load_heatmap, stacked_days
+from components.choropleth import area_map, js, legend
+from components.domain import empty, facts, kpi_row, panel, toolbar
+from components.shell import message_panel
+from components.tables import data_table
+from pages._shared import area_name, crumbs, map_state
+
+PATH = "/tourism"
+KPIS = ["bookings_visitors", "bookings_checkin_rate", "peak_slot_load", "complaints_open"]
+P = "tourism"
+AREAS, SPOTS, STATE, DATE, SPOT, HEAT = (
+    f"{P}-areas",
+    f"{P}-spots",
+    f"{P}-state",
+    f"{P}-date",
+    f"{P}-spot",
+    f"{P}-heatmap",
+)
+ACCENT = theme.DOMAIN_ACCENT["tourism"]
+STATUS_ORDER = ["checked_in", "booked", "no_show", "cancelled"]
+STATUS_COLOURS = {
+    "checked_in": ACCENT,
+    "booked": "#818cf8",
+    "no_show": "#94a3b8",
+    "cancelled": "#e2e8f0",
+}
+
+dash.register_page(__name__, path=PATH, title="cityops · tourism", name="tourism")
+
+
+def href(scope, day, spot=None) -> str:
+    """Return the URL of a tourism view."""
+    return page_href(PATH, scope=scope, day=day, spot=spot)
+
+
+def crowding(load) -> str:
+    """Return the crowding class of a load: ok, busy (≥ 60 %) or full (≥ 80 %)."""
+    busy, full = theme.CROWDING_THRESHOLDS
+    if load is None or load != load:
+        return "ok"
+    return "full" if load >= full else ("busy" if load >= busy else "ok")
+
+
+@guarded_layout
+def layout(scope=None, date=None, spot=None, **_):
+    ctx = current()
+    lang = request_lang(ctx.settings.default_lang)
+    try:
+        where = ctx.geo.scope(scope)
+        day = parse_day(date, today())
+    except (ScopeError, ValueError) as exc:
+        return message_panel(
+            t("error.scope", lang, detail=str(exc)), "", t("error.back_home", lang)
+        )
+    allowed = ctx.allowed_scope()
+    spot = spot or None
+    values = kpi_record(queries.scope_kpis(ctx, scope=where, day=day, allowed=allowed), where.code)
+    container, _, hideout = map_state(ctx, where, day, "bookings_visitors", lang)
+    spots = tq.spots_day(ctx, scope=where, allowed=allowed, day=day)
+    slots = tq.slot_load(ctx, scope=where, allowed=allowed, day=day)
+    peak = slots.groupby("spot_id")["load"].max() if len(slots) else {}
+    spots["crowding"] = [crowding(peak.get(s) if len(slots) else None) for s in spots["spot_id"]]
+    state = {"scope": where.code, "date": day.isoformat(), "spot": spot, "lang": lang}
+    selector = dcc.Dropdown(
+        id=SPOT,
+        value=spot or "",
+        clearable=False,
+        className="filter-select",
+        options=[{"label": t("filter.all", lang), "value": ""}]
+        + [{"label": n, "value": s} for s, n in zip(spots["spot_id"], spots["name"], strict=True)],
+    )
+    right = _spot_detail(ctx, spot, spots, slots, lang) if spot else []
+    right += _panels(ctx, where, day, spot, lang)
+    return html.Div(
+        [
+            dcc.Store(id=STATE, data=state),
+            toolbar(
+                crumbs(ctx, where, ("spot", spot) if spot else None, lang),
+                lambda code: href(code, day),
+                day,
+                DATE,
+                lang,
+                filters=[html.Label(t("filter.spot", lang), htmlFor=SPOT), selector],
+            ),
+            kpi_row(values, KPIS, lang),
+            html.Div(
+                [
+                    panel(
+                        t("tourism.map_title", lang),
+                        html.Div(
+                            [
+                                area_map(
+                                    geojson_url=f"/api/v1/geo/{container.code}/children.geojson",
+                                    hideout=hideout,
+                                    bounds=ctx.geo.areas[container.code].bounds,
+                                    tile_url=ctx.settings.tile_url,
+                                    tile_attribution=ctx.settings.tile_attribution,
+                                    map_id=f"{P}-map",
+                                    layer_id=AREAS,
+                                    overlays=[_spot_layer(spots, spot)],
+                                ),
+                                legend(hideout, lang),
+                            ],
+                            className="map-wrap",
+                        ),
+                    ),
+                    html.Div(right, className="stack"),
+                ],
+                className="domain-grid",
+            ),
+            panel(t("tourism.heatmap", lang), _heatmap(slots, spot, lang)),
+        ],
+        className="domain-page tourism-page",
+        **{"data-scope": where.code, "data-level": where.level, "data-entity": spot or ""},
+    )
+
+
+def _spot_layer(spots, selected):
+    features = [
+        {
+            "type": "Feature",
+            "geometry": {"type": "Point", "coordinates": [r.lon, r.lat]},
+            "properties": {
+                "id": r.spot_id,
+                "crowding": r.crowding,
+                "visitors": int(r.visitors),
+                "label": f"{r.name} · {int(r.visitors)}",
+            },
+        }
+        for r in spots.itertuples()
+    ]
+    return dl.GeoJSON(
+        id=SPOTS,
+        data={"type": "FeatureCollection", "features": features},
+        pointToLayer=js("point", "cityops.points"),
+        hideout={
+            "colorBy": "crowding",
+            "colors": theme.CROWDING,
+            "selected": selected,
+            "sizeBy": "visitors",
+            "sizeScale": 3,
+            "border": "#1e1b4b",
+        },
+    )
+
+
+def _heatmap(slots, spot, lang):
+    if slots.empty:
+        return empty(t("tourism.no_bookings", lang))
+    return dcc.Graph(
+        id=HEAT,
+        config={"displayModeBar": False},
+        figure=load_heatmap(
+            slots,
+            rows="name",
+            cols="slot_start",
+            load="load",
+            thresholds=theme.CROWDING_THRESHOLDS,
+            accent=ACCENT,
+            amber=theme.CROWDING["busy"],
+            red=theme.CROWDING["full"],
+        ),
+    )
+
+
+def _panels(ctx, where, day, spot, lang) -> list:
+    allowed = ctx.allowed_scope()
+    trend = tq.bookings_trend(ctx, scope=where, allowed=allowed, day=day, spot=spot)
+    trend = trend[trend["status"] != "cancelled"]
+    trend["status_label"] = [t(f"booking.{s}", lang) for s in trend["status"]]
+    origins = tq.origins(ctx, scope=where, allowed=allowed, day=day, spot=spot)
+    since = dt.datetime.combine(day - dt.timedelta(days=29), dt.time())
+    feedback = tq.feedback_summary(ctx, scope=where, allowed=allowed, since=since, spot=spot)
+    complaints = feedback[feedback["kind"] == "complaint"].groupby("status")["items"].sum()
+    ratings = feedback[feedback["kind"] == "evaluation"].groupby("rating")["items"].sum()
+    fb_labels = [t(f"feedback.complaint_{s}", lang) for s in complaints.index] + [
+        t("feedback.rating", lang, n=int(r)) for r in ratings.index
+    ]
+    fb_values = list(complaints.values) + list(ratings.values)
+    fb_colours = [
+        theme.STATUS["fault"] if s == "open" else theme.STATUS["offline"] for s in complaints.index
+    ] + [ACCENT] * len(ratings)
+    palette = [STATUS_COLOURS[s] for s in sorted(set(trend["status"]), key=STATUS_ORDER.index)]
+    return [
+        panel(
+            t("tourism.trend", lang),
+            dcc.Graph(
+                config={"displayModeBar": False},
+                figure=stacked_days(
+                    trend.sort_values("status", key=lambda s: s.map(STATUS_ORDER.index)),
+                    x="visit_date",
+                    y="party",
+                    colour="status_label",
+                    palette=palette,
+                ),
+            )
+            if len(trend)
+            else empty(t("tourism.no_bookings", lang)),
+        ),
+        panel(
+            t("tourism.origins", lang),
+            dcc.Graph(
+                config={"displayModeBar": False},
+                figure=bars(
+                    list(origins["visitor_origin"]),
+                    list(origins["party"]),
+                    list(origins["visitor_origin"]),
+                    [ACCENT] * len(origins),
+                    text=[fmt_count(v, lang) for v in origins["party"]],
+                ),
+            )
+            if len(origins)
+            else empty(t("tourism.no_bookings", lang)),
+        ),
+        panel(
+            t("tourism.feedback", lang),
+            dcc.Graph(
+                config={"displayModeBar": False},
+                figure=bars(fb_labels, fb_values, fb_labels, fb_colours),
+            )
+            if fb_values
+            else empty(t("empty.no_rows", lang)),
+        ),
+    ]
+
+
+def _spot_detail(ctx, spot_id, spots, slots, lang) -> list:
+    row = tq.spot(ctx, spot_id=spot_id, allowed=ctx.allowed_scope())
+    if row is None:
+        return [panel(t("tourism.spot", lang), empty(t("empty.not_found", lang, what=spot_id)))]
+    today_row = (
+        spots.set_index("spot_id").loc[spot_id] if spot_id in set(spots["spot_id"]) else None
+    )
+    mine = slots[slots["spot_id"] == spot_id].copy()
+    mine["load"] = [fmt_rate(v, lang) for v in mine["load"]]
+    card = panel(
+        f"{t('tourism.spot', lang)} {row['name']}",
+        facts(
+            [
+                (t("col.grade", lang), row["grade"]),
+                (t("col.daily_capacity", lang), fmt_count(row["daily_capacity"], lang)),
+                (t("col.instant_capacity", lang), fmt_count(row["instant_capacity"], lang)),
+                (
+                    t("col.visitors", lang),
+                    None if today_row is None else fmt_count(today_row["visitors"], lang),
+                ),
+                (
+                    t("col.checked_in", lang),
+                    None if today_row is None else fmt_count(today_row["checked_in"], lang),
+                ),
+                (t("col.district_code", lang), area_name(ctx, row["district_code"])),
+            ]
+        ),
+        extra="entity-card",
+        panel_id=f"{P}-spot-card",
+    )
+    table = (
+        data_table(f"{P}-slots", mine, ["slot_start", "party", "instant_capacity", "load"], lang)
+        if len(mine)
+        else empty(t("tourism.no_bookings", lang))
+    )
+    return [card, panel(t("tourism.slots", lang), table, panel_id=f"{P}-slots-panel")]
+
+
+def _open_spot(spot_id, s):
+    row = tq.spot(current(), spot_id=spot_id, allowed=current().allowed_scope())
+    return no_update if row is None else href(row["grid_cell"], s["date"], spot_id)
+
+
+@callback(
+    Output(ids.NAV, "href", allow_duplicate=True),
+    Input(AREAS, "clickData"),
+    State(STATE, "data"),
+    prevent_initial_call=True,
+)
+def drill(area, s):
+    """Drill into a clicked area."""
+    props = (area or {}).get("properties") or {}
+    if not props.get("enabled") or props.get("code") == s["scope"]:
+        return no_update
+    return href(props["code"], s["date"])
+
+
+@callback(
+    Output(ids.NAV, "href", allow_duplicate=True),
+    Input(SPOTS, "clickData"),
+    State(STATE, "data"),
+    prevent_initial_call=True,
+)
+def click_spot(point, s):
+    """Open a clicked spot at its grid cell."""
+    spot_id = ((point or {}).get("properties") or {}).get("id")
+    return _open_spot(spot_id, s) if spot_id else no_update
+
+
+@callback(
+    Output(ids.NAV, "href", allow_duplicate=True),
+    Input(SPOT, "value"),
+    State(STATE, "data"),
+    prevent_initial_call=True,
+)
+def choose_spot(spot_id, s):
+    """Filter the panels to one spot (in the current area), or back to all."""
+    if (spot_id or None) == s["spot"]:
+        return no_update
+    return href(s["scope"], s["date"], spot_id or None)
+
+
+@callback(
+    Output(ids.NAV, "href", allow_duplicate=True),
+    Input(DATE, "date"),
+    State(STATE, "data"),
+    prevent_initial_call=True,
+)
+def change_day(date, s):
+    """Show another day."""
+    return no_update if not date or date == s["date"] else href(s["scope"], date, s["spot"])
