@@ -62,3 +62,14 @@ def hazard_colour(hazard_class: str) -> str:
     """Return the placard colour of a class or division (1.4 → class 1)."""
     key = str(hazard_class)
     return HAZARD_CLASS.get(key) or HAZARD_CLASS.get(key.split(".")[0], "#94a3b8")
+
+
+def crowding(load: float | None) -> str:
+    """Return the crowding class of a load (a fraction of instant capacity).
+
+    ``ok`` below 60 %, ``busy`` from 60 %, ``full`` from 80 % (UX.md).
+    """
+    busy, full = CROWDING_THRESHOLDS
+    if load is None or load != load:
+        return "ok"
+    return "full" if load >= full else ("busy" if load >= busy else "ok")

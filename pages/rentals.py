@@ -277,7 +277,8 @@ def open_unit(rows, s):
     """A click on a suspected unit opens it, at its grid cell."""
     if not rows:
         return no_update
-    return href(rows[0]["grid_cell"] or s["scope"], s["date"], rows[0]["unit_id"])
+    row = rq.unit(current(), unit_id=rows[0]["unit_id"], allowed=current().allowed_scope())
+    return no_update if row is None else href(row["grid_cell"], s["date"], row["unit_id"])
 
 
 @callback(

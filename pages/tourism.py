@@ -58,14 +58,6 @@ def href(scope, day, spot=None) -> str:
     return page_href(PATH, scope=scope, day=day, spot=spot)
 
 
-def crowding(load) -> str:
-    """Return the crowding class of a load: ok, busy (≥ 60 %) or full (≥ 80 %)."""
-    busy, full = theme.CROWDING_THRESHOLDS
-    if load is None or load != load:
-        return "ok"
-    return "full" if load >= full else ("busy" if load >= busy else "ok")
-
-
 @guarded_layout
 def layout(scope=None, date=None, spot=None, **_):
     ctx = current()
@@ -84,7 +76,9 @@ def layout(scope=None, date=None, spot=None, **_):
     spots = tq.spots_day(ctx, scope=where, allowed=allowed, day=day)
     slots = tq.slot_load(ctx, scope=where, allowed=allowed, day=day)
     peak = slots.groupby("spot_id")["load"].max() if len(slots) else {}
-    spots["crowding"] = [crowding(peak.get(s) if len(slots) else None) for s in spots["spot_id"]]
+    spots["crowding"] = [
+        theme.crowding(peak.get(s) if len(slots) else None) for s in spots["spot_id"]
+    ]
     state = {"scope": where.code, "date": day.isoformat(), "spot": spot, "lang": lang}
     selector = dcc.Dropdown(
         id=SPOT,
