@@ -125,12 +125,16 @@ def shot(page, name: str) -> None:
 
 
 def click_area(page, code: str) -> None:
-    """Click a map area like a person: on a visible point inside its shape.
+    """Click a map area like a person: on a visible point inside its shape."""
+    click_shape(page, f'path[data-area="{code}"]')
 
-    Finds a point of the area's bounding box where the area's path is the
-    topmost element (a label or a neighbour may cover its centre), then clicks there.
+
+def click_shape(page, sel: str) -> None:
+    """Click the map shape ``sel`` where it is the topmost element.
+
+    Finds a point of the shape's bounding box where its path is on top (a label,
+    a neighbour or another marker may cover its centre), then clicks there.
     """
-    sel = f'path[data-area="{code}"]'
     page.wait_for_selector(sel)
     point = page.evaluate(
         """(sel) => {
@@ -151,7 +155,7 @@ def click_area(page, code: str) -> None:
         }""",
         sel,
     )
-    assert point, f"no visible point of area {code}"
+    assert point, f"no visible point of {sel}"
     page.mouse.click(*point)
 
 

@@ -93,7 +93,9 @@ def test_hz001_drill_filter_download_and_track_playback(page, server, tmp_path):
 
 
 def test_rt001_drill_open_a_flat_masked_and_download(page, server, tmp_path):
-    page.goto(f"{server}/rentals?scope=320100&date={DAY}")
+    page.goto(f"{server}/rentals?date={DAY}")
+    wait_view(page, "rentals", "320000")
+    click_area(page, "320100")
     wait_view(page, "rentals", "320100")
     shot(page, "rt001-city")
     click_area(page, "320115")  # 江宁区
