@@ -15,21 +15,26 @@ import dash
 import dash_leaflet as dl
 from dash import Input, Output, State, callback, clientside_callback, dcc, html, no_update
 
-from cityops import ids, queries, theme
-from cityops.context import TZ, current, today
+from cityops import ids, theme
+from cityops.context import TZ, current
 from cityops.formatting import fmt_times, fmt_tonnes, mask_plate
-from cityops.geo import ScopeError
 from cityops.i18n import t
-from cityops.kpis import kpi_record
 from cityops.queries import hazmat as hq
-from cityops.urls import page_href, parse_day
-from cityops.web import guarded_layout, request_lang
+from cityops.urls import page_href
+from cityops.web import guarded_layout
 from components.charts import PALETTE, bars
-from components.choropleth import area_map, js, legend
+from components.choropleth import js
 from components.domain import empty, facts, kpi_row, panel, toolbar
-from components.shell import message_panel
 from components.tables import data_table, table_id
-from pages._shared import area_name, crumbs, map_state
+from pages._shared import (
+    area_name,
+    crumbs,
+    map_panel,
+    map_state,
+    register_navigation,
+    resolve_view,
+    scope_values,
+)
 
 PATH = "/hazmat"
 KPIS = ["waybills_in_transit", "tonnage_in_transit", "hazmat_alarms_open"]
@@ -62,18 +67,12 @@ def href(scope, day, hazard_class=None, waybill=None) -> str:
 
 @guarded_layout
 def layout(scope=None, date=None, hazard_class=None, waybill=None, **_):
-    ctx = current()
-    lang = request_lang(ctx.settings.default_lang)
-    try:
-        where = ctx.geo.scope(scope)
-        day = parse_day(date, today())
-    except (ScopeError, ValueError) as exc:
-        return message_panel(
-            t("error.scope", lang, detail=str(exc)), "", t("error.back_home", lang)
-        )
+    ctx, lang, where, day, error = resolve_view(scope, date)
+    if error:
+        return error
     allowed = ctx.allowed_scope()
     hazard_class = hazard_class or None
-    values = kpi_record(queries.scope_kpis(ctx, scope=where, day=day, allowed=allowed), where.code)
+    values = scope_values(ctx, where, day)
     container, _, hideout = map_state(ctx, where, day, "hazmat_alarms_open", lang)
     state = {
         "scope": where.code,
@@ -114,27 +113,17 @@ def layout(scope=None, date=None, hazard_class=None, waybill=None, **_):
             kpi_row(values, KPIS, lang),
             html.Div(
                 [
-                    panel(
+                    map_panel(
+                        ctx,
+                        P,
                         t("hazmat.map_title", lang),
-                        chip,
-                        html.Div(
-                            [
-                                area_map(
-                                    geojson_url=f"/api/v1/geo/{container.code}/children.geojson",
-                                    hideout=hideout,
-                                    bounds=ctx.geo.areas[container.code].bounds,
-                                    tile_url=ctx.settings.tile_url,
-                                    tile_attribution=ctx.settings.tile_attribution,
-                                    map_id=f"{P}-map",
-                                    layer_id=AREAS,
-                                    overlays=overlays,
-                                    focus=focus,
-                                ),
-                                legend(hideout, lang),
-                            ],
-                            className="map-wrap",
-                        ),
+                        container,
+                        hideout,
+                        lang,
                         *(detail[2] if detail else []),
+                        overlays=overlays,
+                        focus=focus,
+                        chip=chip,
                     ),
                     html.Div(
                         detail[0]
@@ -479,20 +468,6 @@ clientside_callback(
 )
 
 
-@callback(
-    Output(ids.NAV, "href", allow_duplicate=True),
-    Input(AREAS, "clickData"),
-    State(STATE, "data"),
-    prevent_initial_call=True,
-)
-def drill(area, s):
-    """Drill into a clicked area."""
-    props = (area or {}).get("properties") or {}
-    if not props.get("enabled") or props.get("code") == s["scope"]:
-        return no_update
-    return href(props["code"], s["date"], s["hazard_class"])
-
-
 def _open_waybill(waybill_id, s):
     row = hq.waybill(current(), waybill_id=waybill_id, allowed=current().allowed_scope())
     if row is None:
@@ -542,41 +517,4 @@ def open_transit(rows, s):
     return _open_waybill(rows[0]["waybill_id"], s) if rows else no_update
 
 
-@callback(
-    Output(ids.NAV, "href", allow_duplicate=True),
-    Input(DATE, "date"),
-    State(STATE, "data"),
-    prevent_initial_call=True,
-)
-def change_day(date, s):
-    """Show another day."""
-    if not date or date == s["date"]:
-        return no_update
-    return href(s["scope"], date, s["hazard_class"], s["waybill"])
-
-
-@callback(
-    Output(ids.NAV, "href", allow_duplicate=True),
-    Input(CLASS, "value"),
-    State(STATE, "data"),
-    prevent_initial_call=True,
-)
-def choose_class(hazard_class, s):
-    """Filter the page by a hazard class (or all)."""
-    if (hazard_class or None) == s["hazard_class"]:
-        return no_update
-    return href(s["scope"], s["date"], hazard_class or None)
-
-
-@callback(
-    Output(ids.NAV, "href", allow_duplicate=True),
-    Input(BY_CLASS, "clickData"),
-    State(STATE, "data"),
-    prevent_initial_call=True,
-)
-def click_class(bar, s):
-    """A click on a class's bar filters by it; a second click clears the filter."""
-    key = ((bar or {}).get("points") or [{}])[0].get("customdata")
-    if not key:
-        return no_update
-    return href(s["scope"], s["date"], None if key == s["hazard_class"] else key)
+register_navigation(P, href, filter_key="hazard_class", filter_id=CLASS, filter_bar=BY_CLASS)

@@ -13,21 +13,26 @@ import dash_leaflet as dl
 import h3
 from dash import Input, Output, State, callback, dcc, html, no_update
 
-from cityops import ids, queries, theme
-from cityops.context import current, today
+from cityops import ids, theme
+from cityops.context import current
 from cityops.formatting import fmt_count, fmt_times, mask_name, mask_phone
-from cityops.geo import ScopeError
 from cityops.i18n import t
-from cityops.kpis import kpi_record
 from cityops.queries import rentals as rq
-from cityops.urls import page_href, parse_day
-from cityops.web import guarded_layout, request_lang
+from cityops.urls import page_href
+from cityops.web import guarded_layout
 from components.charts import funnel
-from components.choropleth import area_map, choropleth_hideout, js, legend
+from components.choropleth import choropleth_hideout, js
 from components.domain import empty, facts, kpi_row, panel, toolbar
-from components.shell import message_panel
 from components.tables import data_table, table_id
-from pages._shared import area_name, crumbs, map_state
+from pages._shared import (
+    area_name,
+    crumbs,
+    map_panel,
+    map_state,
+    register_navigation,
+    resolve_view,
+    scope_values,
+)
 
 PATH = "/rentals"
 KPIS = ["rentals_registered", "rentals_suspected", "rentals_rectify_rate"]
@@ -47,17 +52,11 @@ def href(scope, day, unit=None) -> str:
 
 @guarded_layout
 def layout(scope=None, date=None, unit=None, **_):
-    ctx = current()
-    lang = request_lang(ctx.settings.default_lang)
-    try:
-        where = ctx.geo.scope(scope)
-        day = parse_day(date, today())
-    except (ScopeError, ValueError) as exc:
-        return message_panel(
-            t("error.scope", lang, detail=str(exc)), "", t("error.back_home", lang)
-        )
+    ctx, lang, where, day, error = resolve_view(scope, date)
+    if error:
+        return error
     allowed = ctx.allowed_scope()
-    values = kpi_record(queries.scope_kpis(ctx, scope=where, day=day, allowed=allowed), where.code)
+    values = scope_values(ctx, where, day)
     container, _, hideout = map_state(ctx, where, day, "rentals_suspected", lang)
     overlays = []
     if where.level in ("province", "city"):
@@ -82,24 +81,15 @@ def layout(scope=None, date=None, unit=None, **_):
             kpi_row(values, KPIS, lang),
             html.Div(
                 [
-                    panel(
+                    map_panel(
+                        ctx,
+                        P,
                         t("rentals.map_title", lang),
-                        html.Div(
-                            [
-                                area_map(
-                                    geojson_url=f"/api/v1/geo/{container.code}/children.geojson",
-                                    hideout=hideout,
-                                    bounds=ctx.geo.areas[container.code].bounds,
-                                    tile_url=ctx.settings.tile_url,
-                                    tile_attribution=ctx.settings.tile_attribution,
-                                    map_id=f"{P}-map",
-                                    layer_id=AREAS,
-                                    overlays=overlays,
-                                ),
-                                legend(overlays[0].hideout if overlays else hideout, lang),
-                            ],
-                            className="map-wrap",
-                        ),
+                        container,
+                        hideout,
+                        lang,
+                        overlays=overlays,
+                        legend_hideout=overlays[0].hideout if overlays else None,
                     ),
                     html.Div(right, className="stack"),
                 ],
@@ -255,20 +245,6 @@ def _unit_detail(ctx, unit_id, allowed, lang):
 
 @callback(
     Output(ids.NAV, "href", allow_duplicate=True),
-    Input(AREAS, "clickData"),
-    State(STATE, "data"),
-    prevent_initial_call=True,
-)
-def drill(area, s):
-    """Drill into a clicked area."""
-    props = (area or {}).get("properties") or {}
-    if not props.get("enabled") or props.get("code") == s["scope"]:
-        return no_update
-    return href(props["code"], s["date"])
-
-
-@callback(
-    Output(ids.NAV, "href", allow_duplicate=True),
     Input(table_id(UNITS), "selectedRows"),
     State(STATE, "data"),
     prevent_initial_call=True,
@@ -281,12 +257,4 @@ def open_unit(rows, s):
     return no_update if row is None else href(row["grid_cell"], s["date"], row["unit_id"])
 
 
-@callback(
-    Output(ids.NAV, "href", allow_duplicate=True),
-    Input(DATE, "date"),
-    State(STATE, "data"),
-    prevent_initial_call=True,
-)
-def change_day(date, s):
-    """Show another day."""
-    return no_update if not date or date == s["date"] else href(s["scope"], date, s["unit"])
+register_navigation(P, href)

@@ -14,21 +14,26 @@ import dash
 import dash_leaflet as dl
 from dash import Input, Output, State, callback, dcc, html, no_update
 
-from cityops import ids, queries, theme
-from cityops.context import current, today
+from cityops import ids, theme
+from cityops.context import current
 from cityops.formatting import fmt_count, fmt_rate
-from cityops.geo import ScopeError
 from cityops.i18n import t
-from cityops.kpis import kpi_record
 from cityops.queries import tourism as tq
-from cityops.urls import page_href, parse_day
-from cityops.web import guarded_layout, request_lang
+from cityops.urls import page_href
+from cityops.web import guarded_layout
 from components.charts import bars, load_heatmap, stacked_days
-from components.choropleth import area_map, js, legend
+from components.choropleth import js
 from components.domain import empty, facts, kpi_row, panel, toolbar
-from components.shell import message_panel
 from components.tables import data_table
-from pages._shared import area_name, crumbs, map_state
+from pages._shared import (
+    area_name,
+    crumbs,
+    map_panel,
+    map_state,
+    register_navigation,
+    resolve_view,
+    scope_values,
+)
 
 PATH = "/tourism"
 KPIS = ["bookings_visitors", "bookings_checkin_rate", "peak_slot_load", "complaints_open"]
@@ -60,18 +65,12 @@ def href(scope, day, spot=None) -> str:
 
 @guarded_layout
 def layout(scope=None, date=None, spot=None, **_):
-    ctx = current()
-    lang = request_lang(ctx.settings.default_lang)
-    try:
-        where = ctx.geo.scope(scope)
-        day = parse_day(date, today())
-    except (ScopeError, ValueError) as exc:
-        return message_panel(
-            t("error.scope", lang, detail=str(exc)), "", t("error.back_home", lang)
-        )
+    ctx, lang, where, day, error = resolve_view(scope, date)
+    if error:
+        return error
     allowed = ctx.allowed_scope()
     spot = spot or None
-    values = kpi_record(queries.scope_kpis(ctx, scope=where, day=day, allowed=allowed), where.code)
+    values = scope_values(ctx, where, day)
     container, _, hideout = map_state(ctx, where, day, "bookings_visitors", lang)
     spots = tq.spots_day(ctx, scope=where, allowed=allowed, day=day)
     slots = tq.slot_load(ctx, scope=where, allowed=allowed, day=day)
@@ -104,24 +103,14 @@ def layout(scope=None, date=None, spot=None, **_):
             kpi_row(values, KPIS, lang),
             html.Div(
                 [
-                    panel(
+                    map_panel(
+                        ctx,
+                        P,
                         t("tourism.map_title", lang),
-                        html.Div(
-                            [
-                                area_map(
-                                    geojson_url=f"/api/v1/geo/{container.code}/children.geojson",
-                                    hideout=hideout,
-                                    bounds=ctx.geo.areas[container.code].bounds,
-                                    tile_url=ctx.settings.tile_url,
-                                    tile_attribution=ctx.settings.tile_attribution,
-                                    map_id=f"{P}-map",
-                                    layer_id=AREAS,
-                                    overlays=[_spot_layer(spots, spot)],
-                                ),
-                                legend(hideout, lang),
-                            ],
-                            className="map-wrap",
-                        ),
+                        container,
+                        hideout,
+                        lang,
+                        overlays=[_spot_layer(spots, spot)],
                     ),
                     html.Div(right, className="stack"),
                 ],
@@ -288,20 +277,6 @@ def _open_spot(spot_id, s):
 
 @callback(
     Output(ids.NAV, "href", allow_duplicate=True),
-    Input(AREAS, "clickData"),
-    State(STATE, "data"),
-    prevent_initial_call=True,
-)
-def drill(area, s):
-    """Drill into a clicked area."""
-    props = (area or {}).get("properties") or {}
-    if not props.get("enabled") or props.get("code") == s["scope"]:
-        return no_update
-    return href(props["code"], s["date"])
-
-
-@callback(
-    Output(ids.NAV, "href", allow_duplicate=True),
     Input(SPOTS, "clickData"),
     State(STATE, "data"),
     prevent_initial_call=True,
@@ -312,25 +287,4 @@ def click_spot(point, s):
     return _open_spot(spot_id, s) if spot_id else no_update
 
 
-@callback(
-    Output(ids.NAV, "href", allow_duplicate=True),
-    Input(SPOT, "value"),
-    State(STATE, "data"),
-    prevent_initial_call=True,
-)
-def choose_spot(spot_id, s):
-    """Filter the panels to one spot (in the current area), or back to all."""
-    if (spot_id or None) == s["spot"]:
-        return no_update
-    return href(s["scope"], s["date"], spot_id or None)
-
-
-@callback(
-    Output(ids.NAV, "href", allow_duplicate=True),
-    Input(DATE, "date"),
-    State(STATE, "data"),
-    prevent_initial_call=True,
-)
-def change_day(date, s):
-    """Show another day."""
-    return no_update if not date or date == s["date"] else href(s["scope"], date, s["spot"])
+register_navigation(P, href, filter_key="spot", filter_id=SPOT, keep_filter_on_drill=False)

@@ -14,22 +14,28 @@ import dash
 import dash_leaflet as dl
 from dash import Input, Output, State, callback, dcc, html, no_update
 
-from cityops import ids, queries
-from cityops.context import TZ, current, today
+from cityops import ids
+from cityops.context import TZ, current
 from cityops.formatting import fmt_rate, fmt_times
-from cityops.geo import ScopeError
 from cityops.i18n import t
-from cityops.kpis import kpi_record
 from cityops.queries import video as vq
 from cityops.theme import DOMAIN_ACCENT, STATUS
-from cityops.urls import page_href, parse_day
-from cityops.web import guarded_layout, request_lang
+from cityops.urls import page_href
+from cityops.web import guarded_layout
 from components.charts import PALETTE, donut, rate_bars, stacked_days
-from components.choropleth import area_map, js, legend
+from components.choropleth import js
 from components.domain import empty, facts, kpi_row, panel, toolbar
-from components.shell import message_panel
 from components.tables import data_table
-from pages._shared import area_name, crumbs, level_label, map_state
+from pages._shared import (
+    area_name,
+    crumbs,
+    level_label,
+    map_panel,
+    map_state,
+    register_navigation,
+    resolve_view,
+    scope_values,
+)
 
 PATH = "/video"
 KPIS = ["cameras_total", "cameras_online_rate", "cameras_ai", "video_events_open"]
@@ -57,18 +63,12 @@ def href(scope: str, day, department: str | None = None, camera: str | None = No
 
 @guarded_layout
 def layout(scope=None, date=None, department=None, camera=None, **_):
-    ctx = current()
-    lang = request_lang(ctx.settings.default_lang)
-    try:
-        where = ctx.geo.scope(scope)
-        day = parse_day(date, today())
-    except (ScopeError, ValueError) as exc:
-        return message_panel(
-            t("error.scope", lang, detail=str(exc)), "", t("error.back_home", lang)
-        )
+    ctx, lang, where, day, error = resolve_view(scope, date)
+    if error:
+        return error
     allowed = ctx.allowed_scope()
     department = department or None
-    values = kpi_record(queries.scope_kpis(ctx, scope=where, day=day, allowed=allowed), where.code)
+    values = scope_values(ctx, where, day)
     container, level, hideout = map_state(ctx, where, day, "cameras_online_rate", lang)
     state = {
         "scope": where.code,
@@ -104,27 +104,17 @@ def layout(scope=None, date=None, department=None, camera=None, **_):
             kpi_row(values, KPIS, lang),
             html.Div(
                 [
-                    panel(
+                    map_panel(
+                        ctx,
+                        P,
                         t("video.map_title", lang),
-                        chip,
-                        html.Div(
-                            [
-                                area_map(
-                                    geojson_url=f"/api/v1/geo/{container.code}/children.geojson",
-                                    hideout=hideout,
-                                    bounds=ctx.geo.areas[container.code].bounds,
-                                    tile_url=ctx.settings.tile_url,
-                                    tile_attribution=ctx.settings.tile_attribution,
-                                    map_id=MAP,
-                                    layer_id=AREAS,
-                                    overlays=_points(where, department, camera),
-                                    focus=_cell_focus(where) if camera else None,
-                                ),
-                                legend(hideout, lang),
-                            ],
-                            className="map-wrap",
-                        ),
+                        container,
+                        hideout,
+                        lang,
                         html.P(t("map.points_hint", lang), className="hint"),
+                        overlays=_points(where, department, camera),
+                        focus=_cell_focus(where) if camera else None,
+                        chip=chip,
                     ),
                     html.Div(right, className="stack"),
                 ],
@@ -349,20 +339,6 @@ def _camera_detail(ctx, camera_id, allowed, lang):
 
 @callback(
     Output(ids.NAV, "href", allow_duplicate=True),
-    Input(AREAS, "clickData"),
-    State(STATE, "data"),
-    prevent_initial_call=True,
-)
-def drill(area, s):
-    """Drill into a clicked area."""
-    props = (area or {}).get("properties") or {}
-    if not props.get("enabled") or props.get("code") == s["scope"]:
-        return no_update
-    return href(props["code"], s["date"], s["department"])
-
-
-@callback(
-    Output(ids.NAV, "href", allow_duplicate=True),
     Input(POINTS, "clickData"),
     State(STATE, "data"),
     prevent_initial_call=True,
@@ -375,48 +351,6 @@ def open_camera(point, s):
     lon, lat = point["geometry"]["coordinates"][:2]
     cell = current().geo.locate([lon], [lat])["grid_cell"][0]
     return href(cell or s["scope"], s["date"], s["department"], props["id"])
-
-
-@callback(
-    Output(ids.NAV, "href", allow_duplicate=True),
-    Input(DATE, "date"),
-    State(STATE, "data"),
-    prevent_initial_call=True,
-)
-def change_day(date, s):
-    """Show another day."""
-    return (
-        no_update
-        if not date or date == s["date"]
-        else href(s["scope"], date, s["department"], s["camera"])
-    )
-
-
-@callback(
-    Output(ids.NAV, "href", allow_duplicate=True),
-    Input(DEPT, "value"),
-    State(STATE, "data"),
-    prevent_initial_call=True,
-)
-def choose_department(department, s):
-    """Filter the page by a department (or all)."""
-    if (department or None) == s["department"]:
-        return no_update
-    return href(s["scope"], s["date"], department or None)
-
-
-@callback(
-    Output(ids.NAV, "href", allow_duplicate=True),
-    Input(BY_DEPT, "clickData"),
-    State(STATE, "data"),
-    prevent_initial_call=True,
-)
-def click_department(bar, s):
-    """A click on a department's bar filters by it; a second click clears the filter."""
-    key = ((bar or {}).get("points") or [{}])[0].get("customdata")
-    if not key:
-        return no_update
-    return href(s["scope"], s["date"], None if key == s["department"] else key)
 
 
 @callback(
@@ -434,3 +368,6 @@ def open_event_camera(rows, s):
     if cam is None:
         return no_update
     return href(cam["grid_cell"], s["date"], s["department"], row["camera_id"])
+
+
+register_navigation(P, href, filter_key="department", filter_id=DEPT, filter_bar=BY_DEPT)
