@@ -169,3 +169,43 @@ def map_panel(
         ),
         *extra,
     )
+
+
+def domain_page(
+    name: str,
+    *,
+    state: dict,
+    crumb_items: list,
+    crumb_href: Callable[[str], str],
+    day: dt.date,
+    lang: str,
+    values: dict,
+    kpis: list[str],
+    map_part,
+    side: list,
+    below: list | None = None,
+    filters: list | None = None,
+    level: str,
+    entity: str | None = None,
+) -> html.Div:
+    """Return the frame every domain page shares.
+
+    State store, toolbar (breadcrumb, filters, date), KPI cards, the map beside
+    the page's panels, then full-width panels. The root carries ``data-scope``,
+    ``data-level`` and ``data-entity`` for tests and operators' tooling.
+    """
+    from dash import dcc
+
+    from components.domain import kpi_row, toolbar
+
+    return html.Div(
+        [
+            dcc.Store(id=f"{name}-state", data=state),
+            toolbar(crumb_items, crumb_href, day, f"{name}-date", lang, filters=filters),
+            kpi_row(values, kpis, lang),
+            html.Div([map_part, html.Div(side, className="stack")], className="domain-grid"),
+            html.Div(below or [], className="stack"),
+        ],
+        className=f"domain-page {name}-page",
+        **{"data-scope": state["scope"], "data-level": level, "data-entity": entity or ""},
+    )

@@ -24,11 +24,12 @@ from cityops.urls import page_href
 from cityops.web import guarded_layout
 from components.charts import PALETTE, bars
 from components.choropleth import js
-from components.domain import empty, facts, kpi_row, panel, toolbar
+from components.domain import empty, facts, panel
 from components.tables import data_table, table_id
 from pages._shared import (
     area_name,
     crumbs,
+    domain_page,
     map_panel,
     map_state,
     register_navigation,
@@ -99,57 +100,39 @@ def layout(scope=None, date=None, hazard_class=None, waybill=None, **_):
     if detail:
         overlays += detail[1]
         focus = detail[3]
-    return html.Div(
-        [
-            dcc.Store(id=STATE, data=state),
-            toolbar(
-                crumbs(ctx, where, ("waybill", waybill) if waybill else None, lang),
-                lambda code: href(code, day, hazard_class),
-                day,
-                DATE,
-                lang,
-                filters=[html.Label(t("filter.hazard_class", lang), htmlFor=CLASS), selector],
+    return domain_page(
+        P,
+        state=state,
+        crumb_items=crumbs(ctx, where, ("waybill", waybill) if waybill else None, lang),
+        crumb_href=lambda code: href(code, day, hazard_class),
+        day=day,
+        lang=lang,
+        values=values,
+        kpis=KPIS,
+        filters=[html.Label(t("filter.hazard_class", lang), htmlFor=CLASS), selector],
+        map_part=map_panel(
+            ctx,
+            P,
+            t("hazmat.map_title", lang),
+            container,
+            hideout,
+            lang,
+            *(detail[2] if detail else []),
+            overlays=overlays,
+            focus=focus,
+            chip=chip,
+        ),
+        side=detail[0] if detail else _panels(ctx, where, day, hazard_class, tonnage, lang),
+        below=[]
+        if waybill
+        else [
+            panel(
+                t("hazmat.open_alarms", lang), chip, _alarms_table(ctx, where, hazard_class, lang)
             ),
-            kpi_row(values, KPIS, lang),
-            html.Div(
-                [
-                    map_panel(
-                        ctx,
-                        P,
-                        t("hazmat.map_title", lang),
-                        container,
-                        hideout,
-                        lang,
-                        *(detail[2] if detail else []),
-                        overlays=overlays,
-                        focus=focus,
-                        chip=chip,
-                    ),
-                    html.Div(
-                        detail[0]
-                        if detail
-                        else _panels(ctx, where, day, hazard_class, tonnage, lang),
-                        className="stack",
-                    ),
-                ],
-                className="domain-grid",
-            ),
-            None
-            if waybill
-            else html.Div(
-                [
-                    panel(
-                        t("hazmat.open_alarms", lang),
-                        chip,
-                        _alarms_table(ctx, where, hazard_class, lang),
-                    ),
-                    panel(t("hazmat.in_transit", lang), chip, _transit_table(ctx, vehicles, lang)),
-                ],
-                className="stack",
-            ),
+            panel(t("hazmat.in_transit", lang), chip, _transit_table(ctx, vehicles, lang)),
         ],
-        className="domain-page hazmat-page",
-        **{"data-scope": where.code, "data-level": where.level, "data-entity": waybill or ""},
+        level=where.level,
+        entity=waybill,
     )
 
 

@@ -22,11 +22,12 @@ from cityops.urls import page_href
 from cityops.web import guarded_layout
 from components.charts import funnel
 from components.choropleth import choropleth_hideout, js
-from components.domain import empty, facts, kpi_row, panel, toolbar
+from components.domain import empty, facts, panel
 from components.tables import data_table, table_id
 from pages._shared import (
     area_name,
     crumbs,
+    domain_page,
     map_panel,
     map_state,
     register_navigation,
@@ -68,39 +69,31 @@ def layout(scope=None, date=None, unit=None, **_):
         panel(t("rentals.rule", lang), *_rule(ctx, where, lang)),
         panel(t("rentals.funnel", lang), _funnel(ctx, where, lang)),
     ]
-    return html.Div(
-        [
-            dcc.Store(id=STATE, data=state),
-            toolbar(
-                crumbs(ctx, where, ("unit", unit) if unit else None, lang),
-                lambda code: href(code, day),
-                day,
-                DATE,
-                lang,
-            ),
-            kpi_row(values, KPIS, lang),
-            html.Div(
-                [
-                    map_panel(
-                        ctx,
-                        P,
-                        t("rentals.map_title", lang),
-                        container,
-                        hideout,
-                        lang,
-                        overlays=overlays,
-                        legend_hideout=overlays[0].hideout if overlays else None,
-                    ),
-                    html.Div(right, className="stack"),
-                ],
-                className="domain-grid",
-            ),
-            None
-            if unit
-            else panel(t("rentals.suspected_units", lang), _units_table(ctx, where, lang)),
-        ],
-        className="domain-page rentals-page",
-        **{"data-scope": where.code, "data-level": where.level, "data-entity": unit or ""},
+    return domain_page(
+        P,
+        state=state,
+        crumb_items=crumbs(ctx, where, ("unit", unit) if unit else None, lang),
+        crumb_href=lambda code: href(code, day),
+        day=day,
+        lang=lang,
+        values=values,
+        kpis=KPIS,
+        map_part=map_panel(
+            ctx,
+            P,
+            t("rentals.map_title", lang),
+            container,
+            hideout,
+            lang,
+            overlays=overlays,
+            legend_hideout=overlays[0].hideout if overlays else None,
+        ),
+        side=right,
+        below=[]
+        if unit
+        else [panel(t("rentals.suspected_units", lang), _units_table(ctx, where, lang))],
+        level=where.level,
+        entity=unit,
     )
 
 

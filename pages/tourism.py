@@ -23,11 +23,12 @@ from cityops.urls import page_href
 from cityops.web import guarded_layout
 from components.charts import bars, load_heatmap, stacked_days
 from components.choropleth import js
-from components.domain import empty, facts, kpi_row, panel, toolbar
+from components.domain import empty, facts, panel
 from components.tables import data_table
 from pages._shared import (
     area_name,
     crumbs,
+    domain_page,
     map_panel,
     map_state,
     register_navigation,
@@ -89,37 +90,29 @@ def layout(scope=None, date=None, spot=None, **_):
     )
     right = _spot_detail(ctx, spot, spots, slots, lang) if spot else []
     right += _panels(ctx, where, day, spot, lang)
-    return html.Div(
-        [
-            dcc.Store(id=STATE, data=state),
-            toolbar(
-                crumbs(ctx, where, ("spot", spot) if spot else None, lang),
-                lambda code: href(code, day),
-                day,
-                DATE,
-                lang,
-                filters=[html.Label(t("filter.spot", lang), htmlFor=SPOT), selector],
-            ),
-            kpi_row(values, KPIS, lang),
-            html.Div(
-                [
-                    map_panel(
-                        ctx,
-                        P,
-                        t("tourism.map_title", lang),
-                        container,
-                        hideout,
-                        lang,
-                        overlays=[_spot_layer(spots, spot)],
-                    ),
-                    html.Div(right, className="stack"),
-                ],
-                className="domain-grid",
-            ),
-            panel(t("tourism.heatmap", lang), _heatmap(slots, spot, lang)),
-        ],
-        className="domain-page tourism-page",
-        **{"data-scope": where.code, "data-level": where.level, "data-entity": spot or ""},
+    return domain_page(
+        P,
+        state=state,
+        crumb_items=crumbs(ctx, where, ("spot", spot) if spot else None, lang),
+        crumb_href=lambda code: href(code, day),
+        day=day,
+        lang=lang,
+        values=values,
+        kpis=KPIS,
+        filters=[html.Label(t("filter.spot", lang), htmlFor=SPOT), selector],
+        map_part=map_panel(
+            ctx,
+            P,
+            t("tourism.map_title", lang),
+            container,
+            hideout,
+            lang,
+            overlays=[_spot_layer(spots, spot)],
+        ),
+        side=right,
+        below=[panel(t("tourism.heatmap", lang), _heatmap(slots, spot, lang))],
+        level=where.level,
+        entity=spot,
     )
 
 

@@ -24,11 +24,12 @@ from cityops.urls import page_href
 from cityops.web import guarded_layout
 from components.charts import PALETTE, donut, rate_bars, stacked_days
 from components.choropleth import js
-from components.domain import empty, facts, kpi_row, panel, toolbar
+from components.domain import empty, facts, panel
 from components.tables import data_table
 from pages._shared import (
     area_name,
     crumbs,
+    domain_page,
     level_label,
     map_panel,
     map_state,
@@ -89,48 +90,36 @@ def layout(scope=None, date=None, department=None, camera=None, **_):
     )
     chip = html.Span(department, className="chip") if department else None
     detail = _camera_detail(ctx, camera, allowed, lang) if camera else None
-    right = detail or _panels(ctx, where, level, day, department, departments, lang)
-    return html.Div(
-        [
-            dcc.Store(id=STATE, data=state),
-            toolbar(
-                crumbs(ctx, where, ("camera", camera) if camera else None, lang),
-                lambda code: href(code, day, department) if code != camera else "",
-                day,
-                DATE,
-                lang,
-                filters=[html.Label(t("filter.department", lang), htmlFor=DEPT), selector],
-            ),
-            kpi_row(values, KPIS, lang),
-            html.Div(
-                [
-                    map_panel(
-                        ctx,
-                        P,
-                        t("video.map_title", lang),
-                        container,
-                        hideout,
-                        lang,
-                        html.P(t("map.points_hint", lang), className="hint"),
-                        overlays=_points(where, department, camera),
-                        focus=_cell_focus(where) if camera else None,
-                        chip=chip,
-                    ),
-                    html.Div(right, className="stack"),
-                ],
-                className="domain-grid",
-            ),
-            html.Div(
-                panel(
-                    t("video.open_events", lang), chip, _events_table(ctx, where, department, lang)
-                ),
-                className="stack",
-            )
-            if not camera
-            else None,
+    return domain_page(
+        P,
+        state=state,
+        crumb_items=crumbs(ctx, where, ("camera", camera) if camera else None, lang),
+        crumb_href=lambda code: href(code, day, department),
+        day=day,
+        lang=lang,
+        values=values,
+        kpis=KPIS,
+        filters=[html.Label(t("filter.department", lang), htmlFor=DEPT), selector],
+        map_part=map_panel(
+            ctx,
+            P,
+            t("video.map_title", lang),
+            container,
+            hideout,
+            lang,
+            html.P(t("map.points_hint", lang), className="hint"),
+            overlays=_points(where, department, camera),
+            focus=_cell_focus(where) if camera else None,
+            chip=chip,
+        ),
+        side=detail or _panels(ctx, where, level, day, department, departments, lang),
+        below=[]
+        if camera
+        else [
+            panel(t("video.open_events", lang), chip, _events_table(ctx, where, department, lang))
         ],
-        className="domain-page video-page",
-        **{"data-scope": where.code, "data-level": where.level, "data-entity": camera or ""},
+        level=where.level,
+        entity=camera,
     )
 
 
