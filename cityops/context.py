@@ -43,8 +43,17 @@ class Context:
 
     @property
     def geo(self) -> Geography:
-        """Return the geography of the enabled cities (shared while boundaries are unchanged)."""
-        return geography(self.engine, self.settings.city_codes, self.settings.grid_resolution)
+        """Return the geography of the enabled cities (shared while boundaries are unchanged).
+
+        Looked up once per store version: a page that names 2,000 areas must not ask
+        the store 2,000 times.
+        """
+        engine = self.engine
+        cached = self.__dict__.get("_geo")
+        if cached is None or cached[0] is not engine:
+            geo = geography(engine, self.settings.city_codes, self.settings.grid_resolution)
+            self.__dict__["_geo"] = cached = (engine, geo)
+        return cached[1]
 
     @cached_property
     def rules(self) -> RentalRules:
