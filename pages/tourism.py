@@ -128,7 +128,7 @@ def _spot_layer(spots, selected):
                 "label": f"{r.name} · {int(r.visitors)}",
             },
         }
-        for r in spots.itertuples()
+        for r in spots.sort_values("visitors", ascending=False).itertuples()  # small on top
     ]
     return dl.GeoJSON(
         id=SPOTS,

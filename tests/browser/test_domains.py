@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 import requests
 
-from tests.browser.conftest import click_area, kpi_values, shot
+from tests.browser.conftest import click_area, click_shape, kpi_values, shot
 
 pytestmark = pytest.mark.browser
 DAY = "2026-11-25"
@@ -90,6 +90,9 @@ def test_hz001_drill_filter_download_and_track_playback(page, server, tmp_path):
     page.wait_for_timeout(500)
     assert slider and page.locator("#hazmat-now").inner_text() != before
     shot(page, "hz001-waybill-track")
+    page.go_back()  # back to the filtered city view
+    wait_view(page, "hazmat", "320500")
+    assert params(page)["hazard_class"] == chosen
 
 
 def test_rt001_drill_open_a_flat_masked_and_download(page, server, tmp_path):
@@ -133,3 +136,11 @@ def test_tr001_drill_filter_by_spot_open_its_slots(page, server, tmp_path):
     excel = pd.read_excel(download(page, tmp_path, "tourism-slots"))
     assert len(excel) == len(slots)
     shot(page, "tr001-spot")
+    # a spot clicked on the map opens at its grid cell (the last step of the drill path)
+    page.goto(f"{server}/tourism?scope=320500&date={DAY}")
+    wait_view(page, "tourism", "320500")
+    click_shape(page, 'path[data-entity="SZ006"]')  # 周庄古镇, away from the old town's spots
+    page.wait_for_function("location.search.includes('spot=SZ006')", timeout=20_000)
+    assert len(params(page)["scope"]) == 15  # its grid cell
+    page.go_back()
+    wait_view(page, "tourism", "320500")
