@@ -391,7 +391,7 @@ def _waybill_detail(ctx, waybill_id, allowed, lang):
         ],
     }
     last = len(points) - 1
-    marks = {0: labels[0][:11], last: labels[-1][:11]}
+    marks = {0: labels[0][6:11], last: labels[-1][6:11]}  # HH:MM at both ends
     for a in data["alarms"]:
         i = min(range(len(times)), key=lambda k, at=a["t"]: abs(times[k] - at))
         marks[i] = {
@@ -426,8 +426,11 @@ def _waybill_detail(ctx, waybill_id, allowed, lang):
         panel(
             t("hazmat.track", lang),
             dcc.Store(id=TRACK, data=data),
-            dcc.Slider(
-                id=SLIDER, min=0, max=last, step=1, value=last, marks=marks, updatemode="drag"
+            html.Div(
+                dcc.Slider(
+                    id=SLIDER, min=0, max=last, step=1, value=last, marks=marks, updatemode="drag"
+                ),
+                className="slider-wrap",
             ),
             html.Div(id=NOW, className="hint mono"),
             html.P(t("hazmat.track_hint", lang), className="hint"),
