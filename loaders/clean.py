@@ -75,6 +75,8 @@ def _is_empty(s: pd.Series) -> pd.Series:
 
 def _as_text(s: pd.Series) -> pd.Series:
     """Return cells as stripped text; integral floats from Excel lose their ``.0``."""
+    if s.dtype != object and pd.api.types.is_string_dtype(s):  # CSV: text already
+        return s.str.strip().astype(object)
 
     def one(v):
         if isinstance(v, float) and v.is_integer():
@@ -115,11 +117,14 @@ def parse_timestamp(s: pd.Series) -> tuple[pd.Series, pd.Series]:
         if getattr(values.dt, "tz", None) is not None:
             values = values.dt.tz_convert(TZ).dt.tz_localize(None)
         out[native] = values.astype("datetime64[us]")
-    text = _as_text(s[~native]).str.replace(
-        r"^(\d{4})/(\d{1,2})/(\d{1,2})", r"\1-\2-\3", regex=True
-    )
-    text = text.str.replace(r"^(\d{4})-(\d)(?=-)", r"\1-0\2", regex=True)
-    text = text.str.replace(r"^(\d{4}-\d{2})-(\d)(?=\D|$)", r"\1-0\2", regex=True)
+    text = _as_text(s[~native])
+    odd = ~text.str.match(r"\d{4}-\d{2}-\d{2}", na=False)  # only these need rewriting
+    if odd.any():
+        fixed = text[odd].str.replace(r"^(\d{4})/(\d{1,2})/(\d{1,2})", r"\1-\2-\3", regex=True)
+        fixed = fixed.str.replace(r"^(\d{4})-(\d)(?=-)", r"\1-0\2", regex=True)
+        fixed = fixed.str.replace(r"^(\d{4}-\d{2})-(\d)(?=\D|$)", r"\1-0\2", regex=True)
+        text = text.copy()
+        text[odd] = fixed
     aware = text.str.contains(_OFFSET, na=False)
     if (~aware).any():
         naive = pd.to_datetime(text[~aware], format="ISO8601", errors="coerce")

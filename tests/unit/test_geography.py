@@ -142,3 +142,10 @@ def test_boundaries_are_converted_from_gcj02_to_wgs84(areas_frame):
     # around Nanjing, GCJ-02 lies about 0.005° east and 0.002° south of WGS84
     assert 0.003 < raw.bounds[0] - row["min_lon"] < 0.008
     assert 0.0005 < row["min_lat"] - raw.bounds[1] < 0.004
+
+
+def test_a_point_on_a_district_boundary_is_placed_not_lost(geo):
+    import shapely
+
+    vertex = shapely.get_coordinates(geo._district_geom_by_code["320102"])[5]
+    assert geo.district_of(*vertex) in {"320102", "320104", "320106", "320113", "320114"}
