@@ -118,13 +118,14 @@ def children_geojson(code: str):
 
 
 @lru_cache(maxsize=64)
-def _camera_geobuf(version: str, scope_code: str, department: str) -> bytes:
+def _camera_geobuf(revision: str, allowed: str, scope_code: str, department: str) -> bytes:
+    """Encode the cameras once per data revision, permitted area, scope and filter."""
     from cityops.queries import video
 
     ctx = current()
     scope = ctx.geo.scope(scope_code)
     frame = video.camera_points(
-        ctx, scope=scope, allowed=ctx.allowed_scope(), department=department or None
+        ctx, scope=scope, allowed=ctx.geo.scope(allowed), department=department or None
     )
     features = [
         {
@@ -154,7 +155,10 @@ def camera_points():
     scope = ctx.geo.scope(flask.request.args.get("scope"))
     ensure_allowed(scope, ctx.allowed_scope())
     body = _camera_geobuf(
-        ctx.storage.version_label(), scope.code, flask.request.args.get("department", "")
+        ctx.storage.data_revision(),
+        ctx.allowed_scope().code,
+        scope.code,
+        flask.request.args.get("department", ""),
     )
     response = flask.Response(body, mimetype="application/x-protobuf")
     response.cache_control.private = True

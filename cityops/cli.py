@@ -131,11 +131,11 @@ def demo(ctx: click.Context, seed: int, scale: str, if_empty: bool, today) -> No
             progress=lambda m: click.echo(m, err=True),
         )
     click.echo(
-        f"{'file':<28}{'dataset':<18}{'read':>10}{'loaded':>10}{'quar.':>8}{'flag.':>7}{'s':>8}"
+        f"{'file':<34}{'dataset':<18}{'read':>10}{'loaded':>10}{'quar.':>8}{'flag.':>7}{'s':>8}"
     )
     for r in reports:
         click.echo(
-            f"{Path(r.file).name:<28}{r.dataset:<18}{r.rows_read:>10,}"
+            f"{Path(r.file).name:<34}{r.dataset:<18}{r.rows_read:>10,}"
             f"{r.inserted + r.updated:>10,}{r.quarantined:>8,}{r.flagged:>7,}{r.seconds:>8.1f}"
         )
     click.echo(

@@ -93,6 +93,19 @@ class Storage:
                     old.dispose()  # checked-out connections close when returned
             return self._engine
 
+    def data_revision(self) -> str:
+        """Return an identifier that changes whenever the data changes.
+
+        The version for the embedded store; for a database server, the newest load.
+        """
+        if self.versioned:
+            return self.version_label()
+        with self.reader_engine().connect() as conn:
+            newest = conn.execute(
+                sa.select(sa.func.max(store.loads.c.finished_at), sa.func.count())
+            ).one()
+        return f"{newest[0]}/{newest[1]}"
+
     def version_label(self) -> str:
         """Return an identifier of what readers see now (changes on every publish)."""
         if not self.versioned:
@@ -124,6 +137,7 @@ class Storage:
             if current is not None:
                 shutil.copyfile(current, new)
             engine = store.make_engine(f"duckdb:///{new}")
+            published = False
             try:
                 store.create_schema(engine)
                 yield engine
@@ -131,28 +145,41 @@ class Storage:
                     conn.exec_driver_sql("CHECKPOINT")
                 engine.dispose()
                 _fsync(new)
-                self._publish(new)
+                published = self._publish(new, replaced=current)
             except BaseException:
                 engine.dispose()
-                for leftover in (new, new.with_suffix(".duckdb.wal")):
-                    leftover.unlink(missing_ok=True)
+                if not published and self.current_version() != new:
+                    for leftover in (new, new.with_suffix(".duckdb.wal")):
+                        leftover.unlink(missing_ok=True)
                 raise
             finally:
                 self._prune()
 
-    def _publish(self, version: Path) -> None:
+    def _publish(self, version: Path, *, replaced: Path | None) -> bool:
+        """Point ``CURRENT`` at ``version``; return True once it is published.
+
+        The replaced version's modification time is set to now, so it is kept for
+        :data:`KEEP_SECONDS` from the moment readers stopped being sent to it.
+        """
         tmp = self.root / "CURRENT.tmp"
         tmp.write_text(version.name + "\n", encoding="utf-8")
         _fsync(tmp)
         os.replace(tmp, self.root / "CURRENT")
+        if replaced is not None and replaced.exists():
+            os.utime(replaced)
         dir_fd = os.open(self.root, os.O_RDONLY)
         try:
             os.fsync(dir_fd)
         finally:
             os.close(dir_fd)
+        return True
 
     def _prune(self) -> None:
-        """Delete old versions and files of writers that died (keeps the recent ones)."""
+        """Delete old versions and files of writers that died.
+
+        Kept: the current version, the newest few, and any version replaced (or
+        written) less than :data:`KEEP_SECONDS` ago — a reader may still open it.
+        """
         current = self.current_version()
         versions = sorted(self.root.glob("v*.duckdb"), reverse=True)
         keep = {current} | set(versions[: KEEP_VERSIONS + 1])

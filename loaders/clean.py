@@ -33,7 +33,8 @@ BOOL = {
     "1.0": True,
     "0.0": False,
 }
-_OFFSET = re.compile(r"(?:Z|[+-]\d{2}:?\d{2})$")
+# an offset after a time of day: Z, +08, +0800, +08:00 (a date's "-25" is not one)
+_OFFSET = re.compile(r"\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:[Zz]|[+-]\d{2}(?::?\d{2})?)$")
 _HHMM = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)(:[0-5]\d)?$")
 
 
@@ -127,12 +128,28 @@ def parse_timestamp(s: pd.Series) -> tuple[pd.Series, pd.Series]:
         text[odd] = fixed
     aware = text.str.contains(_OFFSET, na=False)
     if (~aware).any():
-        naive = pd.to_datetime(text[~aware], format="ISO8601", errors="coerce")
-        out[naive.index] = naive.astype("datetime64[us]")
+        out[text[~aware].index] = _parse_iso(text[~aware], utc=False)
     if aware.any():
-        zoned = pd.to_datetime(text[aware], format="ISO8601", errors="coerce", utc=True)
-        out[zoned.index] = zoned.dt.tz_convert(TZ).dt.tz_localize(None).astype("datetime64[us]")
+        out[text[aware].index] = _parse_iso(text[aware], utc=True)
     return out, out.isna()
+
+
+def _parse_iso(text: pd.Series, *, utc: bool) -> pd.Series:
+    """Parse ISO 8601 text to naive Asia/Shanghai times; unparseable cells become NaT.
+
+    Vectorised; a batch pandas refuses as a whole (mixed forms) is parsed cell by cell.
+    """
+
+    def finish(values: pd.Series) -> pd.Series:
+        if getattr(values.dt, "tz", None) is not None:
+            values = values.dt.tz_convert(TZ).dt.tz_localize(None)
+        return values.astype("datetime64[us]")
+
+    try:
+        return finish(pd.to_datetime(text, format="ISO8601", errors="coerce", utc=utc))
+    except (TypeError, ValueError):
+        one = [pd.to_datetime(v, format="ISO8601", errors="coerce", utc=utc) for v in text]
+        return finish(pd.Series(pd.to_datetime(one, errors="coerce", utc=utc), index=text.index))
 
 
 def parse_date(s: pd.Series) -> tuple[pd.Series, pd.Series]:
@@ -199,22 +216,36 @@ def parse_column(s: pd.Series, col: Column) -> tuple[pd.Series, pd.Series, pd.Se
     return values, empty, bad & ~empty, "type"
 
 
+INT_LIMIT = 2**31 - 1  # the store's integer columns
+
+
+def _bounds(col: Column) -> tuple[float | None, float | None]:
+    """Return the column's bounds; whole numbers must also fit the store's integers."""
+    if col.kind == "int":
+        low = -INT_LIMIT if col.low is None else col.low
+        high = INT_LIMIT if col.high is None else col.high
+        return low, high
+    return col.low, col.high
+
+
 def _range_bad(values: pd.Series, col: Column) -> pd.Series:
+    low, high = _bounds(col)
     bad = pd.Series(False, index=values.index)
     v = pd.to_numeric(values, errors="coerce")
-    if col.low is not None:
-        bad |= (v <= col.low) if col.low_open else (v < col.low)
-    if col.high is not None:
-        bad |= v > col.high
+    if low is not None:
+        bad |= (v <= low) if col.low_open else (v < low)
+    if high is not None:
+        bad |= v > high
     return bad.fillna(False)
 
 
 def _range_text(col: Column) -> str:
+    low, high = _bounds(col)
     parts = []
-    if col.low is not None:
-        parts.append(f"{'>' if col.low_open else '≥'} {col.low:g}")
-    if col.high is not None:
-        parts.append(f"≤ {col.high:g}")
+    if low is not None:
+        parts.append(f"{'>' if col.low_open else '≥'} {low:g}")
+    if high is not None:
+        parts.append(f"≤ {high:g}")
     return " and ".join(parts)
 
 
@@ -230,11 +261,13 @@ def clean_table(raw: RawTable, spec: DatasetSpec) -> tuple[pd.DataFrame, list[Is
     tuple
         ``(frame, issues, ignored_columns)``: typed values with the spec's column
         names (one row per raw row, same order), the problems found, and the
-        file's headers that are not part of the dataset.
+        file's headers that are not part of the dataset. ``frame.attrs["absent"]``
+        names the dataset's optional columns the file did not have.
     """
     mapping, ignored = map_columns(raw.frame, spec)
     frame = pd.DataFrame(index=raw.frame.index)
     issues: list[Issue] = []
+    frame.attrs["absent"] = [c.name for c in spec.columns if c.name not in mapping and c.store]
     for col in spec.columns:
         if col.name not in mapping:
             frame[col.name] = None
@@ -264,7 +297,7 @@ def clean_table(raw: RawTable, spec: DatasetSpec) -> tuple[pd.DataFrame, list[Is
             else:
                 msg = f"{col.name}: {cell!r} does not have the expected form"
             issues.append(Issue(int(i), "quarantined", reason, col.name, msg))
-        if col.low is not None or col.high is not None:
+        if col.low is not None or col.high is not None or col.kind == "int":
             out_of_range = _range_bad(values, col) & ~bad & ~empty
             for i in np.flatnonzero(out_of_range.to_numpy()):
                 issues.append(
@@ -276,9 +309,12 @@ def clean_table(raw: RawTable, spec: DatasetSpec) -> tuple[pd.DataFrame, list[Is
                         f"{col.name}: {_raw(cells.iloc[i])} is out of range ({_range_text(col)})",
                     )
                 )
-        frame[col.name] = values.where(~(bad | empty), None) if col.kind != "bool" else values
+        keep = ~(bad | empty)
+        if col.kind in ("int", "float"):
+            keep &= ~_range_bad(values, col)
+        frame[col.name] = values.where(keep, None) if col.kind != "bool" else values
     issues.extend(_row_rules(frame, spec))
-    for n, fields in enumerate(raw.malformed):
+    for n, (_line, fields) in enumerate(raw.malformed):
         issues.append(
             Issue(
                 -1 - n,

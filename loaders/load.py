@@ -177,9 +177,16 @@ def _duplicates(
 
 
 def upsert(
-    conn: Connection, table: sa.Table, frame: pd.DataFrame, key: tuple[str, ...]
+    conn: Connection,
+    table: sa.Table,
+    frame: pd.DataFrame,
+    key: tuple[str, ...],
+    keep: list[str] | None = None,
 ) -> tuple[int, int]:
     """Insert ``frame`` into ``table``, replacing rows with the same key.
+
+    Columns named in ``keep`` (those the file did not have) keep their stored values
+    on rows that already exist.
 
     Portable and bulk: the rows go to a temporary table, matching rows are
     deleted, then all are inserted, inside the caller's transaction.
@@ -197,19 +204,25 @@ def upsert(
         *[sa.Column(c.name, c.type) for c in table.columns if c.name in frame.columns],
         prefixes=["TEMPORARY"],
     )
+    # no try/finally: after a failure the transaction is rolled back, and with it the
+    # temporary table (dropping it then would hide the real error)
     stage.create(conn)
-    try:
-        store.bulk_insert(conn, stage, frame)
-        match = sa.and_(*[table.c[k] == stage.c[k] for k in key])
-        existing = conn.execute(
-            sa.select(sa.func.count()).select_from(table.join(stage, match))
-        ).scalar()
-        if existing:
-            conn.execute(table.delete().where(sa.exists().where(match)))
-        cols = list(frame.columns)
-        conn.execute(table.insert().from_select(cols, sa.select(*[stage.c[c] for c in cols])))
-    finally:
-        stage.drop(conn)
+    store.bulk_insert(conn, stage, frame)
+    match = sa.and_(*[table.c[k] == stage.c[k] for k in key])
+    existing = conn.execute(
+        sa.select(sa.func.count()).select_from(table.join(stage, match))
+    ).scalar()
+    for col in keep or ():  # columns the file did not have keep their stored values
+        conn.execute(
+            stage.update()
+            .where(sa.exists().where(match))
+            .values({col: sa.select(table.c[col]).where(match).scalar_subquery()})
+        )
+    if existing:
+        conn.execute(table.delete().where(sa.exists().where(match)))
+    cols = list(frame.columns)
+    conn.execute(table.insert().from_select(cols, sa.select(*[stage.c[c] for c in cols])))
+    stage.drop(conn)
     return len(frame) - existing, existing
 
 
@@ -247,7 +260,7 @@ def _stored_frame(frame: pd.DataFrame, spec: DatasetSpec) -> pd.DataFrame:
 
 def _raw_json(raw: RawTable, i: int) -> str:
     if i < 0:
-        return json.dumps({"fields": raw.malformed[-1 - i]}, ensure_ascii=False)
+        return json.dumps({"fields": raw.malformed[-1 - i][1]}, ensure_ascii=False)
     row = raw.frame.iloc[i]
     return json.dumps(
         {str(k): (None if pd.isna(v) else v) for k, v in row.items()},
@@ -298,6 +311,7 @@ def load_file(
     )
     say(f"checking {report.rows_read:,} rows")
     frame, issues, ignored = clean_table(raw, spec)
+    absent = list(frame.attrs.get("absent", []))
     report.ignored_columns = ignored
     n = len(frame)
 
@@ -336,12 +350,14 @@ def load_file(
         accepted = _stored_frame(frame[keep], spec)
         if spec.name == "cameras":
             _record_status_changes(conn, accepted, load_id, now)
-        inserted, updated = upsert(conn, spec.table, accepted, spec.key)
+        inserted, updated = upsert(conn, spec.table, accepted, spec.key, keep=absent)
         rows = [
             {
                 "load_id": load_id,
                 "dataset": dataset,
-                "row_number": raw.row_numbers[i.row] if i.row >= 0 else 0,
+                "row_number": raw.row_numbers[i.row]
+                if i.row >= 0
+                else raw.malformed[-1 - i.row][0],
                 "severity": i.severity,
                 "reason": i.reason,
                 "column_name": i.column,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -43,7 +44,7 @@ class RawTable:
     row_numbers: list[int]
     format: str
     encoding: str | None
-    malformed: list[list[str]] = field(default_factory=list)  # CSV rows with extra fields
+    malformed: list[tuple[int, list[str]]] = field(default_factory=list)  # (line, fields)
 
 
 def normalise_header(text: object) -> str:
@@ -133,30 +134,74 @@ def _drop_blank(body: pd.DataFrame, numbers: list[int]) -> RawTable:
 
 
 def _read_csv(data: bytes, spec: DatasetSpec) -> RawTable:
+    """Read CSV text: the header row is found first, then the body is parsed below it.
+
+    Lines are split on line feeds only (as pandas does), so a title containing other
+    Unicode line breaks cannot shift the header. Row numbers are the file's line
+    numbers (exact unless a data cell itself spans lines).
+    """
     text, encoding = decode_csv(data)
-    head = list(csv.reader(io.StringIO("\n".join(text.splitlines()[:HEADER_SEARCH_ROWS]))))
+    head: list[list[str]] = []
+    ends: list[int] = []  # physical line on which each header-area record ends
+    reader = csv.reader(io.StringIO(text))
+    for record in reader:
+        head.append(record)
+        ends.append(reader.line_num)
+        if len(head) >= HEADER_SEARCH_ROWS:
+            break
     width = max((len(r) for r in head), default=0)
     grid = pd.DataFrame([r + [None] * (width - len(r)) for r in head], dtype=object)
     header = _find_header(grid, spec)
-    malformed: list[list[str]] = []
+    header_line = ends[header]  # the header's (last) physical line
     options = dict(
-        skiprows=header, header=0, dtype=str, keep_default_na=False, skip_blank_lines=False
+        skiprows=header,  # pandas counts records here, as the csv module does
+        header=0,
+        dtype=str,
+        keep_default_na=False,
+        skip_blank_lines=False,
+        index_col=False,
     )
+    malformed: list[tuple[int, list[str]]] = []
     try:
-        body = pd.read_csv(io.StringIO(text), engine="c", **options)
-    except pd.errors.ParserError:
-        # some rows have more fields than the header: keep the rest, quarantine those
-        body = pd.read_csv(
-            io.StringIO(text),
-            engine="python",
-            on_bad_lines=lambda fields: malformed.append(fields),
-            **options,
-        )
+        with warnings.catch_warnings():
+            # pandas would drop fields beyond the header with only a warning
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            body = pd.read_csv(io.StringIO(text), engine="c", **options)
+        numbers = [header_line + 1 + i for i in range(len(body))]
+    except (pd.errors.ParserError, pd.errors.ParserWarning):
+        # some rows have more fields than the header: parse record by record, keep
+        # the others with their exact line numbers, quarantine those
+        body, numbers, malformed = _read_csv_records(text, header)
     body.columns = [str(c).strip() for c in body.columns]
-    table = _drop_blank(body, [header + 2 + i for i in range(len(body))])
+    table = _drop_blank(body, numbers)
     table.encoding = encoding
     table.malformed = malformed
     return table
+
+
+def _read_csv_records(text: str, header: int):
+    """Parse CSV with the csv module, the header being record ``header``.
+
+    Empty trailing fields (a trailing delimiter) are harmless; a row with non-empty
+    fields beyond the header is set apart for the quarantine.
+
+    Returns ``(frame, line numbers, [(line, fields), …] of rows with extra fields)``.
+    """
+    reader = csv.reader(io.StringIO(text))
+    for _ in range(header):
+        next(reader, None)
+    columns = next(reader, [])
+    rows, numbers, malformed = [], [], []
+    start = reader.line_num + 1
+    for record in reader:
+        if len(record) > len(columns) and any(v.strip() for v in record[len(columns) :]):
+            malformed.append((start, record))
+        else:
+            record = record[: len(columns)]
+            rows.append(record + [""] * (len(columns) - len(record)))
+            numbers.append(start)
+        start = reader.line_num + 1
+    return pd.DataFrame(rows, columns=columns, dtype=str), numbers, malformed
 
 
 def read_file(path: str | Path, spec: DatasetSpec) -> RawTable:
@@ -220,16 +265,23 @@ def _read_geojson(path: Path, spec: DatasetSpec) -> RawTable:
     if spec.point is None:
         raise FileRefused(f"{spec.name} rows have no location: GeoJSON is not accepted")
     lon_col, lat_col = spec.point
+    lookup = header_lookup(spec)
     rows = []
     for feature in doc.get("features") or []:
         props = dict((feature or {}).get("properties") or {})
         geom = (feature or {}).get("geometry") or {}
         if geom.get("type") == "Point" and len(geom.get("coordinates") or []) >= 2:
-            props[lon_col], props[lat_col] = geom["coordinates"][:2]
+            # the geometry is the position: properties that also name one (x, lng, 经度…)
+            # must not override it
+            props = {
+                k: v
+                for k, v in props.items()
+                if lookup.get(normalise_header(k)) not in (lon_col, lat_col)
+            }
+            lon, lat = geom["coordinates"][:2]
         else:
-            props.setdefault(lon_col, None)
-            props.setdefault(lat_col, None)
-        rows.append(props)
+            lon = lat = None
+        rows.append({lon_col: lon, lat_col: lat, **props})
     columns: list[str] = []
     for r in rows:
         columns.extend(k for k in r if k not in columns)
