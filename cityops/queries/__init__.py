@@ -11,9 +11,10 @@ from __future__ import annotations
 import datetime as dt
 
 import pandas as pd
+import sqlalchemy as sa
 
 from cityops.context import Context
-from cityops.geo import Level, Scope
+from cityops.geo import Level, Scope, ScopeDenied
 from cityops.kpis import compute_kpis
 
 
@@ -48,3 +49,34 @@ def child_kpis(
         areas=ctx.geo.child_codes(container),
     )
     return container, level, frame
+
+
+def read(ctx: Context, query) -> pd.DataFrame:
+    """Run a SELECT on the store as published now; return its rows."""
+    with ctx.engine.connect() as conn:
+        return pd.read_sql(query, conn)
+
+
+def entity(
+    ctx: Context,
+    table: sa.Table,
+    key: str,
+    value: str,
+    *,
+    allowed: Scope,
+    district_column: str = "district_code",
+    what: str = "row",
+) -> pd.Series | None:
+    """Return the row of ``table`` whose ``key`` is ``value``, or None.
+
+    Raises ScopeDenied when the row's district lies outside the permitted area, so
+    a hand-made URL cannot open another district's camera, waybill, flat or spot.
+    """
+    frame = read(ctx, sa.select(table).where(table.c[key] == value))
+    if frame.empty:
+        return None
+    row = frame.iloc[0]
+    district = row[district_column]
+    if district and not allowed.contains(ctx.geo.scope(district)):
+        raise ScopeDenied(f"{what} {value} is outside the permitted area")
+    return row

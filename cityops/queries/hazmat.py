@@ -13,15 +13,11 @@ import sqlalchemy as sa
 
 from cityops import store
 from cityops.context import Context
-from cityops.geo import Scope, ScopeDenied, ensure_allowed
+from cityops.geo import Scope, ensure_allowed
 from cityops.kpis import scope_clause, waybill_positions
+from cityops.queries import entity, read
 
 w, trk, al = store.hazmat_waybills, store.hazmat_tracks, store.hazmat_alarms
-
-
-def _read(ctx: Context, query) -> pd.DataFrame:
-    with ctx.engine.connect() as conn:
-        return pd.read_sql(query, conn)
 
 
 def vehicles_in_transit(
@@ -53,7 +49,7 @@ def vehicles_in_transit(
     )
     if hazard_class:
         query = query.where(pos.c.hazard_class == hazard_class)
-    return _read(ctx, query)
+    return read(ctx, query)
 
 
 def tonnage_by_class(ctx: Context, *, scope: Scope, allowed: Scope) -> pd.DataFrame:
@@ -70,7 +66,7 @@ def tonnage_by_class(ctx: Context, *, scope: Scope, allowed: Scope) -> pd.DataFr
         .group_by(pos.c.hazard_class)
         .order_by(pos.c.hazard_class)
     )
-    return _read(ctx, query)
+    return read(ctx, query)
 
 
 def _alarm_where(ctx: Context, scope: Scope, allowed: Scope, hazard_class: str | None):
@@ -97,7 +93,7 @@ def alarm_counts(
         .where(_alarm_where(ctx, scope, allowed, hazard_class), al.c.ts >= since)
         .group_by(al.c.alarm_type, al.c.severity, al.c.status)
     )
-    return _read(ctx, query)
+    return read(ctx, query)
 
 
 def open_alarms(
@@ -132,22 +128,22 @@ def open_alarms(
         .order_by(al.c.severity.desc(), al.c.ts)
         .limit(limit)
     )
-    frame = _read(ctx, query)
+    frame = read(ctx, query)
     frame.insert(2, "open_hours", ((now - frame["ts"]).dt.total_seconds() / 3600).round(1))
     return frame
 
 
 def waybill(ctx: Context, *, waybill_id: str, allowed: Scope) -> pd.Series | None:
     """Return one waybill, or None; ScopeDenied when its origin is outside the permitted area."""
-    frame = _read(ctx, sa.select(w).where(w.c.waybill_id == waybill_id))
-    if frame.empty:
-        return None
-    row = frame.iloc[0]
-    if row["origin_district_code"] and not allowed.contains(
-        ctx.geo.scope(row["origin_district_code"])
-    ):
-        raise ScopeDenied(f"waybill {waybill_id} is outside the permitted area")
-    return row
+    return entity(
+        ctx,
+        w,
+        "waybill_id",
+        waybill_id,
+        allowed=allowed,
+        district_column="origin_district_code",
+        what="waybill",
+    )
 
 
 def waybill_track(
@@ -162,7 +158,7 @@ def waybill_track(
     )
     if end is not None:
         query = query.where(trk.c.ts <= end)
-    return _read(ctx, query.order_by(trk.c.ts))
+    return read(ctx, query.order_by(trk.c.ts))
 
 
 def waybill_alarms(ctx: Context, *, waybill_id: str) -> pd.DataFrame:
@@ -177,4 +173,4 @@ def waybill_alarms(ctx: Context, *, waybill_id: str) -> pd.DataFrame:
         .where(al.c.waybill_id == waybill_id)
         .order_by(al.c.ts)
     )
-    return _read(ctx, query)
+    return read(ctx, query)

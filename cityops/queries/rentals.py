@@ -12,15 +12,11 @@ import sqlalchemy as sa
 
 from cityops import store
 from cityops.context import Context
-from cityops.geo import Scope, ScopeDenied, ensure_allowed
+from cityops.geo import Scope, ensure_allowed
 from cityops.kpis import scope_clause, suspected_clause
+from cityops.queries import entity, read
 
 r = store.rentals
-
-
-def _read(ctx: Context, query) -> pd.DataFrame:
-    with ctx.engine.connect() as conn:
-        return pd.read_sql(query, conn)
 
 
 def _where(ctx: Context, scope: Scope, allowed: Scope):
@@ -41,7 +37,7 @@ def suspected_cells(
         .where(_where(ctx, scope, allowed), suspected_clause(r, ctx.rules))
         .group_by(r.c.grid_cell)
     )
-    frame = _read(ctx, query)
+    frame = read(ctx, query)
     if resolution is None or resolution >= ctx.geo.resolution or frame.empty:
         return frame
     frame["grid_cell"] = [h3.cell_to_parent(c, resolution) for c in frame["grid_cell"]]
@@ -66,7 +62,7 @@ def funnel(ctx: Context, *, scope: Scope, allowed: Scope) -> dict[str, int]:
         count_if(sa.and_(suspected, ordered)).label("ordered"),
         count_if(sa.and_(suspected, r.c.inspection_status == "rectified")).label("rectified"),
     ).where(_where(ctx, scope, allowed))
-    row = _read(ctx, query).iloc[0]
+    row = read(ctx, query).iloc[0]
     return {k: int(row[k] or 0) for k in ("registered", "suspected", "ordered", "rectified")}
 
 
@@ -96,7 +92,7 @@ def suspected_units(
         .order_by((r.c.occupants * 1.0 / r.c.rooms).desc(), r.c.unit_id)
         .limit(limit)
     )
-    frame = _read(ctx, query)
+    frame = read(ctx, query)
     frame.insert(
         5,
         "area_per_person",
@@ -108,10 +104,4 @@ def suspected_units(
 
 def unit(ctx: Context, *, unit_id: str, allowed: Scope) -> pd.Series | None:
     """Return one rental unit (personal data unmasked), or None."""
-    frame = _read(ctx, sa.select(r).where(r.c.unit_id == unit_id))
-    if frame.empty:
-        return None
-    row = frame.iloc[0]
-    if not allowed.contains(ctx.geo.scope(row["district_code"])):
-        raise ScopeDenied(f"unit {unit_id} is outside the permitted area")
-    return row
+    return entity(ctx, r, "unit_id", unit_id, allowed=allowed, what="unit")

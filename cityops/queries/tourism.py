@@ -14,17 +14,13 @@ import sqlalchemy as sa
 
 from cityops import store
 from cityops.context import Context
-from cityops.geo import Scope, ScopeDenied, ensure_allowed
+from cityops.geo import Scope, ensure_allowed
 from cityops.kpis import scope_clause
+from cityops.queries import entity, read
 
 sp, bk, fb = store.scenic_spots, store.bookings, store.feedback
 COUNTED = ("booked", "checked_in", "no_show")
 PRESENT = ("booked", "checked_in")
-
-
-def _read(ctx: Context, query) -> pd.DataFrame:
-    with ctx.engine.connect() as conn:
-        return pd.read_sql(query, conn)
 
 
 def _where(ctx: Context, scope: Scope, allowed: Scope, spot: str | None):
@@ -65,7 +61,7 @@ def spots_day(ctx: Context, *, scope: Scope, allowed: Scope, day: dt.date) -> pd
         .group_by(*[c for c in sp.c if c.name not in ("city_code",)])
         .order_by(sp.c.spot_id)
     )
-    return _read(ctx, query)
+    return read(ctx, query)
 
 
 def slot_load(
@@ -89,7 +85,7 @@ def slot_load(
         .group_by(sp.c.spot_id, sp.c.name, bk.c.slot_start, sp.c.instant_capacity)
         .order_by(sp.c.spot_id, bk.c.slot_start)
     )
-    frame = _read(ctx, query)
+    frame = read(ctx, query)
     cap = frame["instant_capacity"].astype(float)
     frame["load"] = (frame["party"] / cap.where(cap > 0)).astype(object)
     return frame
@@ -116,7 +112,7 @@ def bookings_trend(
         .group_by(bk.c.visit_date, bk.c.status)
         .order_by(bk.c.visit_date)
     )
-    return _read(ctx, query)
+    return read(ctx, query)
 
 
 def origins(
@@ -144,7 +140,7 @@ def origins(
         .group_by(origin)
         .order_by(sa.func.sum(bk.c.party_size).desc())
     )
-    return _read(ctx, query)
+    return read(ctx, query)
 
 
 def feedback_summary(
@@ -157,15 +153,9 @@ def feedback_summary(
         .where(_where(ctx, scope, allowed, spot), fb.c.ts >= since)
         .group_by(fb.c.kind, fb.c.status, fb.c.rating)
     )
-    return _read(ctx, query)
+    return read(ctx, query)
 
 
 def spot(ctx: Context, *, spot_id: str, allowed: Scope) -> pd.Series | None:
     """Return one scenic spot, or None."""
-    frame = _read(ctx, sa.select(sp).where(sp.c.spot_id == spot_id))
-    if frame.empty:
-        return None
-    row = frame.iloc[0]
-    if not allowed.contains(ctx.geo.scope(row["district_code"])):
-        raise ScopeDenied(f"spot {spot_id} is outside the permitted area")
-    return row
+    return entity(ctx, sp, "spot_id", spot_id, allowed=allowed, what="spot")

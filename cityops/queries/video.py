@@ -13,8 +13,9 @@ import sqlalchemy as sa
 
 from cityops import store
 from cityops.context import Context
-from cityops.geo import Level, Scope, ScopeDenied, ensure_allowed
+from cityops.geo import Level, Scope, ensure_allowed
 from cityops.kpis import GROUP_COLUMN, scope_clause
+from cityops.queries import entity, read
 
 cam, ev = store.cameras, store.video_events
 
@@ -25,11 +26,6 @@ def _where(ctx: Context, scope: Scope, allowed: Scope, department: str | None):
     if department:
         clauses.append(cam.c.department == department)
     return sa.and_(*clauses)
-
-
-def _read(ctx: Context, query) -> pd.DataFrame:
-    with ctx.engine.connect() as conn:
-        return pd.read_sql(query, conn)
 
 
 def camera_points(
@@ -48,7 +44,7 @@ def camera_points(
         cam.c.ai_enabled,
         cam.c.department,
     ).where(_where(ctx, scope, allowed, department))
-    return _read(ctx, query)
+    return read(ctx, query)
 
 
 def online_by_area(
@@ -69,7 +65,7 @@ def online_by_area(
         .where(_where(ctx, scope, allowed, department))
         .group_by(key)
     )
-    return _with_rates(_read(ctx, query))
+    return _with_rates(read(ctx, query))
 
 
 def online_by_department(ctx: Context, *, scope: Scope, allowed: Scope) -> pd.DataFrame:
@@ -86,7 +82,7 @@ def online_by_department(ctx: Context, *, scope: Scope, allowed: Scope) -> pd.Da
         .group_by(department)
         .order_by(sa.func.count().desc())
     )
-    return _with_rates(_read(ctx, query))
+    return _with_rates(read(ctx, query))
 
 
 def _with_rates(frame: pd.DataFrame) -> pd.DataFrame:
@@ -119,7 +115,7 @@ def events_by_day(
         .group_by(day_col, ev.c.event_type)
         .order_by(day_col)
     )
-    return _read(ctx, query)
+    return read(ctx, query)
 
 
 def open_events(
@@ -151,21 +147,14 @@ def open_events(
         .order_by(ev.c.ts)
         .limit(limit)
     )
-    frame = _read(ctx, query)
+    frame = read(ctx, query)
     frame.insert(2, "open_hours", ((now - frame["ts"]).dt.total_seconds() / 3600).round(1))
     return frame
 
 
 def camera(ctx: Context, *, camera_id: str, allowed: Scope) -> pd.Series | None:
     """Return one camera's row, or None; raise ScopeDenied outside the permitted area."""
-    frame = _read(ctx, sa.select(cam).where(cam.c.camera_id == camera_id))
-    if frame.empty:
-        return None
-    row = frame.iloc[0]
-    here = ctx.geo.scope(row["district_code"])
-    if not allowed.contains(here):
-        raise ScopeDenied(f"camera {camera_id} is outside the permitted area")
-    return row
+    return entity(ctx, cam, "camera_id", camera_id, allowed=allowed, what="camera")
 
 
 def camera_history(ctx: Context, *, camera_id: str) -> pd.DataFrame:
@@ -176,7 +165,7 @@ def camera_history(ctx: Context, *, camera_id: str) -> pd.DataFrame:
         .where(h.c.camera_id == camera_id)
         .order_by(h.c.changed_at.desc())
     )
-    return _read(ctx, query)
+    return read(ctx, query)
 
 
 def camera_events(ctx: Context, *, camera_id: str, limit: int = 200) -> pd.DataFrame:
@@ -187,4 +176,4 @@ def camera_events(ctx: Context, *, camera_id: str, limit: int = 200) -> pd.DataF
         .order_by(ev.c.ts.desc())
         .limit(limit)
     )
-    return _read(ctx, query)
+    return read(ctx, query)
