@@ -68,3 +68,15 @@ def facts(pairs: list[tuple[str, object]]) -> html.Dl:
     for label, value in pairs:
         items += [html.Dt(label), html.Dd(value if value not in (None, "") else "—")]
     return html.Dl(items)
+
+
+def chart(figure, empty_text: str, graph_id: str | None = None):
+    """Return ``figure`` as a graph (no mode bar), or the empty state when it is None.
+
+    Pages pass ``None`` when there is nothing to draw, so an empty chart says why
+    instead of showing bare axes.
+    """
+    if figure is None:
+        return empty(empty_text)
+    kwargs = {"id": graph_id} if graph_id else {}
+    return dcc.Graph(figure=figure, config={"displayModeBar": False}, **kwargs)

@@ -24,7 +24,7 @@ from cityops.urls import page_href
 from cityops.web import guarded_layout
 from components.charts import PALETTE, bars
 from components.choropleth import js
-from components.domain import empty, facts, panel
+from components.domain import chart, empty, facts, panel
 from components.tables import data_table, table_id
 from pages._shared import (
     area_name,
@@ -183,40 +183,39 @@ def _panels(ctx, where, day, hazard_class, tonnage, lang) -> list:
     return [
         panel(
             t("hazmat.tonnage_by_class", lang),
-            dcc.Graph(
-                id=BY_CLASS,
-                config={"displayModeBar": False},
-                figure=bars(
+            chart(
+                bars(
                     [f"{c}" for c in classes],
                     list(tonnage["tonnage"].round(1)),
                     classes,
                     [theme.hazard_colour(c) for c in classes],
                     selected=hazard_class,
                     text=[fmt_tonnes(v, lang) for v in tonnage["tonnage"]],
-                ),
-            )
-            if len(tonnage)
-            else empty(t("empty.no_rows", lang)),
+                )
+                if len(tonnage)
+                else None,
+                t("empty.no_rows", lang),
+                graph_id=BY_CLASS,
+            ),
         ),
         panel(
             t("hazmat.alarms_by_type", lang),
-            dcc.Graph(
-                config={"displayModeBar": False},
-                figure=bars(
+            chart(
+                bars(
                     [t(f"alarm.{a}", lang) for a in by_type.index],
                     list(by_type.values),
                     list(by_type.index),
                     [PALETTE[3]] * len(by_type),
-                ),
-            )
-            if len(by_type)
-            else empty(t("empty.no_rows", lang)),
+                )
+                if len(by_type)
+                else None,
+                t("empty.no_rows", lang),
+            ),
         ),
         panel(
             t("hazmat.alarms_by_severity", lang),
-            dcc.Graph(
-                config={"displayModeBar": False},
-                figure=bars(
+            chart(
+                bars(
                     [_severity_label(r.severity, r.status, lang) for r in by_sev.itertuples()],
                     list(by_sev["alarms"]),
                     [f"{r.severity}-{r.status}" for r in by_sev.itertuples()],
@@ -226,10 +225,11 @@ def _panels(ctx, where, day, hazard_class, tonnage, lang) -> list:
                         else theme.STATUS["offline"]
                         for r in by_sev.itertuples()
                     ],
-                ),
-            )
-            if len(by_sev)
-            else empty(t("empty.no_rows", lang)),
+                )
+                if len(by_sev)
+                else None,
+                t("empty.no_rows", lang),
+            ),
         ),
     ]
 

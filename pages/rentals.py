@@ -11,7 +11,7 @@ from __future__ import annotations
 import dash
 import dash_leaflet as dl
 import h3
-from dash import Input, Output, State, callback, dcc, html, no_update
+from dash import Input, Output, State, callback, html, no_update
 
 from cityops import ids, theme
 from cityops.context import current
@@ -22,7 +22,7 @@ from cityops.urls import page_href
 from cityops.web import guarded_layout
 from components.charts import funnel
 from components.choropleth import choropleth_hideout, js
-from components.domain import empty, facts, panel
+from components.domain import chart, empty, facts, panel
 from components.tables import data_table, table_id
 from pages._shared import (
     area_name,
@@ -158,15 +158,15 @@ def _funnel(ctx, where, lang):
     if not stages["registered"]:
         return empty(t("empty.no_rows", lang))
     labels = [t(f"funnel.{k}", lang) for k in stages]
-    return dcc.Graph(
-        id=f"{P}-funnel",
-        config={"displayModeBar": False},
-        figure=funnel(
+    return chart(
+        funnel(
             labels,
             list(stages.values()),
             theme.DOMAIN_ACCENT["rentals"],
             [fmt_count(v, lang) for v in stages.values()],
         ),
+        t("empty.no_rows", lang),
+        graph_id=f"{P}-funnel",
     )
 
 

@@ -23,7 +23,7 @@ from cityops.urls import page_href
 from cityops.web import guarded_layout
 from components.charts import bars, load_heatmap, stacked_days
 from components.choropleth import js
-from components.domain import empty, facts, panel
+from components.domain import chart, empty, facts, panel
 from components.tables import data_table
 from pages._shared import (
     area_name,
@@ -148,10 +148,8 @@ def _spot_layer(spots, selected):
 def _heatmap(slots, spot, lang):
     if slots.empty:
         return empty(t("tourism.no_bookings", lang))
-    return dcc.Graph(
-        id=HEAT,
-        config={"displayModeBar": False},
-        figure=load_heatmap(
+    return chart(
+        load_heatmap(
             slots,
             rows="name",
             cols="slot_start",
@@ -161,6 +159,8 @@ def _heatmap(slots, spot, lang):
             amber=theme.CROWDING["busy"],
             red=theme.CROWDING["full"],
         ),
+        t("tourism.no_bookings", lang),
+        graph_id=HEAT,
     )
 
 
@@ -185,42 +185,40 @@ def _panels(ctx, where, day, spot, lang) -> list:
     return [
         panel(
             t("tourism.trend", lang),
-            dcc.Graph(
-                config={"displayModeBar": False},
-                figure=stacked_days(
+            chart(
+                stacked_days(
                     trend.sort_values("status", key=lambda s: s.map(STATUS_ORDER.index)),
                     x="visit_date",
                     y="party",
                     colour="status_label",
                     palette=palette,
-                ),
-            )
-            if len(trend)
-            else empty(t("tourism.no_bookings", lang)),
+                )
+                if len(trend)
+                else None,
+                t("tourism.no_bookings", lang),
+            ),
         ),
         panel(
             t("tourism.origins", lang),
-            dcc.Graph(
-                config={"displayModeBar": False},
-                figure=bars(
+            chart(
+                bars(
                     list(origins["visitor_origin"]),
                     list(origins["party"]),
                     list(origins["visitor_origin"]),
                     [ACCENT] * len(origins),
                     text=[fmt_count(v, lang) for v in origins["party"]],
-                ),
-            )
-            if len(origins)
-            else empty(t("tourism.no_bookings", lang)),
+                )
+                if len(origins)
+                else None,
+                t("tourism.no_bookings", lang),
+            ),
         ),
         panel(
             t("tourism.feedback", lang),
-            dcc.Graph(
-                config={"displayModeBar": False},
-                figure=bars(fb_labels, fb_values, fb_labels, fb_colours),
-            )
-            if fb_values
-            else empty(t("empty.no_rows", lang)),
+            chart(
+                bars(fb_labels, fb_values, fb_labels, fb_colours) if fb_values else None,
+                t("empty.no_rows", lang),
+            ),
         ),
     ]
 

@@ -24,7 +24,7 @@ from cityops.urls import page_href
 from cityops.web import guarded_layout
 from components.charts import PALETTE, donut, rate_bars, stacked_days
 from components.choropleth import js
-from components.domain import empty, facts, panel
+from components.domain import chart, empty, facts, panel
 from components.tables import data_table
 from pages._shared import (
     area_name,
@@ -166,36 +166,36 @@ def _panels(ctx, where, level, day, department, departments, lang) -> list:
         out.append(
             panel(
                 t("video.by_area", lang, level=level_label(level, lang)),
-                dcc.Graph(
-                    figure=rate_bars(
+                chart(
+                    rate_bars(
                         names[:25],
                         list(by_area["online_rate"])[:25],
                         list(by_area["area"])[:25],
                         ACCENT,
-                    ),
-                    config={"displayModeBar": False},
-                    id=f"{P}-by-area",
-                )
-                if len(by_area)
-                else empty(t("empty.no_rows", lang)),
+                    )
+                    if len(by_area)
+                    else None,
+                    t("empty.no_rows", lang),
+                    graph_id=f"{P}-by-area",
+                ),
             )
         )
     out.append(
         panel(
             t("video.by_department", lang),
-            dcc.Graph(
-                id=BY_DEPT,
-                figure=rate_bars(
+            chart(
+                rate_bars(
                     list(departments["department"]),
                     list(departments["online_rate"]),
                     list(departments["department"]),
                     ACCENT,
                     selected=department,
-                ),
-                config={"displayModeBar": False},
-            )
-            if len(departments)
-            else empty(t("empty.no_rows", lang)),
+                )
+                if len(departments)
+                else None,
+                t("empty.no_rows", lang),
+                graph_id=BY_DEPT,
+            ),
         )
     )
     shown = departments[departments["department"] == department] if department else departments
@@ -203,17 +203,17 @@ def _panels(ctx, where, level, day, department, departments, lang) -> list:
     out.append(
         panel(
             t("video.ai_share", lang),
-            dcc.Graph(
-                figure=donut(
+            chart(
+                donut(
                     [t("col.ai_enabled", lang), t("video.ai_off", lang)],
                     [ai, max(total - ai, 0)],
                     [ACCENT, "#e5e7eb"],
                     fmt_rate(ai / total if total else None, lang),
-                ),
-                config={"displayModeBar": False},
-            )
-            if total
-            else empty(t("empty.no_rows", lang)),
+                )
+                if total
+                else None,
+                t("empty.no_rows", lang),
+            ),
         )
     )
     trend = vq.events_by_day(
@@ -222,14 +222,12 @@ def _panels(ctx, where, level, day, department, departments, lang) -> list:
     out.append(
         panel(
             t("video.events_trend", lang, days=TREND_DAYS),
-            dcc.Graph(
-                figure=stacked_days(
-                    trend, x="day", y="events", colour="event_type", palette=PALETTE
-                ),
-                config={"displayModeBar": False},
-            )
-            if len(trend)
-            else empty(t("empty.no_events", lang, days=TREND_DAYS)),
+            chart(
+                stacked_days(trend, x="day", y="events", colour="event_type", palette=PALETTE)
+                if len(trend)
+                else None,
+                t("empty.no_events", lang, days=TREND_DAYS),
+            ),
         )
     )
     return out
