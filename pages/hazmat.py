@@ -455,15 +455,12 @@ clientside_callback(
 
 
 def _open_waybill(waybill_id, s):
-    row = hq.waybill(current(), waybill_id=waybill_id, allowed=current().allowed_scope())
+    """Open a waybill at the grid cell where its vehicle is now (else its origin's)."""
+    ctx = current()
+    row = hq.waybill(ctx, waybill_id=waybill_id, allowed=ctx.allowed_scope())
     if row is None:
         return no_update
-    ctx = current()
-    vehicles = hq.vehicles_in_transit(
-        ctx, scope=ctx.geo.scope(s["scope"]), allowed=ctx.allowed_scope()
-    )
-    here = vehicles.loc[vehicles["waybill_id"] == waybill_id, "grid_cell"]
-    cell = here.iloc[0] if len(here) and here.iloc[0] else (row["origin_grid_cell"] or s["scope"])
+    cell = hq.current_cell(ctx, waybill_id=waybill_id) or row["origin_grid_cell"] or s["scope"]
     return href(cell, s["date"], s["hazard_class"], waybill_id)
 
 

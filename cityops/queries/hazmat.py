@@ -52,6 +52,13 @@ def vehicles_in_transit(
     return read(ctx, query)
 
 
+def current_cell(ctx: Context, *, waybill_id: str) -> str | None:
+    """Return the grid cell where a waybill in transit is now (None when not in transit)."""
+    pos = waybill_positions()
+    frame = read(ctx, sa.select(pos.c.grid_cell).where(pos.c.waybill_id == waybill_id))
+    return None if frame.empty else frame["grid_cell"].iloc[0]
+
+
 def tonnage_by_class(ctx: Context, *, scope: Scope, allowed: Scope) -> pd.DataFrame:
     """Return ``hazard_class, waybills, tonnage`` of waybills in transit, by class."""
     ensure_allowed(scope, allowed)
