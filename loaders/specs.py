@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from cityops import store
 
 Kind = Literal["text", "float", "int", "bool", "timestamp", "date", "hhmm", "enum", "code6"]
+Personal = Literal["name", "phone", "plate"]
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,7 @@ class Column:
     pattern: str | None = None
     store: bool = True  # False: read and checked, not a column of the table
     default: str | None = None  # stored when the cell is empty
+    personal: Personal | None = None  # personal data: masked wherever it is shown
 
 
 @dataclass(frozen=True)
@@ -171,7 +173,7 @@ HAZMAT_WAYBILLS = DatasetSpec(
     key=("waybill_id",),
     columns=(
         Column("waybill_id", ("运单编号",)),
-        Column("vehicle_plate", ("车牌号", "车牌")),
+        Column("vehicle_plate", ("车牌号", "车牌"), personal="plate"),
         Column("carrier", ("承运企业",), required=False),
         Column("un_number", ("UN编号", "联合国编号"), pattern=r"\d{4}"),
         Column("hazard_class", ("危险类别", "危险货物类别"), "enum", choices=HAZARD_CLASSES),
@@ -218,7 +220,7 @@ HAZMAT_TRACKS = DatasetSpec(
     table=store.hazmat_tracks,
     key=("vehicle_plate", "ts"),
     columns=(
-        Column("vehicle_plate", ("车牌号", "车牌")),
+        Column("vehicle_plate", ("车牌号", "车牌"), personal="plate"),
         Column("ts", ("定位时间", "时间"), "timestamp"),
         LON,
         LAT,
@@ -245,7 +247,7 @@ HAZMAT_ALARMS = DatasetSpec(
     key=("alarm_id",),
     columns=(
         Column("alarm_id", ("报警编号",)),
-        Column("vehicle_plate", ("车牌号", "车牌")),
+        Column("vehicle_plate", ("车牌号", "车牌"), personal="plate"),
         Column("waybill_id", ("运单编号",), required=False),
         Column("ts", ("报警时间", "时间"), "timestamp"),
         Column(
@@ -302,8 +304,8 @@ RENTALS = DatasetSpec(
         ),
         Column("rooms", ("房间数",), "int", low=1, high=1000),
         Column("occupants", ("登记人数", "居住人数"), "int", low=0, high=10000),
-        Column("landlord_name", ("房东姓名",), required=False),
-        Column("landlord_phone", ("房东电话", "联系电话"), required=False),
+        Column("landlord_name", ("房东姓名",), required=False, personal="name"),
+        Column("landlord_phone", ("房东电话", "联系电话"), required=False, personal="phone"),
         Column("registered_at", ("登记时间",), "timestamp", required=False),
         Column(
             "inspection_status",
@@ -443,3 +445,29 @@ DATASETS: dict[str, DatasetSpec] = {
         DISTRICT_POPULATION,
     )
 }
+
+
+def personal_columns() -> dict[str, str]:
+    """Return every personal column across all datasets: canonical name → kind.
+
+    The kind is one of ``name``, ``phone``, ``plate`` and chooses the masker
+    (:func:`mask`). Declared once, on :class:`Column` ``personal``.
+    """
+    out: dict[str, str] = {}
+    for spec in DATASETS.values():
+        for column in spec.columns:
+            if column.personal:
+                out[column.name] = column.personal
+    return out
+
+
+def mask(kind: str, value: object) -> str:
+    """Return ``value`` masked the way personal data of ``kind`` is shown (UX.md)."""
+    from cityops.formatting import mask_name, mask_phone, mask_plate
+
+    maskers = {"name": mask_name, "phone": mask_phone, "plate": mask_plate}
+    if kind not in maskers:
+        raise ValueError(f"unknown kind of personal data: {kind!r}")
+    if value is None or (isinstance(value, float) and value != value):
+        return maskers[kind](None)
+    return maskers[kind](str(value))

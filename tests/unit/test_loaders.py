@@ -319,3 +319,22 @@ def test_demo_files_exist_for_trying_by_hand(demo_dir):
 
 def test_fixture_data_folder_is_small():
     assert sum(p.stat().st_size for p in DATA.rglob("*") if p.is_file()) < 200_000
+
+
+def test_personal_columns_are_declared_once_in_the_specs():
+    from loaders.specs import mask, personal_columns
+
+    assert personal_columns() == {
+        "vehicle_plate": "plate",
+        "landlord_name": "name",
+        "landlord_phone": "phone",
+    }
+    for spec in DATASETS.values():
+        if any(c.name == "vehicle_plate" for c in spec.columns):
+            assert spec.column("vehicle_plate").personal == "plate"
+    assert mask("name", "张小明") == "张*明"
+    assert mask("phone", "13912341234") == "139****1234"
+    assert mask("plate", "苏F12345") == "苏F·1****"
+    assert mask("phone", None) == "—"
+    with pytest.raises(ValueError):
+        mask("email", "a@b")
