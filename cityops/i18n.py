@@ -59,6 +59,237 @@ TABLE: dict[str, tuple[str, str]] = {
     "kpi.bookings_checkin_rate": ("核验率", "Check-in rate"),
     "kpi.peak_slot_load": ("峰值时段承载率", "Peak slot load"),
     "kpi.complaints_open": ("待处理投诉", "Open complaints"),
+    # loads, refusals and quarantine messages (cityops load, /data)
+    "dataset.cameras": ("视频点位", "Video points"),
+    "dataset.video_events": ("视频智能事件", "Video algorithm events"),
+    "dataset.hazmat_waybills": ("危化品电子运单", "Hazmat waybills"),
+    "dataset.hazmat_tracks": ("危化品车辆轨迹", "Hazmat vehicle tracks"),
+    "dataset.hazmat_alarms": ("危化品运输报警", "Hazmat transport alarms"),
+    "dataset.rentals": ("出租房屋", "Rental housing"),
+    "dataset.scenic_spots": ("景区", "Scenic spots"),
+    "dataset.bookings": ("分时预约", "Timed bookings"),
+    "dataset.feedback": ("评价投诉", "Ratings and complaints"),
+    "dataset.district_population": ("区县人口", "District population"),
+    "load.accepted": ("已接收", "accepted"),
+    "load.refused": ("已拒收", "refused"),
+    "col.refusal": ("拒收原因", "Refusal"),
+    "col.warnings": ("提示", "Warnings"),
+    "col.last_refused_at": ("最近拒收", "Last refused"),
+    "col.last_refusal": ("最近拒收原因", "Last refusal"),
+    "col.refused_total": ("累计拒收", "Refused (all loads)"),
+    "col.reason_code": ("原因代码", "Reason code"),
+    "col.reason_label": ("原因", "Reason"),
+    "data.refused_load": (
+        "该文件被拒收，未写入任何数据：{reason}",
+        "This file was refused and changed nothing: {reason}",
+    ),
+    "reason.missing": ("缺少必填值", "missing value"),
+    "reason.type": ("类型或格式错误", "wrong type or form"),
+    "reason.range": ("超出范围", "out of range"),
+    "reason.enum": ("不是允许的取值", "not an allowed value"),
+    "reason.reference": ("引用的编号不存在", "unknown reference"),
+    "reason.outside": ("位置不在已接入区县内", "outside every district"),
+    "reason.duplicate": ("编号重复", "repeated key"),
+    "reason.malformed": ("行格式错误", "malformed row"),
+    "reason.rule": ("违反规则", "rule broken"),
+    "reason.district": ("区县代码与位置不符", "district code disagrees"),
+    "issue.missing": ("{column}：必须有值", "{column}: a value is required"),
+    "issue.enum": (
+        "{column}：{value} 不是允许的取值（{choices}）",
+        "{column}: {value} is not one of {choices}",
+    ),
+    "issue.timestamp": (
+        "{column}：{value} 不是 ISO 8601 时间",
+        "{column}: {value} is not an ISO 8601 timestamp",
+    ),
+    "issue.date": (
+        "{column}：{value} 不是 ISO 8601 日期",
+        "{column}: {value} is not an ISO 8601 date",
+    ),
+    "issue.hhmm": (
+        "{column}：{value} 不是 HH:MM 格式的时刻",
+        "{column}: {value} is not a time of day HH:MM",
+    ),
+    "issue.number": ("{column}：{value} 不是数字", "{column}: {value} is not a number"),
+    "issue.whole_number": ("{column}：{value} 不是整数", "{column}: {value} is not a whole number"),
+    "issue.bool": (
+        "{column}：{value} 不是 true/false、1/0、是/否 或 Y/N",
+        "{column}: {value} is not true/false, 1/0, 是/否 or Y/N",
+    ),
+    "issue.form": (
+        "{column}：{value} 格式不符合要求",
+        "{column}: {value} does not have the expected form",
+    ),
+    "issue.range": (
+        "{column}：{value} 超出范围（{bounds}）",
+        "{column}: {value} is out of range ({bounds})",
+    ),
+    "issue.slot_order": (
+        "时段结束（slot_end）必须晚于时段开始（slot_start）",
+        "slot_end must be later than slot_start",
+    ),
+    "issue.rating_on_complaint": (
+        "投诉不应有评分（评分只用于评价）",
+        "rating given on a complaint (ratings are for evaluations)",
+    ),
+    "issue.malformed": (
+        "该行有 {fields} 个字段，多于表头的列数",
+        "row has {fields} fields, more than the header",
+    ),
+    "issue.outside": (
+        "点 ({lon}, {lat}) 不在任何已接入的区县内",
+        "point ({lon}, {lat}) lies outside every enabled district",
+    ),
+    "issue.district": (
+        "给出的区县代码为 {given}，但该点位于 {placed}",
+        "district_code {given} given, the point lies in {placed}",
+    ),
+    "issue.reference": (
+        "{column}：{value} 在库中不存在（请先装载 {table}）",
+        "{column}: {value} is not in the store (load {table} first)",
+    ),
+    "issue.not_district": (
+        "{column}：{value} 不是本省的区县",
+        "{column}: {value} is not a district of the province",
+    ),
+    "issue.duplicate": (
+        "编号 {key} 在第 {row} 行再次出现，装载的是该行",
+        "key {key} appears again at row {row}, which is loaded",
+    ),
+    "refusal.unknown_dataset": (
+        "未知的数据集 {dataset}：应为 {choices} 之一",
+        "unknown dataset {dataset}: one of {choices}",
+    ),
+    "refusal.unknown_crs": (
+        "未知的坐标系 {crs}：应为 {choices} 之一",
+        "unknown CRS {crs}: one of {choices}",
+    ),
+    "refusal.no_such_file": ("文件不存在：{path}", "no such file: {path}"),
+    "refusal.unsupported_type": (
+        "不支持的文件类型 {ext}：应为 .csv、.xlsx、.parquet 或 .geojson",
+        "unsupported file type {ext}: expected .csv, .xlsx, .parquet or .geojson",
+    ),
+    "refusal.text_type": (
+        "不支持的文件类型 {ext}：应为 .csv、.xlsx、.parquet 或 .geojson；"
+        "若它是逗号、分号或制表符分隔的文本，请改名为 .csv",
+        "unsupported file type {ext}: expected .csv, .xlsx, .parquet or .geojson "
+        "(if it is comma-, semicolon- or tab-separated text, rename it .csv)",
+    ),
+    "refusal.xls": (
+        "旧版 Excel 97-2003 工作簿（.xls）：请在 Excel 中另存为 .xlsx",
+        "an old Excel 97-2003 workbook (.xls): open it in Excel and save it as .xlsx",
+    ),
+    "refusal.empty": (
+        "文件是空的（0 字节）：应为一个 {dataset} 数据文件",
+        "the file is empty (0 bytes): expected a {dataset} file",
+    ),
+    "refusal.utf16": (
+        "文件是 UTF-16 文本（Excel 的“Unicode 文本”）：请另存为“CSV UTF-8”或 GBK 编码的 CSV",
+        'the file is UTF-16 text (Excel\'s "Unicode text"): expected CSV in UTF-8 or GBK; '
+        'save it as "CSV UTF-8"',
+    ),
+    "refusal.binary": (
+        "文件不是文本（含二进制字节）：应为 UTF-8、GBK 或 GB18030 编码的 CSV",
+        "the file is not text (it holds binary bytes): expected CSV in UTF-8, GBK or GB18030",
+    ),
+    "refusal.not_text": (
+        "文件不是 UTF-8、GBK 或 GB18030 文本（第 {offset} 字节无法解码）：请另存为“CSV UTF-8”",
+        "not text in UTF-8, GBK or GB18030 (byte {offset} cannot be decoded): "
+        'save it as "CSV UTF-8"',
+    ),
+    "refusal.bad_bom": (
+        "文件以 UTF-8 标记开头，但内容不是 UTF-8（第 {offset} 字节）：请重新导出为“CSV UTF-8”",
+        "the file starts with a UTF-8 mark but is not UTF-8 (byte {offset}): "
+        'export it again as "CSV UTF-8"',
+    ),
+    "refusal.zip_as_text": (
+        "这是 Excel 工作簿或压缩包，却以 {ext} 命名：若是 Excel 工作簿，请改名为 .xlsx",
+        "this is an Excel workbook or a ZIP archive named {ext}: "
+        "if it is a workbook, rename it .xlsx",
+    ),
+    "refusal.not_xlsx": (
+        "无法读取 xlsx：文件已损坏或不是 Excel 工作簿（.xlsx）",
+        "cannot read xlsx: the file is damaged or is not an Excel workbook (.xlsx)",
+    ),
+    "refusal.xls_as_xlsx": (
+        "无法读取 xlsx：这是旧版 Excel（.xls）或加密的工作簿，请另存为无密码的 .xlsx",
+        "cannot read xlsx: this is an old Excel 97-2003 (.xls) or password-protected workbook; "
+        "save it as .xlsx without a password",
+    ),
+    "refusal.text_as_xlsx": (
+        "无法读取 xlsx：这是以 .xlsx 命名的文本文件；若它是 CSV，请改名为 .csv",
+        "cannot read xlsx: this is a text file named .xlsx; if it is CSV, rename it .csv",
+    ),
+    "refusal.not_parquet": (
+        "无法读取 parquet：文件已损坏或不是 Parquet 文件",
+        "cannot read parquet: the file is damaged or is not a Parquet file",
+    ),
+    "refusal.unreadable": (
+        "无法读取 {fmt}：文件已损坏或不是 {fmt} 文件",
+        "cannot read {fmt}: the file is damaged or is not a {fmt} file",
+    ),
+    "refusal.geojson_encoding": ("GeoJSON 必须是 UTF-8 编码", "GeoJSON must be UTF-8"),
+    "refusal.geojson_json": (
+        "不是有效的 GeoJSON：JSON 在第 {line} 行第 {column} 列出错",
+        "not valid GeoJSON: the JSON is broken at line {line}, column {column}",
+    ),
+    "refusal.geojson_type": (
+        "不是 GeoJSON 要素集合（FeatureCollection），而是 {found}",
+        "not a GeoJSON FeatureCollection (found {found})",
+    ),
+    "refusal.geojson_unlocated": (
+        "{dataset} 的行没有位置：不接受 GeoJSON",
+        "{dataset} rows have no location: GeoJSON is not accepted",
+    ),
+    "refusal.no_header": (
+        "未找到 {dataset} 文件的表头行：应有 {expected} 等列",
+        "no header row of a {dataset} file found: expected columns such as {expected}",
+    ),
+    "refusal.no_header_sheets": (
+        "工作簿的各工作表（{sheets}）都没有 {dataset} 文件的表头行：应有 {expected} 等列",
+        "no header row of a {dataset} file found on any sheet ({sheets}): "
+        "expected columns such as {expected}",
+    ),
+    "refusal.no_sheet": (
+        "工作簿中没有工作表 {sheet}：现有工作表为 {sheets}",
+        "no sheet {sheet} in the workbook: its sheets are {sheets}",
+    ),
+    "refusal.looks_like": (
+        "这看起来是 {other} 文件（{label}，含 {found}），不是 {dataset} 文件："
+        "请用 cityops load {other} 装载",
+        "this looks like a {other} file ({label}: it has {found}), not a {dataset} file: "
+        "load it with `cityops load {other} …`",
+    ),
+    "refusal.missing_columns": (
+        "{dataset} 缺少必需的列：{missing}",
+        "required columns missing for {dataset}: {missing}",
+    ),
+    "refusal.missing_columns_found": (
+        "{dataset} 缺少必需的列：{missing}；文件中未识别的列：{unknown}",
+        "required columns missing for {dataset}: {missing}; columns found that are not in "
+        "the contract: {unknown}",
+    ),
+    "refusal.missing_columns_hint": (
+        "{dataset} 缺少必需的列：{missing}；文件中未识别的列：{unknown}；是否应为 {hint}？",
+        "required columns missing for {dataset}: {missing}; columns found that are not in "
+        "the contract: {unknown}; did you mean {hint}?",
+    ),
+    "warning.crs_title": (
+        "标题“{text}”提到 {hint}（{crs} 坐标），但坐标按 {given} 读取：若确为 {crs}，"
+        "请用 --crs {crs} 重新装载",
+        'the title "{text}" mentions {hint} ({crs} coordinates) but they were read as '
+        "{given}: if they are {crs}, load the file again with --crs {crs}",
+    ),
+    "warning.sheet_ignored": (
+        "--sheet 只用于 Excel 工作簿：{fmt} 文件忽略此选项",
+        "--sheet applies to Excel workbooks only: ignored for a {fmt} file",
+    ),
+    "warning.crs_header": (
+        "列名“{text}”提到 {hint}（{crs} 坐标），但坐标按 {given} 读取：若确为 {crs}，"
+        "请用 --crs {crs} 重新装载",
+        'the column "{text}" mentions {hint} ({crs} coordinates) but they were read as '
+        "{given}: if they are {crs}, load the file again with --crs {crs}",
+    ),
     # data catalogue
     "nav.data": ("数据目录", "Data catalogue"),
     "data.title": ("数据目录", "Data catalogue"),
