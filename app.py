@@ -13,7 +13,7 @@ from cityops import api, ids
 from cityops.context import Context, install
 from cityops.i18n import LANG_COOKIE, t
 from cityops.settings import Settings, get_settings
-from cityops.web import request_lang
+from cityops.web import install_error_handlers, request_lang
 from components import tables  # noqa: F401 -- registers the download callbacks
 from components.shell import shell
 
@@ -54,6 +54,7 @@ def create_app(settings: Settings | None = None) -> Dash:
         "image/svg+xml",
     ]
     Compress(app.server)
+    install_error_handlers(app.server)
     return app
 
 

@@ -14,11 +14,12 @@ window.cityops = Object.assign({}, window.cityops, {
             return h.colors[h.colors.length - 1] || h.nodata;
         },
 
+        // Labels are built as DOM text, never parsed as HTML: names come from data.
         label: function (feature) {
             const text = window.cityops.map.labels[feature.id];
             const name = feature.properties.name;
-            if (!feature.properties.enabled) { return name; }
-            return (text || name).replace('\n', '<br>');
+            const lines = String((feature.properties.enabled && text) || name || '').split('\n');
+            return window.cityops.text(lines);
         },
 
         style: function (feature, context) {
@@ -89,6 +90,24 @@ window.cityops = Object.assign({}, window.cityops, {
     },
 });
 
+/* Text from data (names, cargo, departments) as DOM text nodes, one line each:
+ * never innerHTML, so a name like <img onerror=…> is shown, not run. */
+window.cityops.text = function (lines) {
+    const el = document.createElement('span');
+    (lines || []).forEach(function (line, i) {
+        if (i) { el.appendChild(document.createElement('br')); }
+        el.appendChild(document.createTextNode(String(line)));
+    });
+    return el;
+};
+
+/* A cluster's count: 万 in Chinese, k in English. */
+window.cityops.clusterCount = function (count, lang) {
+    if (lang === 'zh' && count >= 10000) { return (count / 10000).toFixed(1) + '万'; }
+    if (lang !== 'zh' && count >= 10000) { return (count / 1000).toFixed(0) + 'k'; }
+    return String(count);
+};
+
 /* Entity layers: points coloured by a property through hideout.colors, and
  * cluster bubbles that show how many points they hold. */
 window.cityops.points = {
@@ -102,9 +121,10 @@ window.cityops.points = {
             radius: selected ? radius + 4 : radius, fillColor: colour,
             color: selected ? '#111827' : (h.border || '#ffffff'),
             weight: selected ? 3 : 1, fillOpacity: 0.9,
+            pane: h.pane || 'overlayPane',
         });
         if (feature.properties.label) {
-            marker.bindTooltip(feature.properties.label, {direction: 'top'});
+            marker.bindTooltip(window.cityops.text([feature.properties.label]), {direction: 'top'});
         }
         marker.on('add', function () {
             const el = marker.getElement && marker.getElement();
@@ -112,16 +132,32 @@ window.cityops.points = {
         });
         return marker;
     },
+    // A cluster is coloured by the share of its cameras that are offline or faulty
+    // (hideout.clusterBreaks / clusterColors), so a dark patch of the city shows
+    // without zooming in; its number is the count.
     cluster: function (feature, latlng, index, context) {
+        const h = (context && context.hideout) || {};
         const count = feature.properties.point_count;
-        const size = 26 + Math.min(34, Math.log10(count + 1) * 12);
-        const label = count >= 10000 ? (count / 1000).toFixed(0) + 'k' : String(count);
-        const icon = L.divIcon({
-            html: '<div class="cluster-bubble" style="width:' + size + 'px;height:' + size +
-                  'px;line-height:' + size + 'px">' + label + '</div>',
-            className: 'cluster-icon', iconSize: L.point(size, size),
-        });
-        return L.marker(latlng, {icon: icon});
+        const size = 24 + Math.min(30, Math.log10(count + 1) * 10);
+        const label = window.cityops.clusterCount(count, h.lang);
+        let colour = '#0369a1';
+        if (h.clusterBreaks && index && index.getLeaves) {
+            const leaves = index.getLeaves(feature.properties.cluster_id, 5000);
+            let bad = 0;
+            leaves.forEach(function (l) { if (l.properties[h.colorBy] !== 'online') { bad++; } });
+            const share = leaves.length ? bad / leaves.length : 0;
+            colour = h.clusterColors[h.clusterColors.length - 1];
+            for (let i = 0; i < h.clusterBreaks.length; i++) {
+                if (share <= h.clusterBreaks[i]) { colour = h.clusterColors[i]; break; }
+            }
+        }
+        const bubble = document.createElement('div');
+        bubble.className = 'cluster-bubble';
+        bubble.style.cssText = 'width:' + size + 'px;height:' + size + 'px;line-height:' +
+            size + 'px;background:' + colour;
+        bubble.textContent = label;
+        const icon = L.divIcon({html: bubble, className: 'cluster-icon', iconSize: L.point(size, size)});
+        return L.marker(latlng, {icon: icon, pane: h.pane || 'markerPane'});
     },
 };
 

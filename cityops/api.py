@@ -13,8 +13,8 @@ import geobuf
 from cityops import catalogue
 from cityops.context import TZ, current, today
 from cityops.geo import ScopeDenied, ScopeError, ensure_allowed
-from cityops.kpis import kpi_record
-from cityops.queries import scope_kpis
+from cityops.kpis import Filters, kpi_record
+from cityops.queries import find_entity, scope_kpis
 from cityops.urls import parse_day
 
 blueprint = flask.Blueprint("api_v1", __name__, url_prefix="/api/v1")
@@ -38,6 +38,34 @@ def _denied(exc: ScopeDenied):
     return _error(403, str(exc))
 
 
+class BadParameter(ValueError):
+    """A query parameter that is repeated, unknown in its vocabulary or malformed."""
+
+
+@blueprint.errorhandler(BadParameter)
+def _bad_parameter(exc: BadParameter):
+    return _error(400, str(exc))
+
+
+def _arg(name: str) -> str | None:
+    """Return query parameter ``name`` (None when absent); a repeated one is a 400."""
+    values = flask.request.args.getlist(name)
+    if len(values) > 1:
+        raise BadParameter(f"parameter {name!r} is given {len(values)} times; give it once")
+    return values[0] if values else None
+
+
+def _scope(name: str = "scope"):
+    """Return the scope named by a query parameter (default: the province)."""
+    return current().geo.scope(_arg(name))
+
+
+@blueprint.route("/<path:rest>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
+def not_found(rest: str):
+    """Answer any unknown ``/api/v1/…`` path with a JSON 404 (never the dashboard's HTML)."""
+    return _error(404, f"no such API route: /api/v1/{rest}")
+
+
 @blueprint.get("/health")
 def health():
     """Return ``{"status": "ok"}`` when the store answers."""
@@ -47,23 +75,40 @@ def health():
 
 @blueprint.get("/kpis")
 def kpis():
-    """Return ``{"scope", "scope_name", "scope_level", "date", "kpis": {14 KPIs}}``.
+    """Return ``{"scope", "scope_name", "scope_level", "date", "filters", "kpis": {14 KPIs}}``.
 
     ``scope`` is an area code or H3 cell (default: the province); ``date`` is
-    YYYY-MM-DD (default: today, Asia/Shanghai). Undefined rates are null.
+    YYYY-MM-DD (default: today, Asia/Shanghai). The pages' filters are accepted
+    with the same names and meaning (:class:`cityops.kpis.Filters`):
+    ``department``, ``hazard_class``, ``spot``, ``camera``, ``waybill``,
+    ``unit`` — so a page's cards equal this answer for the same URL. Undefined
+    rates are null; rates are fractions rounded to 6 decimals, tonnage to 3.
+    An entity outside the caller's area is a 403, an unknown one a 404.
     """
     ctx = current()
-    scope = ctx.geo.scope(flask.request.args.get("scope"))
+    scope = _scope()
     try:
-        day = parse_day(flask.request.args.get("date"), today())
+        day = parse_day(_arg("date"), today())
     except ValueError as exc:
         return _error(400, str(exc))
-    frame = scope_kpis(ctx, scope=scope, day=day, allowed=ctx.allowed_scope())
+    allowed = ctx.allowed_scope()
+    ensure_allowed(scope, allowed)
+    filters = Filters.of({name: _arg(name) for name in Filters.NAMES})
+    for kind in Filters.ENTITIES:
+        key = getattr(filters, kind)
+        if key:
+            found = find_entity(ctx, kind, key, allowed=allowed)
+            if found.state == "denied":
+                return _error(403, f"{kind} {key} is outside the permitted area")
+            if found.state == "not-found" and kind != "spot":
+                return _error(404, f"no {kind} {key}")
+    frame = scope_kpis(ctx, scope=scope, day=day, allowed=allowed, filters=filters)
     return {
         "scope": scope.code,
         "scope_name": ctx.geo.scope_name(scope),
         "scope_level": scope.level,
         "date": day.isoformat(),
+        "filters": filters.as_dict(),
         "kpis": kpi_record(frame, scope.code),
     }
 
@@ -112,6 +157,7 @@ def children_geojson(code: str):
     """Return the boundaries one level below ``code`` (cities, districts or grid cells)."""
     ctx = current()
     scope = ctx.geo.scope(code)
+    ensure_allowed(scope, ctx.allowed_scope())
     if scope.level == "grid":
         scope = ctx.geo.scope(scope.district_code)
     return _geojson_response(_children_geojson(scope.code))
@@ -152,13 +198,13 @@ def camera_points():
     Properties: ``id``, ``status``, ``label``. Cached per store version.
     """
     ctx = current()
-    scope = ctx.geo.scope(flask.request.args.get("scope"))
+    scope = _scope()
     ensure_allowed(scope, ctx.allowed_scope())
     body = _camera_geobuf(
         ctx.storage.data_revision(),
         ctx.allowed_scope().code,
         scope.code,
-        flask.request.args.get("department", ""),
+        _arg("department") or "",
     )
     response = flask.Response(body, mimetype="application/x-protobuf")
     response.cache_control.private = True

@@ -145,7 +145,11 @@ class Geography:
         ``None`` or an empty string is the province. Raises :class:`ScopeError`
         with a message naming what is wrong.
         """
-        code = (code or PROVINCE_CODE).strip()
+        if code is not None and not isinstance(code, str):
+            raise ScopeError(f"a scope is one area code or H3 cell, not {type(code).__name__}")
+        code = (code or PROVINCE_CODE).strip() or PROVINCE_CODE
+        if len(code) > 20:
+            raise ScopeError(f"{code[:20]!r}… is neither a 6-digit area code nor an H3 cell")
         if code.isdigit() and len(code) == 6:
             area = self.area(code)
             if not self.is_enabled(code):
@@ -155,7 +159,7 @@ class Geography:
             if area.level == "city":
                 return Scope("city", code, city_code=code)
             return Scope("district", code, city_code=area.parent_code, district_code=code)
-        if h3.is_valid_cell(code):
+        if _is_cell(code):
             if h3.get_resolution(code) != self.resolution:
                 raise ScopeError(
                     f"grid cell {code} has resolution {h3.get_resolution(code)}, "
@@ -315,6 +319,14 @@ class Geography:
         """Return the simplified boundary of one area as a Feature."""
         a = self.area(code)
         return _feature(code, json.loads(self._simple[code]), a.name, a.level, True)
+
+
+def _is_cell(code: str) -> bool:
+    """Return True when ``code`` is a valid H3 cell (h3 raises on some malformed input)."""
+    try:
+        return bool(h3.is_valid_cell(code))
+    except (ValueError, OverflowError, TypeError):
+        return False
 
 
 def _feature(code: str, geometry: dict, name: str, level: str, enabled: bool) -> dict:

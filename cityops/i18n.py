@@ -363,8 +363,9 @@ TABLE: dict[str, tuple[str, str]] = {
     ),
     "empty.not_found": ("未找到 {what}", "{what} not found"),
     "map.points_hint": (
-        "点位聚合显示；放大或点击聚合查看单个点位",
-        "Points are clustered: zoom or click a cluster to see single points",
+        "点位聚合显示，聚合点颜色为离线/故障占比（≤5% 绿，≤15% 琥珀，更高为红）；放大或点击聚合查看单个点位",
+        "Points are clustered; a cluster's colour is its share of offline or faulty cameras "
+        "(≤ 5 % green, ≤ 15 % amber, more red): zoom or click a cluster to see single points",
     ),
     # video page
     "video.title": ("视频感知", "Video sensing"),
@@ -479,7 +480,11 @@ TABLE: dict[str, tuple[str, str]] = {
         "{city}：人均低于 {area} 平方米或每间超过 {per_room} 人",
         "{city}: below {area} m² per person or over {per_room} per room",
     ),
-    "rentals.funnel": ("整改漏斗", "Rectification funnel"),
+    "rentals.funnel": (
+        "疑似群租整改漏斗（责令整改、已整改只计疑似群租房屋；整改完成率卡片计全部曾被责令整改的房屋）",
+        "Rectification funnel of suspected group rentals (ordered and rectified count suspected "
+        "units only; the rectification-rate card counts every unit ever ordered)",
+    ),
     "rentals.suspected_units": (
         "疑似群租房屋（个人信息已脱敏）",
         "Suspected group rentals (personal data masked)",
@@ -554,6 +559,43 @@ TABLE: dict[str, tuple[str, str]] = {
         "The data cannot be read right now; refresh in a moment, or call the duty engineer.",
     ),
     "error.back_home": ("返回全省总览", "Back to the province overview"),
+    "error.retry": ("重试", "Retry"),
+    "error.page_failed": (
+        "本页数据暂时无法读取（已记录，值班运维可据此排查）。可重试，或稍后刷新。",
+        "This page's data cannot be read right now (logged for the duty engineer). "
+        "Retry, or refresh in a moment.",
+    ),
+    "error.bad_link": ("链接有误：{detail}", "This link is not valid: {detail}"),
+    "error.bad_day": (
+        "日期应为 {low} 至 {high} 之间的 YYYY-MM-DD：{value}",
+        "Dates are YYYY-MM-DD between {low} and {high}: {value}",
+    ),
+    "error.denied_scope": (
+        "{code} 不在您的权限范围内",
+        "{code} is outside the area you may see",
+    ),
+    "error.to_province": ("查看全省", "Show the whole province"),
+    "entity.not_found": (
+        "未找到{kind} {key}：编号不存在，或已被删除。",
+        "{kind} {key} not found: no such id, or it was removed.",
+    ),
+    "entity.denied": (
+        "{kind} {key} 不在您的权限范围内。",
+        "{kind} {key} is outside the area you may see.",
+    ),
+    "entity.filter_note": ("筛选：{what}", "Filter: {what}"),
+    "kpi.filtered": ("已筛选", "filtered"),
+    "kpi.entity": ("当前对象", "this item"),
+    "pop.cameras": ("视频点位", "cameras"),
+    "pop.video_events": ("视频智能事件", "video algorithm events"),
+    "pop.waybills": ("在途运单", "waybills in transit"),
+    "pop.alarms": ("危化品运输报警", "hazmat alarms"),
+    "pop.rentals": ("登记出租房屋", "registered rental units"),
+    "pop.rentals_ordered": ("曾被责令整改的出租房屋", "rental units ever ordered to rectify"),
+    "pop.bookings": ("当日预约", "the day's bookings"),
+    "pop.slots": ("当日各景区时段", "the day's time slots"),
+    "pop.complaints": ("投诉", "complaints"),
+
     "error.not_found": ("页面不存在", "Page not found"),
     # units
     "unit.tonnes": ("吨", "t"),

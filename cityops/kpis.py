@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Literal
+from typing import ClassVar, Literal
 
 import numpy as np
 import pandas as pd
@@ -24,36 +24,121 @@ from cityops import store
 from cityops.geo import Geography, Level, Scope, ensure_allowed
 
 Unit = Literal["count", "rate", "tonnes"]
+Domain = Literal["video", "hazmat", "rentals", "tourism"]
 
 
 @dataclass(frozen=True)
 class Kpi:
-    """What a KPI is: its name, domain, unit and whether it is about a day."""
+    """A KPI declared as data: what it counts, over which population, in which unit.
+
+    ``numerator`` (and for rates ``denominator``) name *measures*: raw sums that
+    the SQL of :func:`_family_queries` produces per area. A count or a tonnage is
+    its numerator; a rate is numerator / denominator, ``None`` when the
+    denominator is 0. ``population`` is the translation key of the population the
+    KPI describes (a panel that shows another population names its own).
+    ``digits`` is the rounding used by the API and the reports; ``breaks`` fixes
+    the map classes of a rate (quantiles are used for counts).
+    """
 
     name: str
-    domain: Literal["video", "hazmat", "rentals", "tourism"]
+    domain: Domain
     unit: Unit
+    numerator: str
+    denominator: str | None = None
+    population: str = ""
     per_day: bool = False
+    digits: int = 0
+    breaks: tuple[float, ...] | None = None
 
+
+#: Map classes of rates: fixed, so a grid of 0 %, 50 % and 100 % cells keeps three colours.
+RATE_BREAKS = (0.2, 0.4, 0.6, 0.8, 1.0)
+ONLINE_BREAKS = (0.6, 0.8, 0.9, 0.95, 1.0)
+LOAD_BREAKS = (0.2, 0.4, 0.6, 0.8, 1.0)
 
 KPIS: tuple[Kpi, ...] = (
-    Kpi("cameras_total", "video", "count"),
-    Kpi("cameras_online_rate", "video", "rate"),
-    Kpi("cameras_ai", "video", "count"),
-    Kpi("video_events_open", "video", "count"),
-    Kpi("waybills_in_transit", "hazmat", "count"),
-    Kpi("tonnage_in_transit", "hazmat", "tonnes"),
-    Kpi("hazmat_alarms_open", "hazmat", "count"),
-    Kpi("rentals_registered", "rentals", "count"),
-    Kpi("rentals_suspected", "rentals", "count"),
-    Kpi("rentals_rectify_rate", "rentals", "rate"),
-    Kpi("bookings_visitors", "tourism", "count", per_day=True),
-    Kpi("bookings_checkin_rate", "tourism", "rate", per_day=True),
-    Kpi("peak_slot_load", "tourism", "rate", per_day=True),
-    Kpi("complaints_open", "tourism", "count"),
-)
+    Kpi("cameras_total", "video", "count", "cameras_total", population="pop.cameras"),
+    Kpi("cameras_online_rate", "video", "rate", "cameras_online", "cameras_total",
+        population="pop.cameras", digits=6, breaks=ONLINE_BREAKS),
+    Kpi("cameras_ai", "video", "count", "cameras_ai", population="pop.cameras"),
+    Kpi("video_events_open", "video", "count", "video_events_open",
+        population="pop.video_events"),
+    Kpi("waybills_in_transit", "hazmat", "count", "waybills_in_transit",
+        population="pop.waybills"),
+    Kpi("tonnage_in_transit", "hazmat", "tonnes", "tonnage_in_transit",
+        population="pop.waybills", digits=3),
+    Kpi("hazmat_alarms_open", "hazmat", "count", "hazmat_alarms_open", population="pop.alarms"),
+    Kpi("rentals_registered", "rentals", "count", "rentals_registered",
+        population="pop.rentals"),
+    Kpi("rentals_suspected", "rentals", "count", "rentals_suspected", population="pop.rentals"),
+    Kpi("rentals_rectify_rate", "rentals", "rate", "rentals_rectified", "rentals_ordered",
+        population="pop.rentals_ordered", digits=6, breaks=RATE_BREAKS),
+    Kpi("bookings_visitors", "tourism", "count", "bookings_visitors", per_day=True,
+        population="pop.bookings"),
+    Kpi("bookings_checkin_rate", "tourism", "rate", "bookings_checked_in", "bookings_visitors",
+        per_day=True, population="pop.bookings", digits=6, breaks=RATE_BREAKS),
+    Kpi("peak_slot_load", "tourism", "rate", "peak_slot_load", per_day=True,
+        population="pop.slots", digits=6, breaks=LOAD_BREAKS),
+    Kpi("complaints_open", "tourism", "count", "complaints_open", population="pop.complaints"),
+)  # fmt: skip
 KPI_BY_NAME = {k.name: k for k in KPIS}
 KPI_NAMES = tuple(KPI_BY_NAME)
+#: The domains in display order (each KPI belongs to one).
+DOMAINS: tuple[Domain, ...] = ("video", "hazmat", "rentals", "tourism")
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What narrows the KPIs besides the scope; each filter belongs to one domain.
+
+    ``department`` (video), ``hazard_class`` (hazmat) and ``spot`` (tourism)
+    narrow their domain's KPIs inside the scope. An *entity* — ``camera``,
+    ``waybill``, ``unit`` or ``spot`` — makes its domain's KPIs describe that
+    one entity wherever its rows lie (an open alarm of a waybill counts even
+    where the vehicle no longer is), still inside the permitted area. Filters of
+    one domain leave the other domains' KPIs unchanged.
+    """
+
+    department: str | None = None
+    hazard_class: str | None = None
+    spot: str | None = None
+    camera: str | None = None
+    waybill: str | None = None
+    unit: str | None = None
+
+    #: The URL / API parameter names, in order.
+    NAMES: ClassVar[tuple[str, ...]] = (
+        "department", "hazard_class", "spot", "camera", "waybill", "unit"
+    )  # fmt: skip
+    #: The domain each filter narrows.
+    DOMAIN: ClassVar[dict[str, str]] = {
+        "department": "video",
+        "camera": "video",
+        "hazard_class": "hazmat",
+        "waybill": "hazmat",
+        "unit": "rentals",
+        "spot": "tourism",
+    }
+    ENTITIES: ClassVar[tuple[str, ...]] = ("camera", "waybill", "unit", "spot")
+
+    @classmethod
+    def of(cls, values: dict | None) -> Filters:
+        """Return the filters named in ``values`` (empty strings and None are no filter)."""
+        values = values or {}
+        return cls(**{k: (str(values[k]).strip() or None) if values.get(k) else None
+                      for k in cls.NAMES})  # fmt: skip
+
+    def as_dict(self) -> dict[str, str]:
+        """Return the filters that are set, as ``{name: value}``."""
+        return {k: getattr(self, k) for k in self.NAMES if getattr(self, k)}
+
+    def entity_domains(self) -> set[str]:
+        """Return the domains whose KPIs describe one entity."""
+        return {self.DOMAIN[k] for k in self.ENTITIES if getattr(self, k)}
+
+    def without_entities(self) -> Filters:
+        """Return these filters less the entities (what the map's areas are coloured by)."""
+        return Filters(department=self.department, hazard_class=self.hazard_class)
 
 
 @dataclass(frozen=True)
@@ -172,12 +257,24 @@ def waybill_positions() -> sa.Subquery:
 
 
 def _family_queries(
-    scope: Scope, by: Level | None, day: dt.date, rules: RentalRules, enabled: tuple[str, ...]
+    scope: Scope,
+    by: Level | None,
+    day: dt.date,
+    rules: RentalRules,
+    enabled: tuple[str, ...],
+    filters: Filters,
+    allowed: Scope,
 ) -> list[sa.Select]:
-    """Return one SELECT per data family; each yields an ``area`` column and raw sums."""
+    """Return one SELECT per data family; each yields an ``area`` column and its measures.
 
-    def grouped(cols, *aggregates, from_=None):
-        where = scope_clause(cols, scope, enabled)
+    A family whose domain has an entity filter is placed in ``allowed`` (the
+    entity's rows wherever they lie in the permitted area), the others in
+    ``scope``.
+    """
+    entity_domains = filters.entity_domains()
+
+    def grouped(domain, cols, *aggregates, from_=None):
+        where = scope_clause(cols, allowed if domain in entity_domains else scope, enabled)
         if by is None:
             query = sa.select(sa.literal(scope.code).label("area"), *aggregates)
         else:
@@ -192,73 +289,165 @@ def _family_queries(
     spots, book, fb = store.scenic_spots, store.bookings, store.feedback
     pos = waybill_positions()
 
+    cam_filter = camera_filter(filters)
+    pos_filter = waybill_filter(pos.c, filters)
+    alarm_filter = alarm_filter_clause(filters)
+    rent_filter = rent.c.unit_id == filters.unit if filters.unit else sa.true()
+    spot_filter = spots.c.spot_id == filters.spot if filters.spot else sa.true()
+
     slot_sums = (
         sa.select(
             book.c.spot_id,
             book.c.slot_start,
             sa.func.sum(book.c.party_size).label("party"),
         )
-        .where(book.c.visit_date == day, book.c.status.in_(("booked", "checked_in")))
+        .where(book.c.visit_date == day, book.c.status.in_(PRESENT))
         .group_by(book.c.spot_id, book.c.slot_start)
         .subquery("slot_sums")
     )
     slot_load = sa.cast(slot_sums.c.party, sa.Double) / sa.func.nullif(spots.c.instant_capacity, 0)
 
-    counted = book.c.status.in_(("booked", "checked_in", "no_show"))
+    counted = book.c.status.in_(COUNTED)
     return [
+        grouped("video", cam.c, *camera_measures()).where(cam_filter),
         grouped(
-            cam.c,
-            sa.func.count().label("cameras_total"),
-            _count_if(cam.c.status == "online").label("cameras_online"),
-            _count_if(cam.c.ai_enabled).label("cameras_ai"),
-        ),
-        grouped(
+            "video",
             cam.c,
             sa.func.count().label("video_events_open"),
             from_=ev.join(cam, cam.c.camera_id == ev.c.camera_id),
-        ).where(ev.c.status == "open"),
+        ).where(ev.c.status == "open", cam_filter),
         grouped(
+            "hazmat",
             pos.c,
             sa.func.count().label("waybills_in_transit"),
             sa.func.sum(pos.c.tonnage).label("tonnage_in_transit"),
-        ),
-        grouped(alarms.c, sa.func.count().label("hazmat_alarms_open")).where(
-            alarms.c.status.in_(("open", "acknowledged"))
+        ).where(pos_filter),
+        grouped("hazmat", alarms.c, sa.func.count().label("hazmat_alarms_open")).where(
+            alarms.c.status.in_(OPEN_ALARM), alarm_filter
         ),
         grouped(
+            "rentals",
             rent.c,
             sa.func.count().label("rentals_registered"),
             _count_if(suspected_clause(rent, rules)).label("rentals_suspected"),
             _count_if(rent.c.inspection_status == "rectified").label("rentals_rectified"),
-            _count_if(rent.c.inspection_status.in_(("rectify", "rectified"))).label(
-                "rentals_ordered"
-            ),
-        ),
+            _count_if(rent.c.inspection_status.in_(ORDERED)).label("rentals_ordered"),
+        ).where(rent_filter),
         grouped(
+            "tourism",
             spots.c,
             _sum_if(book.c.party_size, counted).label("bookings_visitors"),
             _sum_if(book.c.party_size, book.c.status == "checked_in").label("bookings_checked_in"),
             from_=book.join(spots, spots.c.spot_id == book.c.spot_id),
-        ).where(book.c.visit_date == day),
+        ).where(book.c.visit_date == day, spot_filter),
         grouped(
+            "tourism",
             spots.c,
             sa.func.max(slot_load).label("peak_slot_load"),
             from_=slot_sums.join(spots, spots.c.spot_id == slot_sums.c.spot_id),
-        ),
+        ).where(spot_filter),
         grouped(
+            "tourism",
             spots.c,
             sa.func.count().label("complaints_open"),
             from_=fb.join(spots, spots.c.spot_id == fb.c.spot_id),
-        ).where(fb.c.kind == "complaint", fb.c.status == "open"),
+        ).where(fb.c.kind == "complaint", fb.c.status == "open", spot_filter),
     ]
 
 
-def _ratio(num: pd.Series, den: pd.Series) -> pd.Series:
-    """Return num / den as floats, ``None`` where den is 0 or missing."""
-    num = pd.to_numeric(num, errors="coerce").astype(float)
-    den = pd.to_numeric(den, errors="coerce").astype(float)
+#: Statuses the KPI definitions count (DATA_CONTRACTS.md), shared with the domain queries.
+COUNTED = ("booked", "checked_in", "no_show")  # visitors of a day
+PRESENT = ("booked", "checked_in")  # people expected in a slot
+OPEN_ALARM = ("open", "acknowledged")
+ORDERED = ("rectify", "rectified")  # ever ordered to rectify
+
+
+def camera_measures() -> list:
+    """Return the camera measures (``cameras_total, cameras_online, cameras_ai``) as SQL.
+
+    The one definition behind ``cameras_total``, ``cameras_online_rate`` and
+    ``cameras_ai``; the video page's breakdowns group the same expressions.
+    """
+    cam = store.cameras
+    return [
+        sa.func.count().label("cameras_total"),
+        _count_if(cam.c.status == "online").label("cameras_online"),
+        _count_if(cam.c.ai_enabled).label("cameras_ai"),
+    ]
+
+
+def camera_filter(filters: Filters):
+    """Return the condition the video filters put on ``cameras`` rows."""
+    cam = store.cameras
+    parts = []
+    if filters.department:
+        parts.append(cam.c.department == filters.department)
+    if filters.camera:
+        parts.append(cam.c.camera_id == filters.camera)
+    return sa.and_(sa.true(), *parts)
+
+
+def waybill_filter(cols, filters: Filters):
+    """Return the condition the hazmat filters put on waybill rows (columns ``cols``)."""
+    parts = []
+    if filters.hazard_class:
+        parts.append(cols.hazard_class == filters.hazard_class)
+    if filters.waybill:
+        parts.append(cols.waybill_id == filters.waybill)
+    return sa.and_(sa.true(), *parts)
+
+
+def alarm_filter_clause(filters: Filters):
+    """Return the condition the hazmat filters put on alarms (through their waybill)."""
+    al, w = store.hazmat_alarms, store.hazmat_waybills
+    parts = []
+    if filters.hazard_class:
+        parts.append(
+            al.c.waybill_id.in_(
+                sa.select(w.c.waybill_id).where(w.c.hazard_class == filters.hazard_class)
+            )
+        )
+    if filters.waybill:
+        parts.append(al.c.waybill_id == filters.waybill)
+    return sa.and_(sa.true(), *parts)
+
+
+def ratio(num, den) -> pd.Series:
+    """Return num / den as floats, ``None`` where den is 0 or missing (the rate rule)."""
+    num = pd.to_numeric(pd.Series(num), errors="coerce").astype(float)
+    den = pd.to_numeric(pd.Series(den), errors="coerce").astype(float)
     out = num / den.where(den > 0)
     return out.astype(object).where(out.notna(), None)
+
+
+def derive(measures: pd.DataFrame, names: tuple[str, ...] | None = None) -> pd.DataFrame:
+    """Return the KPIs ``names`` (default: all) computed from a frame of measures.
+
+    Counts become ints (missing measures count 0), tonnage a float, rates
+    numerator / denominator with ``None`` where there is nothing to divide by.
+    The one place where a KPI's formula is applied: the cards, the map, the API,
+    the reports and every breakdown call it.
+    """
+    out = pd.DataFrame(index=measures.index)
+    for name in names or KPI_NAMES:
+        kpi = KPI_BY_NAME[name]
+        if kpi.denominator is not None:
+            out[name] = ratio(_numbers(measures, kpi.numerator),
+                              _numbers(measures, kpi.denominator))  # fmt: skip
+        elif kpi.unit == "rate":  # a measured rate (peak load): null stays null
+            value = pd.to_numeric(measures[kpi.numerator], errors="coerce").astype(float)
+            out[name] = value.astype(object).where(value.notna(), None)
+        elif kpi.unit == "tonnes":
+            out[name] = _numbers(measures, kpi.numerator).fillna(0).astype(float)
+        else:
+            out[name] = _numbers(measures, kpi.numerator).fillna(0).astype(np.int64)
+    return out
+
+
+def _numbers(frame: pd.DataFrame, column: str) -> pd.Series:
+    if column not in frame:
+        return pd.Series(0.0, index=frame.index)
+    return pd.to_numeric(frame[column], errors="coerce").astype(float)
 
 
 def compute_kpis(
@@ -271,6 +460,7 @@ def compute_kpis(
     rules: RentalRules | None = None,
     by: Level | None = None,
     areas: list[str] | None = None,
+    filters: Filters | None = None,
 ) -> pd.DataFrame:
     """Compute every KPI for ``scope`` on ``day``, as seen by a caller limited to ``allowed``.
 
@@ -282,6 +472,8 @@ def compute_kpis(
     areas
         With ``by``, the area codes to report (areas with no rows get counts of 0
         and null rates); default: the areas that have rows.
+    filters
+        :class:`Filters` narrowing each domain's KPIs (see there).
 
     Returns
     -------
@@ -292,7 +484,8 @@ def compute_kpis(
     """
     ensure_allowed(scope, allowed)
     rules = rules or RentalRules()
-    queries = _family_queries(scope, by, day, rules, geo.enabled_cities)
+    filters = filters or Filters()
+    queries = _family_queries(scope, by, day, rules, geo.enabled_cities, filters, allowed)
     if isinstance(conn, Engine):
         with conn.connect() as c:
             parts = [pd.read_sql(q, c).set_index("area") for q in queries]
@@ -303,41 +496,26 @@ def compute_kpis(
         raw = raw.reindex([scope.code])
     elif areas is not None:
         raw = raw.reindex(areas)
-    peak = raw["peak_slot_load"]
-    counts = raw.drop(columns=["peak_slot_load"]).apply(pd.to_numeric).fillna(0)
-    out = pd.DataFrame(index=raw.index)
+    out = derive(raw)
     out.index.name = "area"
-    for name in ("cameras_total", "cameras_ai", "video_events_open", "waybills_in_transit"):
-        out[name] = counts[name].astype(np.int64)
-    out["cameras_online_rate"] = _ratio(counts["cameras_online"], counts["cameras_total"])
-    out["tonnage_in_transit"] = counts["tonnage_in_transit"].astype(float)
-    for name in (
-        "hazmat_alarms_open",
-        "rentals_registered",
-        "rentals_suspected",
-        "bookings_visitors",
-        "complaints_open",
-    ):
-        out[name] = counts[name].astype(np.int64)
-    out["rentals_rectify_rate"] = _ratio(counts["rentals_rectified"], counts["rentals_ordered"])
-    out["bookings_checkin_rate"] = _ratio(
-        counts["bookings_checked_in"], counts["bookings_visitors"]
-    )
-    peak = pd.to_numeric(peak, errors="coerce").astype(float)
-    out["peak_slot_load"] = peak.astype(object).where(peak.notna(), None)
     return out[list(KPI_NAMES)]
 
 
 def kpi_record(frame: pd.DataFrame, area: str) -> dict[str, float | int | None]:
-    """Return one area's KPIs as plain JSON-ready Python values."""
+    """Return one area's KPIs as plain JSON-ready values, rounded as each KPI declares.
+
+    Rates keep 6 decimals, tonnage 3 (kilograms), counts are ints: no float noise
+    such as 254.40000000000003 reaches the API, the cards or a report.
+    """
     row = frame.loc[area]
-    out: dict[str, float | int | None] = {}
-    for kpi in KPIS:
-        value = row[kpi.name]
-        if value is None or (isinstance(value, float) and np.isnan(value)):
-            out[kpi.name] = None
-        elif kpi.unit == "count":
-            out[kpi.name] = int(value)
-        else:
-            out[kpi.name] = float(value)
-    return out
+    return {kpi.name: kpi_value(kpi.name, row[kpi.name]) for kpi in KPIS}
+
+
+def kpi_value(name: str, value) -> float | int | None:
+    """Return one KPI value as a plain, rounded Python number (None when undefined)."""
+    kpi = KPI_BY_NAME[name]
+    if value is None or (isinstance(value, float) and np.isnan(value)) or pd.isna(value):
+        return None
+    if kpi.unit == "count":
+        return int(value)
+    return round(float(value), kpi.digits)

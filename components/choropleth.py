@@ -20,6 +20,9 @@ from cityops.i18n import t
 from cityops.kpis import KPI_BY_NAME
 
 JS_NAMESPACE = "cityops.map"
+#: The map pane of points, clusters and tracks: above the area polygons (400), below
+#: the labels and tooltips (650).
+ENTITY_PANE = "entities"
 
 
 def js(name: str, namespace: str = JS_NAMESPACE) -> dict:
@@ -30,7 +33,7 @@ def js(name: str, namespace: str = JS_NAMESPACE) -> dict:
 def class_breaks(
     values: pd.Series, classes: int = theme.RAMP_STEPS, integer: bool = False
 ) -> list[float]:
-    """Return ascending upper bounds of up to ``classes`` quantile classes of ``values``.
+    """Return ascending, distinct upper bounds of up to ``classes`` quantile classes.
 
     Missing values are ignored; an empty input gives no breaks. With ``integer``
     (counts) the bounds are whole numbers, so no class reads "0 – 0".
@@ -42,6 +45,26 @@ def class_breaks(
     if integer:
         qs = np.ceil(qs)
     return sorted({float(q) for q in qs})
+
+
+def kpi_breaks(values: pd.Series, kpi: str) -> list[float]:
+    """Return the map classes of ``kpi`` for these values.
+
+    Rates use the KPI's fixed breaks, so a grid of 0 %, 50 % and 100 % cells keeps
+    three colours (quantiles collapse to one class there). Counts use quantiles of
+    the areas that have any, and zero gets a class of its own ("0", never "≤ 0").
+    """
+    meta = KPI_BY_NAME[kpi]
+    numbers = pd.to_numeric(values, errors="coerce").dropna().astype(float)
+    if numbers.empty:
+        return []
+    if meta.unit == "rate" and meta.breaks:
+        return list(meta.breaks)
+    positive = numbers[numbers > 0]
+    breaks = class_breaks(positive, integer=meta.unit == "count")
+    if (numbers <= 0).any():
+        breaks = [0.0, *[b for b in breaks if b > 0]]
+    return breaks
 
 
 def choropleth_hideout(
@@ -60,10 +83,12 @@ def choropleth_hideout(
     ``border``, ``selectedBorder``, ``selected`` and ``kpi``.
     """
     meta = KPI_BY_NAME[kpi]
-    breaks = class_breaks(values, integer=meta.unit == "count")
-    colours = theme.ramp(theme.DOMAIN_ACCENT[meta.domain])[-len(breaks) :] if breaks else []
+    breaks = kpi_breaks(values, kpi)
+    ramp = theme.ramp(theme.DOMAIN_ACCENT[meta.domain])
+    positive = [b for b in breaks if b > 0]
+    colours = ramp[-len(positive) :] if positive else []
     if breaks and breaks[0] <= 0:
-        colours[0] = theme.ZERO  # "none" reads as the palest class, not the darkest
+        colours = [theme.ZERO, *colours]  # "none" reads as the palest class
     clean: dict[str, float | None] = {}
     labels: dict[str, str] = {}
     for code, value in values.items():
@@ -85,22 +110,38 @@ def choropleth_hideout(
     }
 
 
+def legend_labels(breaks: list[float], unit: str, lang: str) -> list[str]:
+    """Return the text of each class: "0", "≤ a", "a – b", …, "> y" (the last is open).
+
+    The last class is open-ended because a value can pass the top break (a slot
+    booked beyond its capacity, a count above the quantiles of another day).
+    """
+    out: list[str] = []
+    lower: float | None = None
+    n = len(breaks)
+    for i, upper in enumerate(breaks):
+        if upper <= 0:
+            text = fmt_value(0, unit, lang)
+        elif lower is None or lower < 0:
+            text = f"≤ {fmt_value(upper, unit, lang)}"
+        elif i == n - 1 and n > 1:
+            text = f"> {fmt_value(lower, unit, lang)}"
+        elif unit == "count" and upper - lower <= 1:
+            text = fmt_value(upper, unit, lang)
+        elif unit == "count":
+            text = f"{fmt_value(lower + 1, unit, lang)} – {fmt_value(upper, unit, lang)}"
+        else:
+            text = f"{fmt_value(lower, unit, lang)} – {fmt_value(upper, unit, lang)}"
+        out.append(text)
+        lower = upper
+    return out
+
+
 def legend(hideout: dict, lang: str) -> html.Div:
     """Return the legend of a choropleth: one swatch per class, then "no data"."""
     meta = KPI_BY_NAME[hideout["kpi"]]
-    rows = []
-    lower = None
-    for upper, colour in zip(hideout["breaks"], hideout["colors"], strict=True):
-        if lower is None:
-            text = f"≤ {fmt_value(upper, meta.unit, lang)}"
-        elif meta.unit == "count" and upper - lower <= 1:
-            text = fmt_value(upper, meta.unit, lang)
-        elif meta.unit == "count":
-            text = f"{fmt_value(lower + 1, meta.unit, lang)} – {fmt_value(upper, meta.unit, lang)}"
-        else:
-            text = f"{fmt_value(lower, meta.unit, lang)} – {fmt_value(upper, meta.unit, lang)}"
-        rows.append(_legend_row(colour, text))
-        lower = upper
+    texts = legend_labels(hideout["breaks"], meta.unit, lang)
+    rows = [_legend_row(c, text) for c, text in zip(hideout["colors"], texts, strict=True)]
     rows.append(_legend_row(hideout["nodata"], t("map.no_data", lang)))
     return html.Div(rows, className="map-legend", **{"aria-label": t("map.legend", lang)})
 
@@ -142,7 +183,10 @@ def area_map(
             onEachFeature=js("onEachFeature"),
         )
     )
-    children.extend(overlays or [])
+    if overlays:
+        # points and tracks above the areas: clicking a vehicle opens it instead of
+        # drilling into the district under it, and placard colours are not washed out
+        children.append(dl.Pane(overlays, name=ENTITY_PANE, style={"zIndex": 450}))
     min_lon, min_lat, max_lon, max_lat = focus or bounds
     return dl.Map(
         children,

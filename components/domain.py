@@ -11,6 +11,7 @@ from cityops.formatting import fmt_date
 from cityops.i18n import t
 from components.breadcrumb import breadcrumb
 from components.kpi import kpi_card
+from components.states import empty
 
 
 def toolbar(
@@ -44,9 +45,15 @@ def toolbar(
     )
 
 
-def kpi_row(values: dict, names: list[str], lang: str) -> html.Div:
-    """Return the cards of ``names`` (each with ``data-kpi`` and ``data-value``)."""
-    return html.Div([kpi_card(n, values.get(n), lang) for n in names], className="kpi-row")
+def kpi_row(values: dict, names: list[str], lang: str, note: str | None = None) -> html.Div:
+    """Return the cards of ``names`` (each with ``data-kpi`` and ``data-value``).
+
+    ``note`` says what the cards are narrowed to (a filter or one entity).
+    """
+    cards = [kpi_card(n, values.get(n), lang) for n in names]
+    if note:
+        cards.append(html.Span(note, className="chip kpi-note", **{"data-filter": note}))
+    return html.Div(cards, className="kpi-row")
 
 
 def panel(title: str, *body, panel_id: str | None = None, extra: str = "") -> html.Section:
@@ -55,11 +62,6 @@ def panel(title: str, *body, panel_id: str | None = None, extra: str = "") -> ht
     return html.Section(
         [html.H2(title, className="panel-title"), *body], className=f"panel {extra}", **kwargs
     )
-
-
-def empty(text: str) -> html.P:
-    """Return an empty state that says why there is nothing to show."""
-    return html.P(text, className="empty-state")
 
 
 def facts(pairs: list[tuple[str, object]]) -> html.Dl:

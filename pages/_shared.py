@@ -1,28 +1,224 @@
-"""Helpers shared by the pages (Dash does not load ``_``-prefixed modules as pages)."""
+"""Helpers shared by the pages (Dash does not load ``_``-prefixed modules as pages).
+
+Every domain page resolves its URL into one :class:`View` (scope, day, permitted
+scope, language, filters and the entity asked for) with :func:`resolve_view`,
+and draws the same frame with :func:`domain_page`. A link that names an unknown
+area, a bad date or an unknown entity gets a clear message that keeps the page
+frame; a failure inside a page keeps the frame too and offers a retry.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import functools
+import logging
 from collections.abc import Callable
+from dataclasses import dataclass, field
+from urllib.parse import urlencode
 
 from dash import Input, Output, State, callback, html, no_update
 
 from cityops import ids, queries
 from cityops.context import Context, current, today
-from cityops.geo import Scope, ScopeError
+from cityops.geo import Scope, ScopeDenied, ScopeError, ensure_allowed
 from cityops.i18n import t
-from cityops.kpis import kpi_record
+from cityops.kpis import Filters, kpi_record
+from cityops.queries import Found, find_entity
 from cityops.urls import parse_day
 from cityops.web import request_lang
 from components.choropleth import area_map, choropleth_hideout, legend
 from components.domain import panel
-from components.shell import message_panel
+from components.states import notice, page_message
+
+log = logging.getLogger(__name__)
 
 
-def map_state(ctx: Context, where: Scope, day: dt.date, kpi_name: str, lang: str):
-    """Return ``(container, level, hideout)`` of the area map for ``where``: one query."""
+@dataclass(frozen=True)
+class View:
+    """What one page request asks for, resolved once and shared by its panels.
+
+    ``where`` is the scope shown (an entity given at a broader scope moves it to
+    the entity's own grid cell), ``allowed`` what the user may see, ``filters``
+    the page's filters plus the entity when it was found (so the KPI cards
+    describe the entity), ``found`` the entity lookup (None without one).
+    """
+
+    ctx: Context
+    lang: str
+    where: Scope
+    day: dt.date
+    allowed: Scope
+    filters: Filters = field(default_factory=Filters)
+    found: Found | None = None
+    asked: str | None = None  # the scope in the URL, when the entity moved the view
+
+    @property
+    def entity_key(self) -> str | None:
+        """Return the id of the entity shown, when it was found."""
+        return self.found.key if self.found and self.found.state == "found" else None
+
+    def state(self, **extra) -> dict:
+        """Return the page's state store: scope, date, language, filters and ``extra``."""
+        return {"scope": self.where.code, "date": self.day.isoformat(), "lang": self.lang,
+                **extra}  # fmt: skip
+
+
+def _text(value, name: str) -> str | None:
+    """Return a URL parameter as text; a repeated or non-text parameter is a bad link."""
+    if value is None or isinstance(value, str):
+        return value.strip() if isinstance(value, str) else None
+    raise ValueError(f"{name} is given more than once or is not text")
+
+
+def page_url(path: str, params: dict) -> str:
+    """Return ``path`` with the text parameters of ``params`` as its query string."""
+    kept = {k: v for k, v in params.items() if isinstance(v, str) and v}
+    return f"{path}?{urlencode(kept)}" if kept else path
+
+
+def resolve_view(
+    path: str,
+    scope,
+    date,
+    *,
+    filters: dict | None = None,
+    entity: tuple[str, object] | None = None,
+) -> tuple[View | None, html.Div | None]:
+    """Resolve a page's URL parameters for the current user.
+
+    Returns
+    -------
+    tuple
+        ``(view, None)``, or ``(None, message)`` for a link that cannot be shown:
+        an unknown or switched-off area (``not-found``), a bad date, a repeated
+        parameter, or an area outside the permitted one (``denied``).
+    """
+    ctx = current()
+    lang = request_lang(ctx.settings.default_lang)
+    home = [(t("error.to_province", lang), path)]
+    try:
+        scope = _text(scope, "scope")
+        date = _text(date, "date")
+        values = {k: _text(v, k) for k, v in (filters or {}).items()}
+        kind, key = entity if entity else (None, None)
+        key = _text(key, kind) if kind else None
+        where = ctx.geo.scope(scope)
+        day = parse_day(date, today())
+    except ScopeError as exc:
+        return None, page_message("not-found", t("error.bad_link", lang, detail=str(exc)),
+                                  links=home)  # fmt: skip
+    except ValueError as exc:
+        return None, page_message("not-found", t("error.bad_link", lang, detail=str(exc)),
+                                  links=home)  # fmt: skip
+    allowed = ctx.allowed_scope()
+    try:
+        ensure_allowed(where, allowed)
+    except ScopeDenied:
+        return None, page_message("denied", t("error.denied_scope", lang, code=where.code),
+                                  links=[(t("error.to_province", lang), path)])  # fmt: skip
+    found = None
+    asked = None
+    if kind and key:
+        found = find_entity(ctx, kind, key, allowed=allowed)
+        if found.state == "found":
+            values[kind] = key
+            if found.cell and found.cell != where.code:
+                # a cell outside every enabled district: stay where asked
+                with contextlib.suppress(ScopeError):
+                    asked, where = where.code, ctx.geo.scope(found.cell)
+        else:
+            values.pop(kind, None)
+    view = View(ctx, lang, where, day, allowed, Filters.of(values), found, asked)
+    return view, None
+
+
+def entity_notice(view: View, title: str) -> list:
+    """Return the panel saying an entity was not found or may not be seen (or nothing)."""
+    found = view.found
+    if found is None or found.state == "found":
+        return []
+    kind = t(f"entity.{found.kind}", view.lang)
+    key = "entity.not_found" if found.state == "not-found" else "entity.denied"
+    return [panel(title, notice(found.state, t(key, view.lang, kind=kind, key=found.key)),
+                  extra="entity-card")]  # fmt: skip
+
+
+def guarded_layout(path: str) -> Callable:
+    """Wrap a page's ``layout``: a failure keeps the frame and offers a retry, never a trace.
+
+    The error is logged once with the page's parameters for the duty engineer.
+    """
+
+    def wrap(fn: Callable) -> Callable:
+        @functools.wraps(fn)
+        def wrapper(**params):
+            try:
+                return fn(**params)
+            except Exception:
+                log.exception("layout of %s failed for %r", path, params)
+                return error_frame(path, params)
+
+        return wrapper
+
+    return wrap
+
+
+def error_frame(path: str, params: dict) -> html.Div:
+    """Return the page-wide error: the breadcrumb of the asked scope and a retry link."""
+    from components.breadcrumb import breadcrumb
+
+    ctx = current()
+    lang = request_lang(ctx.settings.default_lang)
+    crumb = None
+    try:
+        where = ctx.geo.scope(_text(params.get("scope"), "scope"))
+        day = params.get("date") if isinstance(params.get("date"), str) else None
+        crumb = breadcrumb(
+            crumbs(ctx, where, lang=lang),
+            lambda code: page_url(path, {"scope": code, "date": day}),
+            lang,
+        )
+    except Exception:
+        crumb = None
+    return html.Div(
+        [
+            html.Div(crumb, className="toolbar") if crumb else None,
+            page_message(
+                "error",
+                t("error.page_failed", lang),
+                links=[(t("error.retry", lang), page_url(path, params)),
+                       (t("error.to_province", lang), path)],
+            ),
+        ],
+        className="domain-page",
+    )  # fmt: skip
+
+
+def page_title(name: str) -> Callable[[], str]:
+    """Return the browser-tab title of page ``name`` in the user's language."""
+
+    def title(**_) -> str:
+        lang = request_lang(current().settings.default_lang)
+        return f"{t(f'nav.{name}', lang)} · {t('app.title', lang)}"
+
+    return title
+
+
+def map_state(
+    ctx: Context,
+    where: Scope,
+    day: dt.date,
+    kpi_name: str,
+    lang: str,
+    filters: Filters | None = None,
+):
+    """Return ``(container, level, hideout)`` of the area map for ``where``: one query.
+
+    The areas are coloured with the page's filters (not the entity), like the cards.
+    """
     container, level, children = queries.child_kpis(
-        ctx, scope=where, day=day, allowed=ctx.allowed_scope()
+        ctx, scope=where, day=day, allowed=ctx.allowed_scope(), filters=filters
     )
     hideout = choropleth_hideout(
         children[kpi_name],
@@ -32,6 +228,16 @@ def map_state(ctx: Context, where: Scope, day: dt.date, kpi_name: str, lang: str
         selected=where.code if where.level == "grid" else None,
     )
     return container, level, hideout
+
+
+def card_note(view: View, labels: dict[str, str] | None = None) -> str | None:
+    """Return what the KPI cards are narrowed to ("筛选：水务", "当前对象：运单 W1"), or None."""
+    labels = labels or {}
+    if view.entity_key:
+        kind = t(f"entity.{view.found.kind}", view.lang)
+        return f"{t('kpi.entity', view.lang)}：{kind} {view.entity_key}"
+    shown = [labels.get(k, v) for k, v in view.filters.as_dict().items()]
+    return t("entity.filter_note", view.lang, what="、".join(shown)) if shown else None
 
 
 def crumbs(ctx: Context, where: Scope, entity: tuple[str, str] | None = None, lang: str = "zh"):
@@ -113,24 +319,12 @@ def register_navigation(
             )
 
 
-def resolve_view(scope: str | None, date: str | None):
-    """Return ``(ctx, lang, where, day, None)``, or ``(…, message panel)`` for a bad URL."""
-    ctx = current()
-    lang = request_lang(ctx.settings.default_lang)
-    try:
-        return ctx, lang, ctx.geo.scope(scope), parse_day(date, today()), None
-    except (ScopeError, ValueError) as exc:
-        error = message_panel(
-            t("error.scope", lang, detail=str(exc)), "", t("error.back_home", lang)
-        )
-        return ctx, lang, None, None, error
-
-
-def scope_values(ctx: Context, where: Scope, day: dt.date) -> dict:
-    """Return the 14 KPIs of ``where`` on ``day`` (what the cards show, as the API does)."""
-    return kpi_record(
-        queries.scope_kpis(ctx, scope=where, day=day, allowed=ctx.allowed_scope()), where.code
+def scope_values(view: View) -> dict:
+    """Return the 14 KPIs the cards show: the view's scope, day and filters, as the API does."""
+    frame = queries.scope_kpis(
+        view.ctx, scope=view.where, day=view.day, allowed=view.allowed, filters=view.filters
     )
+    return kpi_record(frame, view.where.code)
 
 
 def map_panel(
@@ -187,10 +381,12 @@ def domain_page(
     filters: list | None = None,
     level: str,
     entity: str | None = None,
+    card_note: str | None = None,
 ) -> html.Div:
     """Return the frame every domain page shares.
 
-    State store, toolbar (breadcrumb, filters, date), KPI cards, the map beside
+    State store, toolbar (breadcrumb, filters, date), KPI cards (with
+    ``card_note`` naming the filter or entity they describe), the map beside
     the page's panels, then full-width panels. The root carries ``data-scope``,
     ``data-level`` and ``data-entity`` for tests and operators' tooling.
     """
@@ -202,7 +398,7 @@ def domain_page(
         [
             dcc.Store(id=f"{name}-state", data=state),
             toolbar(crumb_items, crumb_href, day, f"{name}-date", lang, filters=filters),
-            kpi_row(values, kpis, lang),
+            kpi_row(values, kpis, lang, note=card_note),
             html.Div([map_part, html.Div(side, className="stack")], className="domain-grid"),
             html.Div(below or [], className="stack"),
         ],

@@ -13,15 +13,16 @@ from dash import Input, Output, callback, html, no_update
 from cityops import catalogue, ids
 from cityops.context import TZ, current
 from cityops.i18n import t
-from cityops.web import guarded_layout, request_lang
+from cityops.web import request_lang
 from components.catalogue import datasets_grid, departments_grid, issues_grid, loads_grid
+from pages._shared import guarded_layout
 
 PATH = "/data"
 
 dash.register_page(__name__, path=PATH, title="cityops · data", name="data")
 
 
-@guarded_layout
+@guarded_layout(PATH)
 def layout(load: str | None = None, **_):
     ctx = current()
     lang = request_lang(ctx.settings.default_lang)

@@ -16,22 +16,25 @@ import dash_leaflet as dl
 from dash import Input, Output, State, callback, clientside_callback, dcc, html, no_update
 
 from cityops import ids, theme
-from cityops.context import TZ, current
-from cityops.formatting import fmt_times, fmt_tonnes, mask_plate
+from cityops.context import TZ
+from cityops.formatting import fmt_times, fmt_tonnes
 from cityops.i18n import t
 from cityops.queries import hazmat as hq
 from cityops.urls import page_href
-from cityops.web import guarded_layout
 from components.charts import PALETTE, bars
-from components.choropleth import js
+from components.choropleth import ENTITY_PANE, js
 from components.domain import chart, empty, facts, panel
 from components.tables import data_table, table_id
 from pages._shared import (
     area_name,
+    card_note,
     crumbs,
     domain_page,
+    entity_notice,
+    guarded_layout,
     map_panel,
     map_state,
+    page_title,
     register_navigation,
     resolve_view,
     scope_values,
@@ -58,7 +61,7 @@ SLIDER, TRACK, DONE, HERE, PASSED, NOW = (
 )
 ALARM_DAYS = 7
 
-dash.register_page(__name__, path=PATH, title="cityops · hazmat", name="hazmat")
+dash.register_page(__name__, path=PATH, title=page_title("hazmat"), name="hazmat")
 
 
 def href(scope, day, hazard_class=None, waybill=None) -> str:
@@ -66,22 +69,19 @@ def href(scope, day, hazard_class=None, waybill=None) -> str:
     return page_href(PATH, scope=scope, day=day, hazard_class=hazard_class, waybill=waybill)
 
 
-@guarded_layout
+@guarded_layout(PATH)
 def layout(scope=None, date=None, hazard_class=None, waybill=None, **_):
-    ctx, lang, where, day, error = resolve_view(scope, date)
+    view, error = resolve_view(
+        PATH, scope, date, filters={"hazard_class": hazard_class}, entity=("waybill", waybill)
+    )
     if error:
         return error
-    allowed = ctx.allowed_scope()
-    hazard_class = hazard_class or None
-    values = scope_values(ctx, where, day)
-    container, _, hideout = map_state(ctx, where, day, "hazmat_alarms_open", lang)
-    state = {
-        "scope": where.code,
-        "date": day.isoformat(),
-        "hazard_class": hazard_class,
-        "waybill": waybill,
-        "lang": lang,
-    }
+    ctx, lang, where, day, allowed = view.ctx, view.lang, view.where, view.day, view.allowed
+    hazard_class = view.filters.hazard_class
+    waybill = view.entity_key
+    container, _, hideout = map_state(
+        ctx, where, day, "hazmat_alarms_open", lang, filters=view.filters
+    )
     tonnage = hq.tonnage_by_class(ctx, scope=where, allowed=allowed)
     selector = dcc.Dropdown(
         id=CLASS,
@@ -94,20 +94,26 @@ def layout(scope=None, date=None, hazard_class=None, waybill=None, **_):
     )
     vehicles = hq.vehicles_in_transit(ctx, scope=where, allowed=allowed, hazard_class=hazard_class)
     chip = html.Span(hazard_class, className="chip") if hazard_class else None
-    detail = _waybill_detail(ctx, waybill, allowed, lang) if waybill else None
+    detail = _waybill_detail(ctx, view.found.row, lang) if waybill else None
     overlays = [_vehicle_layer(vehicles, waybill)]
     focus = None
     if detail:
         overlays += detail[1]
         focus = detail[3]
+    if detail:
+        side = detail[0]
+    else:
+        side = entity_notice(view, t("hazmat.waybill", lang)) + _panels(
+            ctx, where, day, hazard_class, tonnage, lang
+        )
     return domain_page(
         P,
-        state=state,
+        state=view.state(hazard_class=hazard_class, waybill=waybill),
         crumb_items=crumbs(ctx, where, ("waybill", waybill) if waybill else None, lang),
         crumb_href=lambda code: href(code, day, hazard_class),
         day=day,
         lang=lang,
-        values=values,
+        values=scope_values(view),
         kpis=KPIS,
         filters=[html.Label(t("filter.hazard_class", lang), htmlFor=CLASS), selector],
         map_part=map_panel(
@@ -122,7 +128,7 @@ def layout(scope=None, date=None, hazard_class=None, waybill=None, **_):
             focus=focus,
             chip=chip,
         ),
-        side=detail[0] if detail else _panels(ctx, where, day, hazard_class, tonnage, lang),
+        side=side,
         below=[]
         if waybill
         else [
@@ -133,6 +139,7 @@ def layout(scope=None, date=None, hazard_class=None, waybill=None, **_):
         ],
         level=where.level,
         entity=waybill,
+        card_note=card_note(view),
     )
 
 
@@ -144,7 +151,7 @@ def _vehicle_layer(vehicles, selected):
             "properties": {
                 "id": wid,
                 "hazard_class": cls,
-                "label": f"{cls} · {cargo} · {mask_plate(plate)}",
+                "label": f"{cls} · {cargo} · {plate}",
             },
         }
         for wid, cls, cargo, plate, lon, lat in zip(
@@ -167,6 +174,7 @@ def _vehicle_layer(vehicles, selected):
             "colors": colours,
             "selected": selected,
             "border": "#111827",
+            "pane": ENTITY_PANE,
         },
     )
 
@@ -248,7 +256,6 @@ def _alarms_table(ctx, where, hazard_class, lang):
     frame["ts"] = fmt_times(frame["ts"])
     frame["alarm_type"] = [t(f"alarm.{a}", lang) for a in frame["alarm_type"]]
     frame["status"] = [t(f"alarm_status.{s}", lang) for s in frame["status"]]
-    frame["vehicle_plate"] = [mask_plate(p) for p in frame["vehicle_plate"]]
     frame["district_code"] = [area_name(ctx, c) for c in frame["district_code"]]
     return data_table(
         f"{P}-open-alarms",
@@ -275,7 +282,6 @@ def _transit_table(ctx, vehicles, lang):
     if vehicles.empty:
         return empty(t("empty.no_rows", lang))
     frame = vehicles.copy()
-    frame["vehicle_plate"] = [mask_plate(p) for p in frame["vehicle_plate"]]
     frame["position_at"] = fmt_times(frame["ts"])
     frame["district_code"] = [area_name(ctx, c) for c in frame["district_code"]]
     return data_table(
@@ -296,22 +302,10 @@ def _transit_table(ctx, vehicles, lang):
     )
 
 
-def _waybill_detail(ctx, waybill_id, allowed, lang):
-    """Return (right-hand panels, map overlays, panels under the map) for one waybill."""
-    row = hq.waybill(ctx, waybill_id=waybill_id, allowed=allowed)
-    if row is None:
-        return (
-            [panel(t("hazmat.waybill", lang), empty(t("empty.not_found", lang, what=waybill_id)))],
-            [],
-            [],
-        )
-    end = row["arrive_at"] if row["status"] == "arrived" else None
-    track = hq.waybill_track(
-        ctx,
-        plate=row["vehicle_plate"],
-        start=row["depart_at"],
-        end=None if end is None or str(end) == "NaT" else end,
-    )
+def _waybill_detail(ctx, row, lang):
+    """Return (right-hand panels, map overlays, panels under the map, focus) for one waybill."""
+    waybill_id = row["waybill_id"]
+    track = hq.waybill_track(ctx, waybill_id=waybill_id)
     alarms = hq.waybill_alarms(ctx, waybill_id=waybill_id)
     card = panel(
         f"{t('hazmat.waybill', lang)} {waybill_id}",
@@ -336,7 +330,7 @@ def _waybill_detail(ctx, waybill_id, allowed, lang):
                 (t("col.un_number", lang), row["un_number"]),
                 (t("col.cargo_name", lang), row["cargo_name"]),
                 (t("col.tonnage", lang), fmt_tonnes(row["tonnage"], lang)),
-                (t("col.vehicle_plate", lang), mask_plate(row["vehicle_plate"])),
+                (t("col.vehicle_plate", lang), row["vehicle_plate"]),
                 (t("col.carrier", lang), row["carrier"]),
                 (t("col.origin_name", lang), row["origin_name"]),
                 (t("col.dest_name", lang), row["dest_name"]),
@@ -419,6 +413,7 @@ def _waybill_detail(ctx, waybill_id, allowed, lang):
             hideout={
                 "colorBy": "severity",
                 "colors": {str(k): v for k, v in theme.SEVERITY.items()},
+                "pane": ENTITY_PANE,
             },
         ),
     ]
@@ -455,13 +450,8 @@ clientside_callback(
 
 
 def _open_waybill(waybill_id, s):
-    """Open a waybill at the grid cell where its vehicle is now (else its origin's)."""
-    ctx = current()
-    row = hq.waybill(ctx, waybill_id=waybill_id, allowed=ctx.allowed_scope())
-    if row is None:
-        return no_update
-    cell = hq.current_cell(ctx, waybill_id=waybill_id) or row["origin_grid_cell"] or s["scope"]
-    return href(cell, s["date"], s["hazard_class"], waybill_id)
+    """Open a waybill (the page shows it at the grid cell where its vehicle is now)."""
+    return href(s["scope"], s["date"], s.get("hazard_class"), str(waybill_id))
 
 
 @callback(

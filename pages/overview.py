@@ -10,24 +10,23 @@ from __future__ import annotations
 import dash
 from dash import Input, Output, State, callback, clientside_callback, dcc, html, no_update
 
-from cityops import ids, queries
+from cityops import ids
 from cityops.context import current, today
 from cityops.formatting import fmt_date
-from cityops.geo import ScopeDenied, ScopeError
-from cityops.i18n import t
-from cityops.kpis import KPI_BY_NAME, KPIS, kpi_record
+from cityops.geo import ensure_allowed
+from cityops.i18n import normalise_lang, t
+from cityops.kpis import KPI_BY_NAME, KPIS
 from cityops.urls import page_href, parse_day
-from cityops.web import guarded_layout, request_lang
+from cityops.web import BadInput
 from components.breadcrumb import breadcrumb
 from components.choropleth import area_map, legend
 from components.kpi import kpi_groups
-from components.shell import message_panel
-from pages._shared import map_state
+from pages._shared import guarded_layout, map_state, page_title, resolve_view, scope_values
 
 PATH = "/"
 DEFAULT_KPI = "cameras_online_rate"
 
-dash.register_page(__name__, path=PATH, title="cityops", name="overview")
+dash.register_page(__name__, path=PATH, title=page_title("overview"), name="overview")
 
 
 def _href(scope: str, day, kpi: str) -> str:
@@ -41,25 +40,15 @@ def _map_title(level: str, kpi: str, lang: str) -> str:
     return t("overview.map_title", lang, level=level_label, kpi=t(f"kpi.{kpi}", lang))
 
 
-@guarded_layout
+@guarded_layout(PATH)
 def layout(scope: str | None = None, date: str | None = None, kpi: str | None = None, **_):
-    lang = request_lang(current().settings.default_lang)
-    ctx = current()
-    try:
-        where = ctx.geo.scope(scope)
-        day = parse_day(date, today())
-        allowed = ctx.allowed_scope()
-        values = kpi_record(
-            queries.scope_kpis(ctx, scope=where, day=day, allowed=allowed), where.code
-        )
-        kpi_name = kpi if kpi in KPI_BY_NAME else DEFAULT_KPI
-        container, level, hideout = map_state(ctx, where, day, kpi_name, lang)
-    except (ScopeError, ScopeDenied) as exc:
-        return message_panel(
-            t("error.scope", lang, detail=str(exc)), "", t("error.back_home", lang)
-        )
-    except ValueError:
-        return message_panel(t("error.date", lang, value=date), "", t("error.back_home", lang))
+    view, error = resolve_view(PATH, scope, date)
+    if error:
+        return error
+    ctx, lang, where, day = view.ctx, view.lang, view.where, view.day
+    values = scope_values(view)
+    kpi_name = kpi if isinstance(kpi, str) and kpi in KPI_BY_NAME else DEFAULT_KPI
+    container, level, hideout = map_state(ctx, where, day, kpi_name, lang)
 
     crumbs = [(s.level, s.code, ctx.geo.scope_name(s)) for s in ctx.geo.lineage(where)]
     area = ctx.geo.areas[container.code]
@@ -175,11 +164,21 @@ def navigate(feature, date, state):
     prevent_initial_call=True,
 )
 def restyle(kpi_name, state):
-    """Colour the map by another KPI: new values and legend, same geometry."""
+    """Colour the map by another KPI: new values and legend, same geometry.
+
+    The state comes from the browser: a hand-made one is checked like a URL, and a
+    bad KPI name or scope is a 400 (:class:`cityops.web.BadInput`), never a 500.
+    """
     ctx = current()
-    lang = state["lang"]
-    where = ctx.geo.scope(state["scope"])
-    day = parse_day(state["date"], today())
+    if not isinstance(state, dict) or kpi_name not in KPI_BY_NAME:
+        raise BadInput("overview KPI switch: unknown KPI or state")
+    lang = normalise_lang(state.get("lang"))
+    try:
+        where = ctx.geo.scope(state.get("scope") if isinstance(state.get("scope"), str) else "?")
+        day = parse_day(state.get("date"), today())
+    except ValueError as exc:  # ScopeError is a ValueError
+        raise BadInput(f"overview KPI switch: {exc}") from None
+    ensure_allowed(where, ctx.allowed_scope())
     _, level, hideout = map_state(ctx, where, day, kpi_name, lang)
     return hideout, legend(hideout, lang), _map_title(level, kpi_name, lang)
 

@@ -14,22 +14,24 @@ import h3
 from dash import Input, Output, State, callback, html, no_update
 
 from cityops import ids, theme
-from cityops.context import current
-from cityops.formatting import fmt_count, fmt_times, mask_name, mask_phone
+from cityops.formatting import fmt_count, fmt_times
 from cityops.i18n import t
 from cityops.queries import rentals as rq
 from cityops.urls import page_href
-from cityops.web import guarded_layout
 from components.charts import funnel
 from components.choropleth import choropleth_hideout, js
 from components.domain import chart, empty, facts, panel
 from components.tables import data_table, table_id
 from pages._shared import (
     area_name,
+    card_note,
     crumbs,
     domain_page,
+    entity_notice,
+    guarded_layout,
     map_panel,
     map_state,
+    page_title,
     register_navigation,
     resolve_view,
     scope_values,
@@ -43,7 +45,7 @@ UNITS = f"{P}-suspected"
 #: H3 resolution of the heat map by level: coarse enough to read at that zoom.
 HEAT_RESOLUTION = {"province": 6, "city": 7}
 
-dash.register_page(__name__, path=PATH, title="cityops · rentals", name="rentals")
+dash.register_page(__name__, path=PATH, title=page_title("rentals"), name="rentals")
 
 
 def href(scope, day, unit=None) -> str:
@@ -51,32 +53,34 @@ def href(scope, day, unit=None) -> str:
     return page_href(PATH, scope=scope, day=day, unit=unit)
 
 
-@guarded_layout
+@guarded_layout(PATH)
 def layout(scope=None, date=None, unit=None, **_):
-    ctx, lang, where, day, error = resolve_view(scope, date)
+    view, error = resolve_view(PATH, scope, date, entity=("unit", unit))
     if error:
         return error
-    allowed = ctx.allowed_scope()
-    values = scope_values(ctx, where, day)
+    ctx, lang, where, day = view.ctx, view.lang, view.where, view.day
+    unit = view.entity_key
     container, _, hideout = map_state(ctx, where, day, "rentals_suspected", lang)
     overlays = []
     if where.level in ("province", "city"):
         hideout = {**hideout, "outline": True}
         overlays.append(_heat_layer(ctx, where, lang))
-    detail = _unit_detail(ctx, unit, allowed, lang) if unit else None
-    state = {"scope": where.code, "date": day.isoformat(), "unit": unit, "lang": lang}
-    right = detail or [
-        panel(t("rentals.rule", lang), *_rule(ctx, where, lang)),
-        panel(t("rentals.funnel", lang), _funnel(ctx, where, lang)),
-    ]
+    if unit:
+        right = _unit_detail(ctx, view.found.row, lang)
+    else:
+        right = [
+            *entity_notice(view, t("rentals.unit", lang)),
+            panel(t("rentals.rule", lang), *_rule(ctx, where, lang)),
+            panel(t("rentals.funnel", lang), _funnel(ctx, where, lang)),
+        ]
     return domain_page(
         P,
-        state=state,
+        state=view.state(unit=unit),
         crumb_items=crumbs(ctx, where, ("unit", unit) if unit else None, lang),
         crumb_href=lambda code: href(code, day),
         day=day,
         lang=lang,
-        values=values,
+        values=scope_values(view),
         kpis=KPIS,
         map_part=map_panel(
             ctx,
@@ -94,6 +98,7 @@ def layout(scope=None, date=None, unit=None, **_):
         else [panel(t("rentals.suspected_units", lang), _units_table(ctx, where, lang))],
         level=where.level,
         entity=unit,
+        card_note=card_note(view),
     )
 
 
@@ -174,8 +179,6 @@ def _units_table(ctx, where, lang):
     frame = rq.suspected_units(ctx, scope=where, allowed=ctx.allowed_scope())
     if frame.empty:
         return empty(t("empty.no_rows", lang))
-    frame["landlord_name"] = [mask_name(n) for n in frame["landlord_name"]]
-    frame["landlord_phone"] = [mask_phone(p) for p in frame["landlord_phone"]]
     frame["inspection_status"] = [t(f"inspection.{s}", lang) for s in frame["inspection_status"]]
     frame["district_code"] = [area_name(ctx, c) for c in frame["district_code"]]
     return data_table(
@@ -201,10 +204,9 @@ def _units_table(ctx, where, lang):
     )
 
 
-def _unit_detail(ctx, unit_id, allowed, lang):
-    row = rq.unit(ctx, unit_id=unit_id, allowed=allowed)
-    if row is None:
-        return [panel(t("rentals.unit", lang), empty(t("empty.not_found", lang, what=unit_id)))]
+def _unit_detail(ctx, row, lang):
+    """Return the panel of one flat (personal data arrives masked from the query layer)."""
+    unit_id = row["unit_id"]
     occupants = int(row["occupants"])
     per_person = round(row["floor_area_m2"] / occupants, 1) if occupants else None
     return [
@@ -224,8 +226,8 @@ def _unit_detail(ctx, unit_id, allowed, lang):
                     ),
                     (t("col.registered_at", lang), fmt_times([row["registered_at"]])[0]),
                     (t("col.inspected_at", lang), fmt_times([row["inspected_at"]])[0]),
-                    (t("col.landlord_name", lang), mask_name(row["landlord_name"])),
-                    (t("col.landlord_phone", lang), mask_phone(row["landlord_phone"])),
+                    (t("col.landlord_name", lang), row["landlord_name"]),
+                    (t("col.landlord_phone", lang), row["landlord_phone"]),
                     (t("col.district_code", lang), area_name(ctx, row["district_code"])),
                     (t("col.grid_cell", lang), row["grid_cell"]),
                 ]
@@ -243,11 +245,10 @@ def _unit_detail(ctx, unit_id, allowed, lang):
     prevent_initial_call=True,
 )
 def open_unit(rows, s):
-    """A click on a suspected unit opens it, at its grid cell."""
-    if not rows:
+    """A click on a suspected unit opens it (the page shows it at its grid cell)."""
+    if not rows or not rows[0].get("unit_id"):
         return no_update
-    row = rq.unit(current(), unit_id=rows[0]["unit_id"], allowed=current().allowed_scope())
-    return no_update if row is None else href(row["grid_cell"], s["date"], row["unit_id"])
+    return href(s["scope"], s["date"], str(rows[0]["unit_id"]))
 
 
 register_navigation(P, href)

@@ -15,22 +15,24 @@ import dash_leaflet as dl
 from dash import Input, Output, State, callback, dcc, html, no_update
 
 from cityops import ids, theme
-from cityops.context import current
 from cityops.formatting import fmt_count, fmt_rate
 from cityops.i18n import t
 from cityops.queries import tourism as tq
 from cityops.urls import page_href
-from cityops.web import guarded_layout
 from components.charts import bars, load_heatmap, stacked_days
-from components.choropleth import js
+from components.choropleth import ENTITY_PANE, js
 from components.domain import chart, empty, facts, panel
 from components.tables import data_table
 from pages._shared import (
     area_name,
+    card_note,
     crumbs,
     domain_page,
+    entity_notice,
+    guarded_layout,
     map_panel,
     map_state,
+    page_title,
     register_navigation,
     resolve_view,
     scope_values,
@@ -56,7 +58,7 @@ STATUS_COLOURS = {
     "cancelled": "#e2e8f0",
 }
 
-dash.register_page(__name__, path=PATH, title="cityops · tourism", name="tourism")
+dash.register_page(__name__, path=PATH, title=page_title("tourism"), name="tourism")
 
 
 def href(scope, day, spot=None) -> str:
@@ -64,14 +66,13 @@ def href(scope, day, spot=None) -> str:
     return page_href(PATH, scope=scope, day=day, spot=spot)
 
 
-@guarded_layout
+@guarded_layout(PATH)
 def layout(scope=None, date=None, spot=None, **_):
-    ctx, lang, where, day, error = resolve_view(scope, date)
+    view, error = resolve_view(PATH, scope, date, entity=("spot", spot))
     if error:
         return error
-    allowed = ctx.allowed_scope()
-    spot = spot or None
-    values = scope_values(ctx, where, day)
+    ctx, lang, where, day, allowed = view.ctx, view.lang, view.where, view.day, view.allowed
+    spot = view.entity_key
     container, _, hideout = map_state(ctx, where, day, "bookings_visitors", lang)
     spots = tq.spots_day(ctx, scope=where, allowed=allowed, day=day)
     slots = tq.slot_load(ctx, scope=where, allowed=allowed, day=day)
@@ -79,7 +80,6 @@ def layout(scope=None, date=None, spot=None, **_):
     spots["crowding"] = [
         theme.crowding(peak.get(s) if len(slots) else None) for s in spots["spot_id"]
     ]
-    state = {"scope": where.code, "date": day.isoformat(), "spot": spot, "lang": lang}
     selector = dcc.Dropdown(
         id=SPOT,
         value=spot or "",
@@ -88,16 +88,20 @@ def layout(scope=None, date=None, spot=None, **_):
         options=[{"label": t("filter.all", lang), "value": ""}]
         + [{"label": n, "value": s} for s, n in zip(spots["spot_id"], spots["name"], strict=True)],
     )
-    right = _spot_detail(ctx, spot, spots, slots, lang) if spot else []
+    right = (
+        _spot_detail(ctx, view.found.row, spots, slots, lang)
+        if spot
+        else entity_notice(view, t("tourism.spot", lang))
+    )
     right += _panels(ctx, where, day, spot, lang)
     return domain_page(
         P,
-        state=state,
+        state=view.state(spot=spot),
         crumb_items=crumbs(ctx, where, ("spot", spot) if spot else None, lang),
         crumb_href=lambda code: href(code, day),
         day=day,
         lang=lang,
-        values=values,
+        values=scope_values(view),
         kpis=KPIS,
         filters=[html.Label(t("filter.spot", lang), htmlFor=SPOT), selector],
         map_part=map_panel(
@@ -113,6 +117,7 @@ def layout(scope=None, date=None, spot=None, **_):
         below=[panel(t("tourism.heatmap", lang), _heatmap(slots, spot, lang))],
         level=where.level,
         entity=spot,
+        card_note=card_note(view),
     )
 
 
@@ -141,6 +146,7 @@ def _spot_layer(spots, selected):
             "sizeBy": "visitors",
             "sizeScale": 3,
             "border": "#1e1b4b",
+            "pane": ENTITY_PANE,
         },
     )
 
@@ -223,10 +229,9 @@ def _panels(ctx, where, day, spot, lang) -> list:
     ]
 
 
-def _spot_detail(ctx, spot_id, spots, slots, lang) -> list:
-    row = tq.spot(ctx, spot_id=spot_id, allowed=ctx.allowed_scope())
-    if row is None:
-        return [panel(t("tourism.spot", lang), empty(t("empty.not_found", lang, what=spot_id)))]
+def _spot_detail(ctx, row, spots, slots, lang) -> list:
+    """Return the card and slots of one scenic spot (its row found by the page's view)."""
+    spot_id = row["spot_id"]
     today_row = (
         spots.set_index("spot_id").loc[spot_id] if spot_id in set(spots["spot_id"]) else None
     )
@@ -262,8 +267,8 @@ def _spot_detail(ctx, spot_id, spots, slots, lang) -> list:
 
 
 def _open_spot(spot_id, s):
-    row = tq.spot(current(), spot_id=spot_id, allowed=current().allowed_scope())
-    return no_update if row is None else href(row["grid_cell"], s["date"], spot_id)
+    """Open a spot (the page shows it at its grid cell)."""
+    return href(s["scope"], s["date"], str(spot_id))
 
 
 @callback(

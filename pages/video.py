@@ -15,24 +15,27 @@ import dash_leaflet as dl
 from dash import Input, Output, State, callback, dcc, html, no_update
 
 from cityops import ids
-from cityops.context import TZ, current
+from cityops.context import TZ
 from cityops.formatting import fmt_rate, fmt_times
 from cityops.i18n import t
 from cityops.queries import video as vq
 from cityops.theme import DOMAIN_ACCENT, STATUS
 from cityops.urls import page_href
-from cityops.web import guarded_layout
 from components.charts import PALETTE, donut, rate_bars, stacked_days
-from components.choropleth import js
+from components.choropleth import ENTITY_PANE, js
 from components.domain import chart, empty, facts, panel
 from components.tables import data_table
 from pages._shared import (
     area_name,
+    card_note,
     crumbs,
     domain_page,
+    entity_notice,
+    guarded_layout,
     level_label,
     map_panel,
     map_state,
+    page_title,
     register_navigation,
     resolve_view,
     scope_values,
@@ -42,6 +45,8 @@ PATH = "/video"
 KPIS = ["cameras_total", "cameras_online_rate", "cameras_ai", "video_events_open"]
 ACCENT = DOMAIN_ACCENT["video"]
 TREND_DAYS = 30
+#: Upper bounds of the offline/fault share that colour a camera cluster green, amber, red.
+CLUSTER_BAD_SHARE = (0.05, 0.15)
 
 P = "video"
 MAP, AREAS, POINTS, STATE, DATE, DEPT, BY_DEPT = (
@@ -54,7 +59,7 @@ MAP, AREAS, POINTS, STATE, DATE, DEPT, BY_DEPT = (
     f"{P}-by-department",
 )
 
-dash.register_page(__name__, path=PATH, title="cityops · video", name="video")
+dash.register_page(__name__, path=PATH, title=page_title("video"), name="video")
 
 
 def href(scope: str, day, department: str | None = None, camera: str | None = None) -> str:
@@ -62,23 +67,20 @@ def href(scope: str, day, department: str | None = None, camera: str | None = No
     return page_href(PATH, scope=scope, day=day, department=department, camera=camera)
 
 
-@guarded_layout
+@guarded_layout(PATH)
 def layout(scope=None, date=None, department=None, camera=None, **_):
-    ctx, lang, where, day, error = resolve_view(scope, date)
+    view, error = resolve_view(
+        PATH, scope, date, filters={"department": department}, entity=("camera", camera)
+    )
     if error:
         return error
-    allowed = ctx.allowed_scope()
-    department = department or None
-    values = scope_values(ctx, where, day)
-    container, level, hideout = map_state(ctx, where, day, "cameras_online_rate", lang)
-    state = {
-        "scope": where.code,
-        "date": day.isoformat(),
-        "department": department,
-        "camera": camera,
-        "lang": lang,
-    }
-    departments = vq.online_by_department(ctx, scope=where, allowed=allowed)
+    ctx, lang, where, day = view.ctx, view.lang, view.where, view.day
+    department = view.filters.department
+    camera = view.entity_key
+    container, level, hideout = map_state(
+        ctx, where, day, "cameras_online_rate", lang, filters=view.filters
+    )
+    departments = vq.online_by_department(ctx, scope=where, allowed=view.allowed)
     selector = dcc.Dropdown(
         id=DEPT,
         value=department or "",
@@ -89,15 +91,20 @@ def layout(scope=None, date=None, department=None, camera=None, **_):
         + [{"label": d, "value": d} for d in departments["department"] if d],
     )
     chip = html.Span(department, className="chip") if department else None
-    detail = _camera_detail(ctx, camera, allowed, lang) if camera else None
+    if camera:
+        side = _camera_detail(ctx, view.found.row, lang)
+    else:
+        side = entity_notice(view, t("entity.camera", lang)) + _panels(
+            ctx, where, level, day, department, departments, lang
+        )
     return domain_page(
         P,
-        state=state,
+        state=view.state(department=department, camera=camera),
         crumb_items=crumbs(ctx, where, ("camera", camera) if camera else None, lang),
         crumb_href=lambda code: href(code, day, department),
         day=day,
         lang=lang,
-        values=values,
+        values=scope_values(view),
         kpis=KPIS,
         filters=[html.Label(t("filter.department", lang), htmlFor=DEPT), selector],
         map_part=map_panel(
@@ -108,11 +115,11 @@ def layout(scope=None, date=None, department=None, camera=None, **_):
             hideout,
             lang,
             html.P(t("map.points_hint", lang), className="hint"),
-            overlays=_points(where, department, camera),
-            focus=_cell_focus(where) if camera else None,
+            overlays=_points(where, department, camera, lang),
+            focus=_cell_focus(where) if where.level == "grid" else None,
             chip=chip,
         ),
-        side=detail or _panels(ctx, where, level, day, department, departments, lang),
+        side=side,
         below=[]
         if camera
         else [
@@ -120,6 +127,7 @@ def layout(scope=None, date=None, department=None, camera=None, **_):
         ],
         level=where.level,
         entity=camera,
+        card_note=card_note(view),
     )
 
 
@@ -132,7 +140,7 @@ def _cell_focus(where):
     return (min(lons), min(lats), max(lons), max(lats))
 
 
-def _points(where, department, camera) -> list:
+def _points(where, department, camera, lang) -> list:
     """The camera layer: clustered points, from the city level down."""
     if where.level == "province":
         return []
@@ -149,7 +157,16 @@ def _points(where, department, camera) -> list:
             superClusterOptions={"radius": 60, "maxZoom": 16},
             pointToLayer=js("point", "cityops.points"),
             clusterToLayer=js("cluster", "cityops.points"),
-            hideout={"colorBy": "status", "colors": STATUS, "selected": camera},
+            hideout={
+                "colorBy": "status",
+                "colors": STATUS,
+                "selected": camera,
+                "pane": ENTITY_PANE,
+                "lang": lang,
+                # clusters: share of cameras offline or faulty, ≤ 5 % / ≤ 15 % / more
+                "clusterBreaks": list(CLUSTER_BAD_SHARE),
+                "clusterColors": [STATUS["online"], STATUS["acknowledged"], STATUS["fault"]],
+            },
         )
     ]
 
@@ -262,10 +279,9 @@ def _events_table(ctx, where, department, lang):
     )
 
 
-def _camera_detail(ctx, camera_id, allowed, lang):
-    row = vq.camera(ctx, camera_id=camera_id, allowed=allowed)
-    if row is None:
-        return [panel(t("entity.camera", lang), empty(t("empty.not_found", lang, what=camera_id)))]
+def _camera_detail(ctx, row, lang):
+    """Return the panels of one camera (its row found by the page's view)."""
+    camera_id = row["camera_id"]
     status = row["status"]
     card = panel(
         f"{t('entity.camera', lang)} {camera_id}",
@@ -331,13 +347,11 @@ def _camera_detail(ctx, camera_id, allowed, lang):
     prevent_initial_call=True,
 )
 def open_camera(point, s):
-    """Open a clicked camera, at the grid cell it stands in."""
+    """Open a clicked camera (the page shows it at the grid cell it stands in)."""
     props = (point or {}).get("properties") or {}
     if props.get("cluster") or not props.get("id"):
         return no_update
-    lon, lat = point["geometry"]["coordinates"][:2]
-    cell = current().geo.locate([lon], [lat])["grid_cell"][0]
-    return href(cell or s["scope"], s["date"], s["department"], props["id"])
+    return href(s["scope"], s["date"], s.get("department"), str(props["id"]))
 
 
 @callback(
@@ -348,13 +362,9 @@ def open_camera(point, s):
 )
 def open_event_camera(rows, s):
     """A click on an open event opens its camera."""
-    if not rows:
+    if not rows or not rows[0].get("camera_id"):
         return no_update
-    row = rows[0]
-    cam = vq.camera(current(), camera_id=row["camera_id"], allowed=current().allowed_scope())
-    if cam is None:
-        return no_update
-    return href(cam["grid_cell"], s["date"], s["department"], row["camera_id"])
+    return href(s["scope"], s["date"], s.get("department"), str(rows[0]["camera_id"]))
 
 
 register_navigation(P, href, filter_key="department", filter_id=DEPT, filter_bar=BY_DEPT)

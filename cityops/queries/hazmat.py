@@ -15,7 +15,7 @@ from cityops import store
 from cityops.context import Context
 from cityops.geo import Scope, ensure_allowed
 from cityops.kpis import scope_clause, waybill_positions
-from cityops.queries import entity, read
+from cityops.queries import entity, hours_since, read
 
 w, trk, al = store.hazmat_waybills, store.hazmat_tracks, store.hazmat_alarms
 
@@ -136,7 +136,7 @@ def open_alarms(
         .limit(limit)
     )
     frame = read(ctx, query)
-    frame.insert(2, "open_hours", ((now - frame["ts"]).dt.total_seconds() / 3600).round(1))
+    frame.insert(2, "open_hours", hours_since(now, frame["ts"]))
     return frame
 
 
@@ -153,19 +153,24 @@ def waybill(ctx: Context, *, waybill_id: str, allowed: Scope) -> pd.Series | Non
     )
 
 
-def waybill_track(
-    ctx: Context, *, plate: str, start: dt.datetime, end: dt.datetime | None
-) -> pd.DataFrame:
-    """Return a vehicle's fixes from ``start`` to ``end`` (or now).
+def waybill_track(ctx: Context, *, waybill_id: str) -> pd.DataFrame:
+    """Return the fixes of a waybill's vehicle from departure to arrival (or now).
 
-    Columns: ``ts, lon, lat, speed_kmh``.
+    Columns: ``ts, lon, lat, speed_kmh``. The plate joins the two tables in SQL and
+    never leaves the store unmasked.
     """
-    query = sa.select(trk.c.ts, trk.c.lon, trk.c.lat, trk.c.speed_kmh).where(
-        trk.c.vehicle_plate == plate, trk.c.ts >= start
+    arrived = sa.and_(w.c.status == "arrived", w.c.arrive_at.is_not(None))
+    query = (
+        sa.select(trk.c.ts, trk.c.lon, trk.c.lat, trk.c.speed_kmh)
+        .select_from(trk.join(w, w.c.vehicle_plate == trk.c.vehicle_plate))
+        .where(
+            w.c.waybill_id == waybill_id,
+            trk.c.ts >= w.c.depart_at,
+            sa.or_(sa.not_(arrived), trk.c.ts <= w.c.arrive_at),
+        )
+        .order_by(trk.c.ts)
     )
-    if end is not None:
-        query = query.where(trk.c.ts <= end)
-    return read(ctx, query.order_by(trk.c.ts))
+    return read(ctx, query)
 
 
 def waybill_alarms(ctx: Context, *, waybill_id: str) -> pd.DataFrame:

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from cityops import store
 from cityops.context import Context
 from cityops.geo import Scope, ensure_allowed
-from cityops.kpis import scope_clause, suspected_clause
+from cityops.kpis import ORDERED, scope_clause, suspected_clause
 from cityops.queries import entity, read
 
 r = store.rentals
@@ -47,11 +47,13 @@ def suspected_cells(
 def funnel(ctx: Context, *, scope: Scope, allowed: Scope) -> dict[str, int]:
     """Return the rectification funnel: registered → suspected → ordered → rectified.
 
-    ``ordered`` and ``rectified`` count suspected units ever ordered to rectify
-    (``rectify`` or ``rectified``) and those that did.
+    ``ordered`` and ``rectified`` count *suspected* units ever ordered to rectify
+    (``rectify`` or ``rectified``) and those that did — a narrower population
+    than the KPI ``rentals_rectify_rate`` (every unit ever ordered), which the
+    panel's title says.
     """
     suspected = suspected_clause(r, ctx.rules)
-    ordered = r.c.inspection_status.in_(("rectify", "rectified"))
+    ordered = r.c.inspection_status.in_(ORDERED)
 
     def count_if(cond):
         return sa.func.sum(sa.case((cond, 1), else_=0))
@@ -73,7 +75,7 @@ def suspected_units(
 
     Columns: ``unit_id, address, floor_area_m2, rooms, occupants, area_per_person,
     per_room, inspection_status, district_code, grid_cell, landlord_name,
-    landlord_phone`` (personal data unmasked: mask before showing).
+    landlord_phone`` (personal data masked by the read boundary).
     """
     query = (
         sa.select(
@@ -103,5 +105,5 @@ def suspected_units(
 
 
 def unit(ctx: Context, *, unit_id: str, allowed: Scope) -> pd.Series | None:
-    """Return one rental unit (personal data unmasked), or None."""
+    """Return one rental unit (personal data masked), or None."""
     return entity(ctx, r, "unit_id", unit_id, allowed=allowed, what="unit")

@@ -15,12 +15,10 @@ import sqlalchemy as sa
 from cityops import store
 from cityops.context import Context
 from cityops.geo import Scope, ensure_allowed
-from cityops.kpis import scope_clause
+from cityops.kpis import COUNTED, PRESENT, ratio, scope_clause
 from cityops.queries import entity, read
 
 sp, bk, fb = store.scenic_spots, store.bookings, store.feedback
-COUNTED = ("booked", "checked_in", "no_show")
-PRESENT = ("booked", "checked_in")
 
 
 def _where(ctx: Context, scope: Scope, allowed: Scope, spot: str | None):
@@ -86,8 +84,8 @@ def slot_load(
         .order_by(sp.c.spot_id, bk.c.slot_start)
     )
     frame = read(ctx, query)
-    cap = frame["instant_capacity"].astype(float)
-    frame["load"] = (frame["party"] / cap.where(cap > 0)).astype(object)
+    # the rule of the KPI peak_slot_load: party present / instant capacity, None without one
+    frame["load"] = ratio(frame["party"], frame["instant_capacity"]).to_numpy()
     return frame
 
 

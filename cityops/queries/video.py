@@ -14,8 +14,8 @@ import sqlalchemy as sa
 from cityops import store
 from cityops.context import Context
 from cityops.geo import Level, Scope, ensure_allowed
-from cityops.kpis import GROUP_COLUMN, scope_clause
-from cityops.queries import entity, read
+from cityops.kpis import GROUP_COLUMN, camera_measures, derive, ratio, scope_clause
+from cityops.queries import entity, hours_since, read
 
 cam, ev = store.cameras, store.video_events
 
@@ -52,16 +52,12 @@ def online_by_area(
 ) -> pd.DataFrame:
     """Return per area one level below: ``area, cameras, online, ai, online_rate, ai_share``.
 
-    Rates are None where an area has no camera.
+    ``online_rate`` is the KPI ``cameras_online_rate`` (same measures, same rule);
+    rates are None where an area has no camera.
     """
     key = getattr(cam.c, GROUP_COLUMN[level])
     query = (
-        sa.select(
-            key.label("area"),
-            sa.func.count().label("cameras"),
-            sa.func.sum(sa.case((cam.c.status == "online", 1), else_=0)).label("online"),
-            sa.func.sum(sa.case((cam.c.ai_enabled, 1), else_=0)).label("ai"),
-        )
+        sa.select(key.label("area"), *camera_measures())
         .where(_where(ctx, scope, allowed, department))
         .group_by(key)
     )
@@ -72,12 +68,7 @@ def online_by_department(ctx: Context, *, scope: Scope, allowed: Scope) -> pd.Da
     """Return per owning department: ``department, cameras, online, ai, online_rate, ai_share``."""
     department = sa.func.coalesce(cam.c.department, sa.literal_column("''"))
     query = (
-        sa.select(
-            department.label("department"),
-            sa.func.count().label("cameras"),
-            sa.func.sum(sa.case((cam.c.status == "online", 1), else_=0)).label("online"),
-            sa.func.sum(sa.case((cam.c.ai_enabled, 1), else_=0)).label("ai"),
-        )
+        sa.select(department.label("department"), *camera_measures())
         .where(_where(ctx, scope, allowed, None))
         .group_by(department)
         .order_by(sa.func.count().desc())
@@ -86,9 +77,16 @@ def online_by_department(ctx: Context, *, scope: Scope, allowed: Scope) -> pd.Da
 
 
 def _with_rates(frame: pd.DataFrame) -> pd.DataFrame:
-    total = frame["cameras"].astype(float)
-    frame["online_rate"] = (frame["online"] / total.where(total > 0)).astype(object)
-    frame["ai_share"] = (frame["ai"] / total.where(total > 0)).astype(object)
+    """Name the camera measures for the panels and derive the rates from the KPI definitions."""
+    kpis = derive(frame, ("cameras_online_rate",))
+    frame = frame.rename(
+        columns={"cameras_total": "cameras", "cameras_online": "online", "cameras_ai": "ai"}
+    )
+    for col in ("cameras", "online", "ai"):
+        frame[col] = frame[col].fillna(0).astype("int64")
+    frame["online_rate"] = kpis["cameras_online_rate"]
+    # the AI share is the card pair cameras_ai / cameras_total, under the same rate rule
+    frame["ai_share"] = ratio(frame["ai"], frame["cameras"])
     return frame
 
 
@@ -148,7 +146,7 @@ def open_events(
         .limit(limit)
     )
     frame = read(ctx, query)
-    frame.insert(2, "open_hours", ((now - frame["ts"]).dt.total_seconds() / 3600).round(1))
+    frame.insert(2, "open_hours", hours_since(now, frame["ts"]))
     return frame
 
 

@@ -78,11 +78,11 @@ def hand(request, tmp_path_factory, areas_frame):
     cleanup()
 
 
-def _cam(i, p, status, ai):
+def _cam(i, p, status, ai, department="公安"):
     return dict(
         camera_id=f"c{i}",
         name=f"c{i}",
-        department="公安",
+        department=department,
         kind="枪机",
         lon=p[0],
         lat=p[1],
@@ -181,7 +181,7 @@ def _rows(at):
     A, B, C = at[XUANWU], at[QINHUAI], at[GUSU]
     h = dt.timedelta(hours=1)
     return {
-        "cameras": [_cam(1, A, "online", True), _cam(2, A, "offline", False), _cam(3, A, "online", True),
+        "cameras": [_cam(1, A, "online", True), _cam(2, A, "offline", False, "水务"), _cam(3, A, "online", True),
                     _cam(4, B, "fault", False), _cam(5, C, "online", True)],
         "video_events": [
             dict(event_id="e1", camera_id="c1", ts=T0, event_type="烟火", status="open", closed_at=None),
