@@ -6,6 +6,9 @@ with :func:`t`; a missing key raises, so a typo fails a test, not a screen.
 
 from __future__ import annotations
 
+import functools
+import math
+
 LANGS = ("zh", "en")
 LANG_COOKIE = "cityops_lang"
 
@@ -444,9 +447,9 @@ TABLE: dict[str, tuple[str, str]] = {
     "alarm_status.open": ("未处理", "open"),
     "alarm_status.acknowledged": ("已确认", "acknowledged"),
     "alarm_status.closed": ("已关闭", "closed"),
-    "severity.1": ("低", "low"),
-    "severity.2": ("中", "medium"),
-    "severity.3": ("高", "high"),
+    "severity.1": ("低", "Low"),
+    "severity.2": ("中", "Medium"),
+    "severity.3": ("高", "High"),
     "waybill_status.planned": ("待起运", "planned"),
     "waybill_status.in_transit": ("在途", "in transit"),
     "waybill_status.arrived": ("已到达", "arrived"),
@@ -595,10 +598,96 @@ TABLE: dict[str, tuple[str, str]] = {
     "pop.bookings": ("当日预约", "the day's bookings"),
     "pop.slots": ("当日各景区时段", "the day's time slots"),
     "pop.complaints": ("投诉", "complaints"),
-
     "error.not_found": ("页面不存在", "Page not found"),
     # units
     "unit.tonnes": ("吨", "t"),
+    "unit.events": ("起", "events"),
+    "unit.alarms": ("起", "alarms"),
+    "unit.visitors": ("人次", "visitors"),
+    "unit.cameras": ("个", "cameras"),
+    "unit.units": ("套", "units"),
+    # browser tab titles (pages: title=lambda **_: t("title.video", lang))
+    "title.overview": ("总览 · 城市运行一网统管", "Overview · City Operations Centre"),
+    "title.video": ("视频感知 · 城市运行一网统管", "Video sensing · City Operations Centre"),
+    "title.hazmat": (
+        "危化品运输 · 城市运行一网统管",
+        "Hazardous materials · City Operations Centre",
+    ),
+    "title.rentals": ("出租房屋 · 城市运行一网统管", "Rental housing · City Operations Centre"),
+    "title.tourism": ("文旅预约 · 城市运行一网统管", "Tourism bookings · City Operations Centre"),
+    "title.data": ("数据目录 · 城市运行一网统管", "Data catalogue · City Operations Centre"),
+    "title.not_found": ("页面不存在 · 城市运行一网统管", "Page not found · City Operations Centre"),
+    # shell, date picker, downloads
+    "app.loading": ("加载中…", "Loading…"),
+    "nav.label": ("主导航", "Main navigation"),
+    "date.placeholder": ("选择日期", "Choose a date"),
+    "export.scope": ("范围", "Area"),
+    "export.date": ("日期", "Date"),
+    "export.exported_at": ("导出时间", "Exported at"),
+    # data values of fixed vocabularies: translate them with t_value(kind, value, lang)
+    "event_status.open": ("待处置", "open"),
+    "event_status.closed": ("已处置", "closed"),
+    "event_type.illegal_parking": ("违章停车", "illegal parking"),
+    "event_type.street_vending": ("占道经营", "street vending"),
+    "event_type.overflowing_bin": ("垃圾满溢", "overflowing bin"),
+    "event_type.crowd": ("人群聚集", "crowd gathering"),
+    "event_type.smoke_fire": ("烟火", "smoke or fire"),
+    "department.police": ("公安", "Public security"),
+    "department.transport": ("交通", "Transport"),
+    "department.urban_management": ("城管", "Urban management"),
+    "department.emergency": ("应急管理", "Emergency management"),
+    "department.water": ("水务", "Water affairs"),
+    "department.culture_tourism": ("文旅", "Culture and tourism"),
+    "camera_kind.bullet": ("枪机", "bullet camera"),
+    "camera_kind.dome": ("球机", "dome camera"),
+    "camera_kind.checkpoint": ("卡口", "checkpoint camera"),
+    "camera_kind.lookout": ("高空瞭望", "high-point lookout"),
+    "channel.suxinyou": ("苏心游小程序", "Suxinyou mini-program"),
+    "channel.website": ("景区官网", "spot website"),
+    "channel.ota": ("OTA平台", "online travel agencies"),
+    "channel.onsite": ("现场扫码", "on-site QR code"),
+    "origin.jiangsu": ("江苏", "江苏 Jiangsu"),
+    "origin.shanghai": ("上海", "上海 Shanghai"),
+    "origin.zhejiang": ("浙江", "浙江 Zhejiang"),
+    "origin.anhui": ("安徽", "安徽 Anhui"),
+    "origin.shandong": ("山东", "山东 Shandong"),
+    "origin.beijing": ("北京", "北京 Beijing"),
+    "origin.other": ("其他", "other"),
+    # hazard classes and divisions (GB 6944 / UN Model Regulations)
+    "hazard.1": ("爆炸品", "Explosives"),
+    "hazard.1.1": ("有整体爆炸危险的爆炸品", "Explosives, mass explosion hazard"),
+    "hazard.1.2": ("有迸射危险的爆炸品", "Explosives, projection hazard"),
+    "hazard.1.3": (
+        "有燃烧危险和局部爆炸或迸射危险的爆炸品",
+        "Explosives, fire hazard with minor blast or projection hazard",
+    ),
+    "hazard.1.4": ("不呈现重大危险的爆炸品", "Explosives, no significant hazard"),
+    "hazard.1.5": (
+        "有整体爆炸危险的非常不敏感物质",
+        "Very insensitive substances, mass explosion hazard",
+    ),
+    "hazard.1.6": ("无整体爆炸危险的极端不敏感物品", "Extremely insensitive articles"),
+    "hazard.2": ("气体", "Gases"),
+    "hazard.2.1": ("易燃气体", "Flammable gas"),
+    "hazard.2.2": ("非易燃无毒气体", "Non-flammable, non-toxic gas"),
+    "hazard.2.3": ("毒性气体", "Toxic gas"),
+    "hazard.3": ("易燃液体", "Flammable liquids"),
+    "hazard.4": (
+        "易燃固体、易于自燃的物质、遇水放出易燃气体的物质",
+        "Flammable solids; spontaneously combustible; dangerous when wet",
+    ),
+    "hazard.4.1": ("易燃固体", "Flammable solids"),
+    "hazard.4.2": ("易于自燃的物质", "Spontaneously combustible substances"),
+    "hazard.4.3": ("遇水放出易燃气体的物质", "Dangerous when wet"),
+    "hazard.5": ("氧化性物质和有机过氧化物", "Oxidizers and organic peroxides"),
+    "hazard.5.1": ("氧化性物质", "Oxidizing substances"),
+    "hazard.5.2": ("有机过氧化物", "Organic peroxides"),
+    "hazard.6": ("毒性物质和感染性物质", "Toxic and infectious substances"),
+    "hazard.6.1": ("毒性物质", "Toxic substances"),
+    "hazard.6.2": ("感染性物质", "Infectious substances"),
+    "hazard.7": ("放射性物质", "Radioactive material"),
+    "hazard.8": ("腐蚀性物质", "Corrosive substances"),
+    "hazard.9": ("杂项危险物质和物品", "Miscellaneous dangerous goods"),
 }
 
 
@@ -612,3 +701,53 @@ def t(key: str, lang: str = "zh", **fmt: object) -> str:
 def normalise_lang(value: str | None, default: str = "zh") -> str:
     """Return ``value`` if it is a supported language, else ``default``."""
     return value if value in LANGS else default
+
+
+#: Vocabularies of data values that have labels: ``<kind>.<value>`` keys of the table.
+VOCABULARIES = (
+    "alarm",
+    "alarm_status",
+    "booking",
+    "camera_kind",
+    "channel",
+    "department",
+    "event_status",
+    "event_type",
+    "hazard",
+    "inspection",
+    "origin",
+    "severity",
+    "status",
+    "waybill_status",
+)
+
+
+@functools.cache
+def _spellings(kind: str) -> dict[str, str]:
+    """Return spelling → key for ``kind``: the key's suffix and both labels, lower case."""
+    out: dict[str, str] = {}
+    prefix = f"{kind}."
+    for key, labels in TABLE.items():
+        if key.startswith(prefix):
+            for spelling in (key[len(prefix) :], *labels):
+                out.setdefault(spelling.strip().lower(), key)
+    return out
+
+
+def t_value(kind: str, value: object, lang: str = "zh") -> str:
+    """Return data ``value`` of vocabulary ``kind`` (see VOCABULARIES) in ``lang``.
+
+    The value may be the stored code (``open``, ``2.1``, ``3``) or either label
+    (``公安``, ``Public security``). A value outside the vocabulary comes back
+    unchanged, as text (department names come from files and may be anything);
+    a missing value comes back as an em dash. Raises ``KeyError`` for an unknown kind.
+    """
+    if kind not in VOCABULARIES:
+        raise KeyError(f"no vocabulary {kind!r}; known: {', '.join(VOCABULARIES)}")
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "—"
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    text = str(value)
+    key = _spellings(kind).get(text.strip().lower())
+    return t(key, lang) if key else text
