@@ -156,8 +156,8 @@ TABLE: dict[str, tuple[str, str]] = {
         "{column}: {value} is not a district of the province",
     ),
     "issue.duplicate": (
-        "编号 {key} 在第 {row} 行再次出现，装载的是该行",
-        "key {key} appears again at row {row}, which is loaded",
+        "编号 {ids} 在第 {row} 行再次出现，装载的是该行",
+        "key {ids} appears again at row {row}, which is loaded",
     ),
     "refusal.unknown_dataset": (
         "未知的数据集 {dataset}：应为 {choices} 之一",
