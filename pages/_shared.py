@@ -140,7 +140,7 @@ def entity_notice(view: View, title: str) -> list:
         return []
     kind = t(f"entity.{found.kind}", view.lang)
     key = "entity.not_found" if found.state == "not-found" else "entity.denied"
-    return [panel(title, notice(found.state, t(key, view.lang, kind=kind, key=found.key)),
+    return [panel(title, notice(found.state, t(key, view.lang, kind=kind, id=found.key)),
                   extra="entity-card")]  # fmt: skip
 
 

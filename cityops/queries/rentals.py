@@ -55,8 +55,8 @@ def funnel(ctx: Context, *, scope: Scope, allowed: Scope) -> dict[str, int]:
     suspected = suspected_clause(r, ctx.rules)
     ordered = r.c.inspection_status.in_(ORDERED)
 
-    def count_if(cond):
-        return sa.func.sum(sa.case((cond, 1), else_=0))
+    def count_if(cond):  # 0, not NULL, for an area without rentals
+        return sa.func.coalesce(sa.func.sum(sa.case((cond, 1), else_=0)), 0)
 
     query = sa.select(
         sa.func.count().label("registered"),
@@ -65,7 +65,7 @@ def funnel(ctx: Context, *, scope: Scope, allowed: Scope) -> dict[str, int]:
         count_if(sa.and_(suspected, r.c.inspection_status == "rectified")).label("rectified"),
     ).where(_where(ctx, scope, allowed))
     row = read(ctx, query).iloc[0]
-    return {k: int(row[k] or 0) for k in ("registered", "suspected", "ordered", "rectified")}
+    return {k: int(row[k]) for k in ("registered", "suspected", "ordered", "rectified")}
 
 
 def suspected_units(

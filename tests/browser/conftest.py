@@ -118,6 +118,22 @@ def page(browser, request):
     watch.assert_clean()
 
 
+def settle(page, timeout: int = 20_000) -> None:
+    """Wait until Dash has no callback in flight and no map is zooming or panning.
+
+    A condition, not a fixed sleep: Dash marks components it is updating with
+    ``data-dash-is-loading``; Leaflet marks a map container ``leaflet-zoom-anim``
+    while a zoom animation runs and a pane ``leaflet-pan-anim`` while it pans.
+    """
+    page.wait_for_function(
+        """() => !document.querySelector('[data-dash-is-loading="true"]')
+                 && !document.querySelector('.leaflet-zoom-anim, .leaflet-pan-anim')""",
+        timeout=timeout,
+    )
+    # two animation frames: the last update has been painted
+    page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+
+
 def shot(page, name: str) -> None:
     """Save a full-page screenshot as ``tests/screenshots/<name>.png``."""
     SHOTS.mkdir(exist_ok=True)

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 import requests
 
-from tests.browser.conftest import click_area, click_shape, kpi_values, shot
+from tests.browser.conftest import click_area, click_shape, kpi_values, settle, shot
 
 pytestmark = pytest.mark.browser
 DAY = "2026-11-25"
@@ -22,7 +22,7 @@ def params(page) -> dict:
 def wait_view(page, name: str, scope: str, entity: str = "") -> None:
     page.wait_for_selector(f'.{name}-page[data-scope="{scope}"][data-entity="{entity}"]',
                            timeout=20_000)  # fmt: skip
-    page.wait_for_timeout(400)
+    settle(page)
 
 
 def cards_match_api(page, server, scope) -> int:
@@ -87,7 +87,9 @@ def test_hz001_drill_filter_download_and_track_playback(page, server, tmp_path):
     slider = page.locator("#hazmat-slider .rc-slider-rail, #hazmat-slider [role='slider']").first
     box = page.locator("#hazmat-slider").bounding_box()
     page.mouse.click(box["x"] + 12, box["y"] + box["height"] / 2)
-    page.wait_for_timeout(500)
+    page.wait_for_function(
+        "(before) => document.querySelector('#hazmat-now').innerText !== before", arg=before
+    )
     assert slider and page.locator("#hazmat-now").inner_text() != before
     shot(page, "hz001-waybill-track")
     page.go_back()  # back to the filtered city view

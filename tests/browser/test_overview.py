@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 import requests
 
-from tests.browser.conftest import click_area, kpi_values, shot
+from tests.browser.conftest import click_area, kpi_values, settle, shot
 
 pytestmark = pytest.mark.browser
 DAY = "2026-11-25"
@@ -27,7 +27,7 @@ def crumbs(page) -> list[str]:
 def wait_scope(page, code: str) -> None:
     page.wait_for_selector(f'.overview[data-scope="{code}"]', timeout=20_000)
     page.wait_for_selector("path[data-area]", timeout=20_000)
-    page.wait_for_timeout(400)
+    settle(page)
 
 
 def test_ov001_overview_renders_province_map_and_kpis(page, server):

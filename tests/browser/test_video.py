@@ -7,7 +7,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 import requests
 
-from tests.browser.conftest import click_area, click_shape, kpi_values, shot
+from tests.browser.conftest import click_area, click_shape, kpi_values, settle, shot
 
 pytestmark = pytest.mark.browser
 DAY = "2026-11-25"
@@ -20,7 +20,7 @@ def params(page) -> dict:
 def wait_view(page, scope: str, entity: str = "") -> None:
     page.wait_for_selector(f'.video-page[data-scope="{scope}"][data-entity="{entity}"]',
                            timeout=20_000)  # fmt: skip
-    page.wait_for_timeout(500)
+    settle(page)
 
 
 def assert_cards_match_api(page, server, scope):
@@ -50,8 +50,8 @@ def test_vi001_renders_and_drills_from_province_to_a_camera(page, server):
         if page.locator("path[data-entity]").count():
             break
         page.locator(".cluster-icon").first.click()
-        page.wait_for_timeout(900)
-    page.wait_for_timeout(800)  # let the zoom animation settle
+        settle(page)
+    settle(page)  # the zoom animation has ended
     camera_id = page.locator("path[data-entity]").first.get_attribute("data-entity")
     click_shape(page, f'path[data-entity="{camera_id}"]')
     page.wait_for_selector(f'.video-page[data-entity="{camera_id}"]', timeout=20_000)
