@@ -200,7 +200,7 @@ def page_title(name: str) -> Callable[[], str]:
 
     def title(**_) -> str:
         lang = request_lang(current().settings.default_lang)
-        return f"{t(f'nav.{name}', lang)} · {t('app.title', lang)}"
+        return t(f"title.{name}", lang)
 
     return title
 

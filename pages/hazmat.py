@@ -18,7 +18,7 @@ from dash import Input, Output, State, callback, clientside_callback, dcc, html,
 from cityops import ids, theme
 from cityops.context import TZ
 from cityops.formatting import fmt_times, fmt_tonnes
-from cityops.i18n import t
+from cityops.i18n import t, t_value
 from cityops.queries import hazmat as hq
 from cityops.urls import page_href
 from components.charts import PALETTE, bars
@@ -90,10 +90,17 @@ def layout(scope=None, date=None, hazard_class=None, waybill=None, **_):
         searchable=False,
         className="filter-select",
         options=[{"label": t("filter.all", lang), "value": ""}]
-        + [{"label": c, "value": c} for c in sorted(theme.HAZARD_CLASS)],
+        + [
+            {"label": f"{c} {t_value('hazard', c, lang)}", "value": c}
+            for c in sorted(theme.HAZARD_CLASS, key=_class_order)
+        ],
     )
     vehicles = hq.vehicles_in_transit(ctx, scope=where, allowed=allowed, hazard_class=hazard_class)
-    chip = html.Span(hazard_class, className="chip") if hazard_class else None
+    chip = (
+        html.Span(f"{hazard_class} {t_value('hazard', hazard_class, lang)}", className="chip")
+        if hazard_class
+        else None
+    )
     detail = _waybill_detail(ctx, view.found.row, lang) if waybill else None
     overlays = [_vehicle_layer(vehicles, waybill)]
     focus = None
@@ -242,6 +249,11 @@ def _panels(ctx, where, day, hazard_class, tonnage, lang) -> list:
     ]
 
 
+def _class_order(hazard_class: str) -> tuple[int, ...]:
+    """Sort hazard classes as numbers: 1, 1.1, 2.1, …, 9 (not 1, 10, 2)."""
+    return tuple(int(p) for p in hazard_class.split("."))
+
+
 def _severity_label(severity, status, lang) -> str:
     return f"{t(f'severity.{severity}', lang)} · {t(f'alarm_status.{status}', lang)}"
 
@@ -256,6 +268,7 @@ def _alarms_table(ctx, where, hazard_class, lang):
     frame["ts"] = fmt_times(frame["ts"])
     frame["alarm_type"] = [t(f"alarm.{a}", lang) for a in frame["alarm_type"]]
     frame["status"] = [t(f"alarm_status.{s}", lang) for s in frame["status"]]
+    frame["severity"] = [t_value("severity", v, lang) for v in frame["severity"]]
     frame["district_code"] = [area_name(ctx, c) for c in frame["district_code"]]
     return data_table(
         f"{P}-open-alarms",
@@ -323,7 +336,7 @@ def _waybill_detail(ctx, row, lang):
                                     "border": "1px solid #111",
                                 },
                             ),
-                            row["hazard_class"],
+                            f"{row['hazard_class']} {t_value('hazard', row['hazard_class'], lang)}",
                         ]
                     ),
                 ),
@@ -345,6 +358,7 @@ def _waybill_detail(ctx, row, lang):
     shown["ts"] = fmt_times(shown["ts"])
     shown["alarm_type"] = [t(f"alarm.{a}", lang) for a in shown["alarm_type"]]
     shown["status"] = [t(f"alarm_status.{s}", lang) for s in shown["status"]]
+    shown["severity"] = [t_value("severity", v, lang) for v in shown["severity"]]
     right = [
         card,
         panel(

@@ -16,7 +16,7 @@ from dash import Input, Output, State, callback, dcc, html, no_update
 
 from cityops import ids, theme
 from cityops.formatting import fmt_count, fmt_rate
-from cityops.i18n import t
+from cityops.i18n import t, t_value
 from cityops.queries import tourism as tq
 from cityops.urls import page_href
 from components.charts import bars, load_heatmap, stacked_days
@@ -208,7 +208,7 @@ def _panels(ctx, where, day, spot, lang) -> list:
             t("tourism.origins", lang),
             chart(
                 bars(
-                    list(origins["visitor_origin"]),
+                    [t_value("origin", o, lang) for o in origins["visitor_origin"]],
                     list(origins["party"]),
                     list(origins["visitor_origin"]),
                     [ACCENT] * len(origins),

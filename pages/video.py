@@ -17,7 +17,7 @@ from dash import Input, Output, State, callback, dcc, html, no_update
 from cityops import ids
 from cityops.context import TZ
 from cityops.formatting import fmt_rate, fmt_times
-from cityops.i18n import t
+from cityops.i18n import t, t_value
 from cityops.queries import video as vq
 from cityops.theme import DOMAIN_ACCENT, STATUS
 from cityops.urls import page_href
@@ -88,9 +88,15 @@ def layout(scope=None, date=None, department=None, camera=None, **_):
         searchable=False,
         className="filter-select",
         options=[{"label": t("filter.all", lang), "value": ""}]
-        + [{"label": d, "value": d} for d in departments["department"] if d],
+        + [
+            {"label": t_value("department", d, lang), "value": d}
+            for d in departments["department"]
+            if d
+        ],
     )
-    chip = html.Span(department, className="chip") if department else None
+    chip = (
+        html.Span(t_value("department", department, lang), className="chip") if department else None
+    )
     if camera:
         side = _camera_detail(ctx, view.found.row, lang)
     else:
@@ -202,7 +208,7 @@ def _panels(ctx, where, level, day, department, departments, lang) -> list:
             t("video.by_department", lang),
             chart(
                 rate_bars(
-                    list(departments["department"]),
+                    [t_value("department", d, lang) for d in departments["department"]],
                     list(departments["online_rate"]),
                     list(departments["department"]),
                     ACCENT,
@@ -236,6 +242,7 @@ def _panels(ctx, where, level, day, department, departments, lang) -> list:
     trend = vq.events_by_day(
         ctx, scope=where, allowed=allowed, day=day, days=TREND_DAYS, department=department
     )
+    trend["event_type"] = [t_value("event_type", e, lang) for e in trend["event_type"]]
     out.append(
         panel(
             t("video.events_trend", lang, days=TREND_DAYS),
@@ -259,6 +266,8 @@ def _events_table(ctx, where, department, lang):
         return empty(t("empty.no_rows", lang))
     frame["ts"] = fmt_times(frame["ts"])
     frame["district_code"] = [area_name(ctx, c) for c in frame["district_code"]]
+    frame["event_type"] = [t_value("event_type", e, lang) for e in frame["event_type"]]
+    frame["department"] = [t_value("department", d, lang) for d in frame["department"]]
     return data_table(
         f"{P}-open-events",
         frame,
@@ -297,8 +306,8 @@ def _camera_detail(ctx, row, lang):
                         ]
                     ),
                 ),
-                (t("col.department", lang), row["department"]),
-                (t("col.kind", lang), row["kind"]),
+                (t("col.department", lang), t_value("department", row["department"], lang)),
+                (t("col.kind", lang), t_value("camera_kind", row["kind"], lang)),
                 (t("col.ai_enabled", lang), t("yes" if row["ai_enabled"] else "no", lang)),
                 (
                     t("col.last_seen", lang),
@@ -318,6 +327,8 @@ def _camera_detail(ctx, row, lang):
     events = vq.camera_events(ctx, camera_id=camera_id)
     for col in ("ts", "closed_at"):
         events[col] = fmt_times(events[col])
+    events["event_type"] = [t_value("event_type", e, lang) for e in events["event_type"]]
+    events["status"] = [t_value("event_status", e, lang) for e in events["status"]]
     return [
         card,
         panel(
