@@ -111,10 +111,11 @@ def choropleth_hideout(
 
 
 def legend_labels(breaks: list[float], unit: str, lang: str) -> list[str]:
-    """Return the text of each class: "0", "≤ a", "a – b", …, "> y" (the last is open).
+    """Return the text of each class: "0", "≤ a", "a – b", …, and for rates "> y".
 
-    The last class is open-ended because a value can pass the top break (a slot
-    booked beyond its capacity, a count above the quantiles of another day).
+    The last class of a rate is open-ended because a value can pass the top break
+    (a slot booked beyond its capacity); count breaks come from the values shown,
+    so their last class ends at the largest of them.
     """
     out: list[str] = []
     lower: float | None = None
@@ -124,7 +125,7 @@ def legend_labels(breaks: list[float], unit: str, lang: str) -> list[str]:
             text = fmt_value(0, unit, lang)
         elif lower is None or lower < 0:
             text = f"≤ {fmt_value(upper, unit, lang)}"
-        elif i == n - 1 and n > 1:
+        elif i == n - 1 and n > 1 and unit == "rate":
             text = f"> {fmt_value(lower, unit, lang)}"
         elif unit == "count" and upper - lower <= 1:
             text = fmt_value(upper, unit, lang)

@@ -50,10 +50,12 @@ def kpi_row(values: dict, names: list[str], lang: str, note: str | None = None) 
 
     ``note`` says what the cards are narrowed to (a filter or one entity).
     """
-    cards = [kpi_card(n, values.get(n), lang) for n in names]
-    if note:
-        cards.append(html.Span(note, className="chip kpi-note", **{"data-filter": note}))
-    return html.Div(cards, className="kpi-row")
+    row = html.Div([kpi_card(n, values.get(n), lang) for n in names], className="kpi-row")
+    if not note:
+        return row
+    return html.Div(
+        [html.Div(note, className="kpi-note", **{"data-filter": note}), row], className="kpi-block"
+    )
 
 
 def panel(title: str, *body, panel_id: str | None = None, extra: str = "") -> html.Section:

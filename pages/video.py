@@ -160,7 +160,7 @@ def _points(where, department, camera, lang) -> list:
             format="geobuf",
             cluster=True,
             zoomToBoundsOnClick=True,
-            superClusterOptions={"radius": 60, "maxZoom": 16},
+            superClusterOptions={"radius": 80, "maxZoom": 16},
             pointToLayer=js("point", "cityops.points"),
             clusterToLayer=js("cluster", "cityops.points"),
             hideout={
