@@ -6,16 +6,45 @@ create the Dash app with its pages → mount the API → compress responses.
 
 from __future__ import annotations
 
+import re
+
 from dash import Dash, Input, Output, State, clientside_callback
 from flask_compress import Compress
 
 from cityops import api, ids
 from cityops.context import Context, install
-from cityops.i18n import LANG_COOKIE, t
+from cityops.i18n import LANG_COOKIE, normalise_lang, t
 from cityops.settings import Settings, get_settings
 from cityops.web import install_error_handlers, request_lang
 from components import tables  # noqa: F401 -- registers the download callbacks
 from components.shell import shell
+
+_LOADING = re.compile(r'(class="_dash-loading">\s*)Loading\.\.\.')
+
+
+def localise_index(page: str, lang: str, default_lang: str) -> str:
+    """Return Dash's first HTML ``page`` in ``lang``: ``<html lang>``, title, loading text.
+
+    The first paint is then right for screen readers, fonts and the date pickers
+    (``assets/cityops-i18n.js`` reads ``<html lang>``), before any callback runs.
+    """
+    lang = normalise_lang(lang, default_lang)
+    code = "en" if lang == "en" else "zh-CN"
+    page = page.replace("<html>", f'<html lang="{code}">', 1)
+    title = t("app.title", default_lang)
+    page = page.replace(f"<title>{title}</title>", f"<title>{t('app.title', lang)}</title>", 1)
+    return _LOADING.sub(lambda m: m.group(1) + t("app.loading", lang), page, count=1)
+
+
+class CityopsDash(Dash):
+    """Dash whose index page is written in the language of the user's cookie."""
+
+    default_lang = "zh"
+
+    def interpolate_index(self, **kwargs) -> str:
+        """Return Dash's index HTML with ``<html lang>`` set per request (cookie)."""
+        page = super().interpolate_index(**kwargs)
+        return localise_index(page, request_lang(self.default_lang), self.default_lang)
 
 
 def create_app(settings: Settings | None = None) -> Dash:
@@ -28,7 +57,7 @@ def create_app(settings: Settings | None = None) -> Dash:
     install(context)
     context.geo  # noqa: B018 -- fail at start-up, not at the first request
 
-    app = Dash(
+    app = CityopsDash(
         __name__,
         use_pages=True,
         pages_folder="pages",
@@ -38,6 +67,7 @@ def create_app(settings: Settings | None = None) -> Dash:
         suppress_callback_exceptions=True,
         compress=False,
     )
+    app.default_lang = settings.default_lang
     app.layout = lambda: shell(request_lang(settings.default_lang), auth_off=settings.auth == "off")
     app.server.json.ensure_ascii = False
     app.server.register_blueprint(api.blueprint)

@@ -36,6 +36,47 @@ def fmt_count(value: float | None, lang: str = "zh") -> str:
     return f"{v:,.0f}"
 
 
+def _trim(value: float) -> str:
+    """Return ``value`` with as few decimals (at most 3) as keep it exact, separated."""
+    for digits in range(4):
+        if abs(round(value, digits) - value) <= 1e-9 * max(1.0, abs(value)):
+            return f"{value:,.{digits}f}"
+    return f"{value:,.3f}"
+
+
+def fmt_tick(value: float, lang: str = "zh") -> str:
+    """Return an axis tick: units as :func:`fmt_count` (万/亿, k/M/B) but no needless zeros.
+
+    20000 → 2万 / 20k, 25000 → 2.5万 / 25k, 5000 → 5,000, 0.5 → 0.5.
+    """
+    v = float(value)
+    a = abs(v)
+    if lang == "en":
+        units = ((1e9, 1e9, "B"), (1e6, 1e6, "M"), (1e4, 1e3, "k"))
+    else:
+        units = ((1e8, 1e8, "亿"), (1e4, 1e4, "万"))
+    for threshold, size, unit in units:
+        if a >= threshold:
+            return f"{_trim(v / size)}{unit}"
+    return _trim(v)
+
+
+def nice_ticks(high: float, count: int = 5, *, integer: bool = False) -> list[float]:
+    """Return about ``count`` round tick values from 0 up to at least ``high`` (> 0).
+
+    With ``integer`` the step is a whole number (for counts).
+    """
+    if not high or high <= 0 or math.isnan(high):
+        return [0.0, 1.0]
+    raw = high / max(1, count - 1)
+    power = 10 ** math.floor(math.log10(raw))
+    step = next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw)
+    if integer:
+        step = max(1.0, float(math.ceil(step)))
+    n = math.ceil(high / step - 1e-9)
+    return [float(round(i * step, 10)) for i in range(n + 1)]
+
+
 def fmt_rate(value: float | None, lang: str = "zh") -> str:
     """Return a fraction as a percentage with one decimal (0.983 → 98.3%)."""
     if _missing(value):

@@ -1,12 +1,21 @@
-"""Plotly figure builders: a DataFrame in, a figure out; colours from the theme."""
+"""Plotly figure builders: a DataFrame in, a figure out; colours from the theme.
+
+Builders with a value axis take ``lang`` and ``axis_title`` (keyword-only). With
+``lang`` the value axis gets round ticks labelled the way UX.md writes numbers
+(2万, 1.5亿 in Chinese; 20k, 150M in English) instead of Plotly's SI letters;
+``axis_title`` names the axis, with its unit (e.g. ``t("unit.tonnes", lang)``).
+"""
 
 from __future__ import annotations
+
+import math
 
 import pandas as pd
 import plotly.graph_objects as go
 
 from cityops import theme
 from cityops.calendar import holiday_name
+from cityops.formatting import fmt_tick, nice_ticks
 
 FONT = (
     "PingFang SC, Hiragino Sans GB, Microsoft YaHei, Noto Sans CJK SC, "
@@ -23,9 +32,46 @@ def _layout(fig: go.Figure, height: int = 260) -> go.Figure:
         plot_bgcolor="white",
         showlegend=False,
         bargap=0.25,
+        separators=".,",
     )
     fig.update_xaxes(gridcolor="#eef2f7", zeroline=False)
     fig.update_yaxes(gridcolor="#eef2f7", zeroline=False, automargin=True)
+    return fig
+
+
+def value_axis(
+    fig: go.Figure,
+    axis: str,
+    values,
+    lang: str | None,
+    title: str | None = None,
+) -> go.Figure:
+    """Label the value ``axis`` (``"x"`` or ``"y"``) of ``fig`` for data up to max(``values``).
+
+    With ``lang``: ticks from 0 at round steps, labelled with :func:`fmt_tick`
+    (万/亿 or k/M), full numbers with thousands separators on hover. ``title``
+    (with its unit) is shown beside the axis. Negative or missing data leave
+    Plotly's own ticks.
+    """
+    update = getattr(fig, f"update_{axis}axes")
+    if title:
+        update(title={"text": title, "font": {"size": 11}}, automargin=True)
+    if lang is None:
+        return fig
+    numbers = [float(v) for v in values if v is not None and not pd.isna(v)]
+    if not numbers or min(numbers) < 0:
+        return fig
+    integer = all(math.isclose(v, round(v)) for v in numbers)
+    ticks = nice_ticks(max(numbers), integer=integer)
+    update(
+        tickmode="array",
+        tickvals=ticks,
+        ticktext=[fmt_tick(v, lang) for v in ticks],
+        range=[0, ticks[-1]],
+        exponentformat="none",
+        separatethousands=True,
+        hoverformat=",.0f" if integer else ",.1f",
+    )
     return fig
 
 
@@ -36,6 +82,8 @@ def rate_bars(
     accent: str,
     selected: str | None = None,
     height: int = 260,
+    *,
+    axis_title: str | None = None,
 ) -> go.Figure:
     """Return horizontal bars of rates (fractions shown as %), one per label.
 
@@ -57,6 +105,7 @@ def rate_bars(
     )
     fig.update_xaxes(range=[0, 100], ticksuffix="%")
     fig.update_yaxes(autorange="reversed")
+    value_axis(fig, "x", [], None, axis_title)
     return _layout(fig, max(height, 26 * len(labels) + 40))
 
 
@@ -69,8 +118,13 @@ def stacked_days(
     palette: list[str],
     mark_days: bool = True,
     height: int = 260,
+    lang: str | None = None,
+    axis_title: str | None = None,
 ) -> go.Figure:
-    """Return stacked daily bars of ``y`` by ``colour``, weekends and holidays shaded."""
+    """Return stacked daily bars of ``y`` by ``colour``, weekends and holidays shaded.
+
+    With ``lang`` the value axis reads 万/亿 (or k/M); ``axis_title`` names it.
+    """
     fig = go.Figure()
     for i, (key, part) in enumerate(frame.groupby(colour, sort=True)):
         fig.add_bar(
@@ -93,6 +147,8 @@ def stacked_days(
                 )
     fig.update_xaxes(tickformat="%m-%d")
     fig.update_layout(barmode="stack", showlegend=True, legend={"orientation": "h", "y": -0.2})
+    totals = frame.groupby(x)[y].sum() if len(frame) else []
+    value_axis(fig, "y", list(totals), lang, axis_title)
     _layout(fig, height)
     fig.update_layout(showlegend=True)
     return fig
@@ -127,10 +183,14 @@ def bars(
     selected: str | None = None,
     text: list[str] | None = None,
     height: int = 240,
+    *,
+    lang: str | None = None,
+    axis_title: str | None = None,
 ) -> go.Figure:
     """Return horizontal bars with one colour each; ``keys`` travel in ``customdata``.
 
-    A selected key is outlined; the others fade, so a filter is visible.
+    A selected key is outlined; the others fade, so a filter is visible. With
+    ``lang`` the value axis reads 万/亿 (or k/M); ``axis_title`` names it (with its unit).
     """
     opacity = [1.0 if selected in (None, k) else 0.35 for k in keys]
     fig = go.Figure(
@@ -146,6 +206,7 @@ def bars(
         )
     )
     fig.update_yaxes(autorange="reversed", type="category")
+    value_axis(fig, "x", values, lang, axis_title)
     return _layout(fig, max(height, 28 * len(labels) + 40))
 
 

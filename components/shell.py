@@ -1,12 +1,33 @@
-"""The page shell: header with title and language toggle, open-access banner, content."""
+"""The page shell: header with title and language toggle, open-access banner, content.
+
+The header's links keep the current scope and date when switching pages and
+mark the current page (``aria-current="page"``): a clientside callback
+(``cityops.navLinks`` in ``assets/cityops-i18n.js``) rewrites them whenever the
+URL changes. The data catalogue takes no scope, so its link never carries one.
+"""
 
 from __future__ import annotations
 
 import dash
-from dash import dcc, html
+from dash import ALL, ClientsideFunction, Input, Output, State, clientside_callback, dcc, html
 
 from cityops import ids
 from cityops.i18n import t
+
+#: The header's pages, in order: (name, path). Labels are ``nav.<name>``.
+NAV_PAGES = (
+    ("overview", "/"),
+    ("video", "/video"),
+    ("hazmat", "/hazmat"),
+    ("rentals", "/rentals"),
+    ("tourism", "/tourism"),
+    ("data", "/data"),
+)
+
+
+def nav_link_id(page: str) -> dict:
+    """Return the pattern ID of the header link to ``page`` (a name of NAV_PAGES)."""
+    return {"type": "nav-link", "page": page}
 
 
 def header(lang: str) -> html.Header:
@@ -22,14 +43,16 @@ def header(lang: str) -> html.Header:
             ),
             html.Nav(
                 [
-                    dcc.Link(t("nav.overview", lang), href="/", className="nav-link"),
-                    dcc.Link(t("nav.video", lang), href="/video", className="nav-link"),
-                    dcc.Link(t("nav.hazmat", lang), href="/hazmat", className="nav-link"),
-                    dcc.Link(t("nav.rentals", lang), href="/rentals", className="nav-link"),
-                    dcc.Link(t("nav.tourism", lang), href="/tourism", className="nav-link"),
-                    dcc.Link(t("nav.data", lang), href="/data", className="nav-link"),
+                    dcc.Link(
+                        t(f"nav.{page}", lang),
+                        href=path,
+                        id=nav_link_id(page),
+                        className="nav-link",
+                    )
+                    for page, path in NAV_PAGES
                 ],
                 className="main-nav",
+                **{"aria-label": t("nav.label", lang)},
             ),
             html.Button(
                 t("lang.toggle", lang),
@@ -41,6 +64,17 @@ def header(lang: str) -> html.Header:
         ],
         className="app-header",
     )
+
+
+# Keep scope and date in the header's links; mark the current page.
+clientside_callback(
+    ClientsideFunction(namespace="cityops", function_name="navLinks"),
+    Output(nav_link_id(ALL), "href"),
+    Output(nav_link_id(ALL), "className"),
+    Input(ids.NAV, "pathname"),
+    Input(ids.NAV, "search"),
+    State(nav_link_id(ALL), "href"),
+)
 
 
 def open_access_banner(lang: str) -> html.Div:

@@ -78,3 +78,15 @@ def test_map_has_no_tile_layer_unless_configured():
                      tile_url="http://tiles.local/{z}/{x}/{y}.png", tile_attribution="内网")  # fmt: skip
     layers = [c for c in tiled.children if isinstance(c, dl.TileLayer)]
     assert layers and layers[0].url == "http://tiles.local/{z}/{x}/{y}.png"
+
+
+def test_header_links_are_addressable_labelled_and_cover_every_page():
+    from cityops.i18n import t
+    from components.shell import NAV_PAGES, header, nav_link_id
+
+    nav = next(c for c in header("en").children if c.to_plotly_json()["type"] == "Nav")
+    links = nav.children
+    assert [link.id for link in links] == [nav_link_id(page) for page, _ in NAV_PAGES]
+    assert [link.href for link in links] == [path for _, path in NAV_PAGES]
+    assert [link.children for link in links] == [t(f"nav.{p}", "en") for p, _ in NAV_PAGES]
+    assert nav.to_plotly_json()["props"]["aria-label"] == t("nav.label", "en")

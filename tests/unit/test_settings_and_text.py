@@ -11,10 +11,12 @@ from cityops.formatting import (
     fmt_count,
     fmt_date,
     fmt_rate,
+    fmt_tick,
     fmt_tonnes,
     mask_name,
     mask_phone,
     mask_plate,
+    nice_ticks,
 )
 from cityops.i18n import TABLE, t
 from cityops.settings import SETTINGS, get_settings
@@ -107,6 +109,24 @@ def test_labels_format():
 def test_counts(value, zh, en):
     assert fmt_count(value, "zh") == zh
     assert fmt_count(value, "en") == en
+
+
+@pytest.mark.parametrize(
+    ("value", "zh", "en"),
+    [(20_000, "2万", "20k"), (25_000, "2.5万", "25k"), (12_500, "1.25万", "12.5k"),
+     (5_000, "5,000", "5,000"), (150_000_000, "1.5亿", "150M"), (0.5, "0.5", "0.5"), (0, "0", "0")],
+)  # fmt: skip
+def test_axis_ticks_use_chinese_units_without_needless_zeros(value, zh, en):
+    assert fmt_tick(value, "zh") == zh
+    assert fmt_tick(value, "en") == en
+
+
+def test_nice_ticks_cover_the_data_in_round_steps():
+    assert nice_ticks(47_000) == [0, 20_000, 40_000, 60_000]
+    assert nice_ticks(2, integer=True) == [0, 1, 2]
+    assert nice_ticks(0) == [0, 1]
+    ticks = nice_ticks(123_456)
+    assert ticks[0] == 0 and ticks[-1] >= 123_456 and len(ticks) <= 6
 
 
 def test_rates_tonnes_dates():
