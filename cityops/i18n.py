@@ -366,7 +366,8 @@ TABLE: dict[str, tuple[str, str]] = {
     ),
     "empty.not_found": ("未找到 {what}", "{what} not found"),
     "map.points_hint": (
-        "点位聚合显示，聚合点颜色为离线/故障占比（≤5% 绿，≤15% 琥珀，更高为红）；放大或点击聚合查看单个点位",
+        "点位聚合显示，聚合点颜色为离线/故障占比（≤5% 绿，≤15% 琥珀，更高为红）；"
+        "放大或点击聚合查看单个点位",
         "Points are clustered; a cluster's colour is its share of offline or faulty cameras "
         "(≤ 5 % green, ≤ 15 % amber, more red): zoom or click a cluster to see single points",
     ),
@@ -484,7 +485,8 @@ TABLE: dict[str, tuple[str, str]] = {
         "{city}: below {area} m² per person or over {per_room} per room",
     ),
     "rentals.funnel": (
-        "疑似群租整改漏斗（责令整改、已整改只计疑似群租房屋；整改完成率卡片计全部曾被责令整改的房屋）",
+        "疑似群租整改漏斗（责令整改、已整改只计疑似群租房屋；"
+        "整改完成率卡片计全部曾被责令整改的房屋）",
         "Rectification funnel of suspected group rentals (ordered and rectified count suspected "
         "units only; the rectification-rate card counts every unit ever ordered)",
     ),

@@ -9,7 +9,9 @@ from dash import dcc, html
 
 from cityops.formatting import fmt_date
 from cityops.i18n import t
+from cityops.urls import DAY_RANGE
 from components.breadcrumb import breadcrumb
+from components.datepicker import date_picker
 from components.kpi import kpi_card
 from components.states import empty
 
@@ -30,12 +32,7 @@ def toolbar(
                 [
                     *(filters or []),
                     html.Label(t("overview.date", lang), htmlFor=date_id),
-                    dcc.DatePickerSingle(
-                        id=date_id,
-                        date=day.isoformat(),
-                        display_format="YYYY-MM-DD",
-                        first_day_of_week=1,
-                    ),
+                    date_picker(date_id, day, lang, min_day=DAY_RANGE[0], max_day=DAY_RANGE[1]),
                     html.Span(fmt_date(day, lang), className="date-long"),
                 ],
                 className="toolbar-date",

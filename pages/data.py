@@ -1,6 +1,7 @@
 """Data catalogue (数据目录): what each dataset holds, how fresh it is, what was refused.
 
-URL: ``/data?load=<load id>`` opens the quarantined and flagged rows of one load.
+URL: ``/data?load=<load id>`` opens the quarantined and flagged rows of one load
+(personal data masked), or the reason a refused file was refused.
 """
 
 from __future__ import annotations
@@ -14,7 +15,13 @@ from cityops import catalogue, ids
 from cityops.context import TZ, current
 from cityops.i18n import t
 from cityops.web import request_lang
-from components.catalogue import datasets_grid, departments_grid, issues_grid, loads_grid
+from components.catalogue import (
+    datasets_grid,
+    departments_grid,
+    issues_grid,
+    loads_grid,
+    refusal_note,
+)
 from pages._shared import guarded_layout
 
 PATH = "/data"
@@ -31,8 +38,12 @@ def layout(load: str | None = None, **_):
     datasets = catalogue.datasets(engine, now=now)
     loads = catalogue.loads(engine, limit=50)
     departments = catalogue.cameras_by_department(engine)
-    issues = catalogue.issues(engine, load_id=load, limit=500) if load else None
-    if load:
+    opened = catalogue.load(engine, load) if load else None
+    if opened is not None and opened["status"] == "refused":
+        issues_part = [html.P(load, className="hint mono"), refusal_note(opened, lang)]
+    elif load:
+        # personal data comes masked from the catalogue (the quarantine's read boundary)
+        issues = catalogue.issues(engine, load_id=load, limit=500)
         issues_part = [html.P(load, className="hint mono"), issues_grid(issues, lang)]
     else:
         issues_part = [html.P(t("data.issues_hint", lang), className="hint")]

@@ -206,6 +206,8 @@ def _panels(ctx, where, day, hazard_class, tonnage, lang) -> list:
                     [theme.hazard_colour(c) for c in classes],
                     selected=hazard_class,
                     text=[fmt_tonnes(v, lang) for v in tonnage["tonnage"]],
+                    lang=lang,
+                    axis_title=t("unit.tonnes", lang),
                 )
                 if len(tonnage)
                 else None,
@@ -221,6 +223,8 @@ def _panels(ctx, where, day, hazard_class, tonnage, lang) -> list:
                     list(by_type.values),
                     list(by_type.index),
                     [PALETTE[3]] * len(by_type),
+                    lang=lang,
+                    axis_title=t("unit.alarms", lang),
                 )
                 if len(by_type)
                 else None,
@@ -240,6 +244,8 @@ def _panels(ctx, where, day, hazard_class, tonnage, lang) -> list:
                         else theme.STATUS["offline"]
                         for r in by_sev.itertuples()
                     ],
+                    lang=lang,
+                    axis_title=t("unit.alarms", lang),
                 )
                 if len(by_sev)
                 else None,

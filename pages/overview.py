@@ -16,10 +16,11 @@ from cityops.formatting import fmt_date
 from cityops.geo import ensure_allowed
 from cityops.i18n import normalise_lang, t
 from cityops.kpis import KPI_BY_NAME, KPIS
-from cityops.urls import page_href, parse_day
+from cityops.urls import DAY_RANGE, page_href, parse_day
 from cityops.web import BadInput
 from components.breadcrumb import breadcrumb
 from components.choropleth import area_map, legend
+from components.datepicker import date_picker
 from components.kpi import kpi_groups
 from pages._shared import guarded_layout, map_state, page_title, resolve_view, scope_values
 
@@ -63,11 +64,12 @@ def layout(scope: str | None = None, date: str | None = None, kpi: str | None = 
                     html.Div(
                         [
                             html.Label(t("overview.date", lang), htmlFor=ids.OV_DATE),
-                            dcc.DatePickerSingle(
-                                id=ids.OV_DATE,
-                                date=day.isoformat(),
-                                display_format="YYYY-MM-DD",
-                                first_day_of_week=1,
+                            date_picker(
+                                ids.OV_DATE,
+                                day,
+                                lang,
+                                min_day=DAY_RANGE[0],
+                                max_day=DAY_RANGE[1],
                             ),
                             html.Span(fmt_date(day, lang), className="date-long"),
                         ],

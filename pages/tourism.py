@@ -198,6 +198,8 @@ def _panels(ctx, where, day, spot, lang) -> list:
                     y="party",
                     colour="status_label",
                     palette=palette,
+                    lang=lang,
+                    axis_title=t("unit.visitors", lang),
                 )
                 if len(trend)
                 else None,
@@ -213,6 +215,8 @@ def _panels(ctx, where, day, spot, lang) -> list:
                     list(origins["visitor_origin"]),
                     [ACCENT] * len(origins),
                     text=[fmt_count(v, lang) for v in origins["party"]],
+                    lang=lang,
+                    axis_title=t("unit.visitors", lang),
                 )
                 if len(origins)
                 else None,
@@ -222,7 +226,7 @@ def _panels(ctx, where, day, spot, lang) -> list:
         panel(
             t("tourism.feedback", lang),
             chart(
-                bars(fb_labels, fb_values, fb_labels, fb_colours) if fb_values else None,
+                bars(fb_labels, fb_values, fb_labels, fb_colours, lang=lang) if fb_values else None,
                 t("empty.no_rows", lang),
             ),
         ),

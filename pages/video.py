@@ -18,6 +18,7 @@ from cityops import ids
 from cityops.context import TZ
 from cityops.formatting import fmt_rate, fmt_times
 from cityops.i18n import t, t_value
+from cityops.kpis import ratio
 from cityops.queries import video as vq
 from cityops.theme import DOMAIN_ACCENT, STATUS
 from cityops.urls import page_href
@@ -231,7 +232,7 @@ def _panels(ctx, where, level, day, department, departments, lang) -> list:
                     [t("col.ai_enabled", lang), t("video.ai_off", lang)],
                     [ai, max(total - ai, 0)],
                     [ACCENT, "#e5e7eb"],
-                    fmt_rate(ai / total if total else None, lang),
+                    fmt_rate(ratio([ai], [total])[0], lang),
                 )
                 if total
                 else None,
@@ -247,7 +248,15 @@ def _panels(ctx, where, level, day, department, departments, lang) -> list:
         panel(
             t("video.events_trend", lang, days=TREND_DAYS),
             chart(
-                stacked_days(trend, x="day", y="events", colour="event_type", palette=PALETTE)
+                stacked_days(
+                    trend,
+                    x="day",
+                    y="events",
+                    colour="event_type",
+                    palette=PALETTE,
+                    lang=lang,
+                    axis_title=t("unit.events", lang),
+                )
                 if len(trend)
                 else None,
                 t("empty.no_events", lang, days=TREND_DAYS),
