@@ -7,6 +7,7 @@ Named queries shared by ``cityops quarantine``, ``/api/v1/datasets`` and the
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pandas as pd
 import sqlalchemy as sa
@@ -15,85 +16,173 @@ from sqlalchemy.engine import Engine
 from cityops import store
 from loaders.specs import DATASETS
 
+#: Columns of ``loads`` and ``load_issues`` added after the first release, and what a
+#: store created before them reads instead (until its next write migrates it).
+_LATER = {"status": "accepted", "refusal": None, "refusal_key": None, "refusal_args": None,
+          "warnings": None, "message_key": None, "message_args": None}  # fmt: skip
 
-def loads(engine: Engine, *, dataset: str | None = None, limit: int = 30) -> pd.DataFrame:
-    """Return the newest loads, newest first.
 
-    Columns: ``load_id, dataset, file, format, encoding, crs, finished_at,
-    rows_read, inserted, updated, quarantined, flagged, collapsed``.
+def _cols(conn, table: sa.Table, names: list[str]) -> list:
+    """Return ``table``'s columns ``names``, a constant where an older store lacks one."""
+    have = store.table_columns(conn, table)
+    out = []
+    for name in names:
+        if name in have:
+            col = table.c[name]
+            if name == "status":
+                col = sa.func.coalesce(col, "accepted")
+            out.append(col.label(name))
+        else:
+            out.append(sa.literal(_LATER[name], sa.Text).label(name))
+    return out
+
+
+LOAD_COLUMNS = ["load_id", "dataset", "file", "status", "refusal", "refusal_key", "refusal_args",
+                "format", "encoding", "crs", "finished_at", "rows_read", "inserted", "updated",
+                "quarantined", "flagged", "collapsed", "warnings"]  # fmt: skip
+
+
+def loads(engine: Engine, *, dataset: str | None = None, limit: int = 30,
+          status: str | None = None) -> pd.DataFrame:  # fmt: skip
+    """Return the newest loads, accepted and refused, newest first.
+
+    Columns: ``load_id, dataset, file, status, refusal, refusal_key,
+    refusal_args, format, encoding, crs, finished_at, rows_read, inserted,
+    updated, quarantined, flagged, collapsed, warnings``. ``status`` is
+    ``accepted`` or ``refused``; a refused load has its one-line reason in
+    ``refusal`` (English; ``refusal_key``/``refusal_args`` JSON for
+    :func:`cityops.i18n.t`) and counts of 0. ``warnings`` is a JSON list.
     """
     t = store.loads
-    query = (
-        sa.select(
-            t.c.load_id,
-            t.c.dataset,
-            t.c.file,
-            t.c.format,
-            t.c.encoding,
-            t.c.crs,
-            t.c.finished_at,
-            t.c.rows_read,
-            t.c.inserted,
-            t.c.updated,
-            t.c.quarantined,
-            t.c.flagged,
-            t.c.collapsed,
-        )
-        .order_by(t.c.finished_at.desc(), t.c.load_id)
-        .limit(limit)
-    )
-    if dataset:
-        query = query.where(t.c.dataset == dataset)
     with engine.connect() as conn:
+        cols = _cols(conn, t, LOAD_COLUMNS)
+        query = sa.select(*cols).order_by(t.c.finished_at.desc(), t.c.load_id).limit(limit)
+        if dataset:
+            query = query.where(t.c.dataset == dataset)
+        if status and "status" in store.table_columns(conn, t):
+            query = query.where(sa.func.coalesce(t.c.status, "accepted") == status)
+        elif status and status != "accepted":
+            query = query.where(sa.false())
         return pd.read_sql(query, conn)
+
+
+def load(engine: Engine, load_id: str) -> dict | None:
+    """Return one load (the columns of :func:`loads`), or None when there is no such load."""
+    t = store.loads
+    with engine.connect() as conn:
+        row = conn.execute(
+            sa.select(*_cols(conn, t, LOAD_COLUMNS)).where(t.c.load_id == load_id)
+        ).first()
+    return dict(row._mapping) if row is not None else None
 
 
 def issues(engine: Engine, *, load_id: str, limit: int = 100) -> pd.DataFrame:
     """Return the quarantined and flagged rows of one load, in file order.
 
-    Columns: ``row_number, severity, reason, column_name, message, raw``.
+    Columns: ``row_number, severity, reason, column_name, message, raw,
+    message_key, message_args``. Personal data (the columns the dataset specs
+    declare ``personal``: landlords' names and phones, vehicle plates) is
+    masked in ``raw`` and in the messages: this is the read boundary of the
+    quarantine, so the page and ``cityops quarantine show`` never hold it.
     """
     t = store.load_issues
-    query = (
-        sa.select(t.c.row_number, t.c.severity, t.c.reason, t.c.column_name, t.c.message, t.c.raw)
-        .where(t.c.load_id == load_id)
-        .order_by(t.c.row_number, t.c.severity)
-        .limit(limit)
-    )
     with engine.connect() as conn:
-        return pd.read_sql(query, conn)
+        query = (
+            sa.select(t.c.dataset, t.c.row_number, t.c.severity, t.c.reason, t.c.column_name,
+                      t.c.message, t.c.raw, *_cols(conn, t, ["message_key", "message_args"]))
+            .where(t.c.load_id == load_id)
+            .order_by(t.c.row_number, t.c.severity)
+            .limit(limit)
+        )  # fmt: skip
+        frame = pd.read_sql(query, conn)
+    return _masked(frame).drop(columns="dataset")
+
+
+def _masked(frame: pd.DataFrame) -> pd.DataFrame:
+    """Return quarantined rows with every personal value masked (raw row and message)."""
+    from cityops.i18n import t as label
+    from loaders.read import header_lookup, match_header
+    from loaders.specs import mask
+
+    if frame.empty:
+        return frame
+    frame = frame.copy()
+    raws, messages, args = [], [], []
+    for rec in frame.to_dict("records"):
+        spec = DATASETS.get(rec["dataset"])
+        kinds = {c.name: c.personal for c in spec.columns if c.personal} if spec else {}
+        raw, message, params = rec["raw"], rec["message"], rec["message_args"]
+        if kinds:
+            lookup = header_lookup(spec)
+            try:
+                row = json.loads(raw)
+            except (TypeError, ValueError):
+                row = None
+            if isinstance(row, dict) and isinstance(row.get("fields"), list):
+                # stored before rows were keyed by header: which field is personal is
+                # unknown, so every field is masked
+                row = {"fields": [mask("name", v) if v not in (None, "") else v
+                                  for v in row["fields"]]}  # fmt: skip
+            elif isinstance(row, dict):
+                for header, value in row.items():
+                    kind = kinds.get(match_header(header, lookup))
+                    if kind and value not in (None, ""):
+                        row[header] = mask(kind, value)
+            else:
+                row = {}
+            raw = json.dumps(row, ensure_ascii=False)
+            kind = kinds.get(rec["column_name"] or "")
+            if kind:  # a message quoting the personal value itself
+                try:
+                    parsed = json.loads(params) if params else {}
+                except ValueError:
+                    parsed = {}
+                if "value" in parsed:
+                    parsed["value"] = mask(kind, parsed["value"].strip("'\""))
+                    params = json.dumps(parsed, ensure_ascii=False)
+                    message = label(rec["message_key"], "en", **parsed)
+                else:
+                    message = f"{rec['column_name']}: (personal data, not shown)"
+        raws.append(raw)
+        messages.append(message)
+        args.append(params)
+    frame["raw"], frame["message"], frame["message_args"] = raws, messages, args
+    return frame
 
 
 def datasets(engine: Engine, *, now: dt.datetime) -> pd.DataFrame:
-    """Return one row per dataset: size, last load, freshness and quarantine counts.
+    """Return one row per dataset: size, last load, freshness, quarantine and refusals.
 
     Columns: ``dataset, label, department, rows, last_loaded_at, last_file,
     latest_record_at, age_hours, stale_after_hours, stale, loads,
-    quarantined_last, quarantined_total, flagged_total``. ``age_hours`` is the
-    time since the last load; a dataset never loaded is stale.
+    quarantined_last, quarantined_total, flagged_total, last_refused_at,
+    last_refused_file, last_refusal, last_refusal_key, last_refusal_args,
+    refused_total``. ``loads``, ``last_…``
+    and the freshness count accepted loads only (``age_hours`` is the time
+    since the last accepted load; a dataset never loaded is stale); a refused
+    file shows in ``last_refused_at`` (when), ``last_refused_file``,
+    ``last_refusal`` (why, one line; ``last_refusal_key``/``last_refusal_args``
+    give it for :func:`cityops.i18n.t`) and ``refused_total``.
     """
     t = store.loads
     with engine.connect() as conn:
-        totals = pd.read_sql(
-            sa.select(
-                t.c.dataset,
-                sa.func.count().label("loads"),
-                sa.func.sum(t.c.quarantined).label("quarantined_total"),
-                sa.func.sum(t.c.flagged).label("flagged_total"),
-                sa.func.max(t.c.finished_at).label("last_loaded_at"),
-            ).group_by(t.c.dataset),
+        status = _cols(conn, t, ["status"])[0]
+        refusal = _cols(conn, t, ["refusal", "refusal_key", "refusal_args"])
+        history = pd.read_sql(
+            sa.select(t.c.dataset, t.c.file, t.c.quarantined, t.c.flagged, t.c.finished_at,
+                      status, *refusal).order_by(t.c.finished_at.desc(), t.c.load_id.desc()),
             conn,
-        ).set_index("dataset")
-        last = (
-            pd.read_sql(
-                sa.select(t.c.dataset, t.c.file, t.c.quarantined, t.c.finished_at).order_by(
-                    t.c.finished_at.desc()
-                ),
-                conn,
-            )
-            .drop_duplicates("dataset")
-            .set_index("dataset")
+        )  # fmt: skip
+        accepted = history[history["status"] != "refused"]
+        refused = history[history["status"] == "refused"]
+        totals = accepted.groupby("dataset").agg(
+            loads=("file", "size"),
+            quarantined_total=("quarantined", "sum"),
+            flagged_total=("flagged", "sum"),
         )
+        last = accepted.drop_duplicates("dataset").set_index("dataset")
+        last_refused = refused.drop_duplicates("dataset").set_index("dataset")
+        refused_total = refused.groupby("dataset").size()
         rows = []
         for spec in DATASETS.values():
             count = conn.execute(sa.select(sa.func.count()).select_from(spec.table)).scalar()
@@ -102,9 +191,11 @@ def datasets(engine: Engine, *, now: dt.datetime) -> pd.DataFrame:
                 latest = conn.execute(
                     sa.select(sa.func.max(spec.table.c[spec.time_column]))
                 ).scalar()
-            loaded = totals["last_loaded_at"].get(spec.name)
+            loaded = last["finished_at"].get(spec.name)
             loaded = None if pd.isna(loaded) else pd.Timestamp(loaded).to_pydatetime()
             age = None if loaded is None else round((now - loaded).total_seconds() / 3600, 2)
+            refused_at = last_refused["finished_at"].get(spec.name)
+            refused_at = None if pd.isna(refused_at) else pd.Timestamp(refused_at).to_pydatetime()
             rows.append(
                 {
                     "dataset": spec.name,
@@ -121,6 +212,12 @@ def datasets(engine: Engine, *, now: dt.datetime) -> pd.DataFrame:
                     "quarantined_last": int(last["quarantined"].get(spec.name, 0)),
                     "quarantined_total": int(totals["quarantined_total"].get(spec.name, 0) or 0),
                     "flagged_total": int(totals["flagged_total"].get(spec.name, 0) or 0),
+                    "last_refused_at": refused_at,
+                    "last_refused_file": last_refused["file"].get(spec.name),
+                    "last_refusal": last_refused["refusal"].get(spec.name),
+                    "last_refusal_key": last_refused["refusal_key"].get(spec.name),
+                    "last_refusal_args": last_refused["refusal_args"].get(spec.name),
+                    "refused_total": int(refused_total.get(spec.name, 0)),
                 }
             )
     return pd.DataFrame(rows)

@@ -1,4 +1,4 @@
-"""The ``cityops`` command line: init, demo, serve, settings."""
+"""The ``cityops`` command line: init, demo, load, quarantine, serve, settings."""
 
 from __future__ import annotations
 
@@ -154,61 +154,86 @@ def demo(ctx: click.Context, seed: int, scale: str, if_empty: bool, today) -> No
     show_default=True,
     help="Coordinate system of the file's lon/lat.",
 )
+@click.option(
+    "--sheet",
+    default=None,
+    metavar="NAME|N",
+    help="Excel: the sheet to read, by name or number from 1 "
+    "(default: the first sheet holding the dataset's header).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the load report as one JSON object.")
 @click.pass_context
-def load(ctx: click.Context, dataset: str, path: str, crs: str, as_json: bool) -> None:
+def load(ctx: click.Context, dataset: str, path: str, crs: str, sheet: str | None,
+         as_json: bool) -> None:  # fmt: skip
     """Load a department file (CSV, Excel, Parquet or GeoJSON) into the store.
 
-    Bad rows are quarantined with their reason; the file is refused (exit 2,
-    nothing changed) when it cannot be read or is not a DATASET file.
+    Bad rows are quarantined with their reason (exit 0). The file is refused
+    when it cannot be read or is not a DATASET file: exit 2, one line
+    `refused: …`, no data changed, and the refusal is recorded in the load
+    history (`cityops quarantine list`, /data, /api/v1/datasets).
     """
-    from loaders.load import load_file
+    from loaders.load import load_into
     from loaders.read import FileRefused
 
     storage = _storage(ctx)
     if not storage.has_areas():
         raise click.ClickException("the store has no boundaries: run `cityops init` first")
-    size = os.path.getsize(path) if os.path.exists(path) else 0
+    size = os.path.getsize(path) if os.path.isfile(path) else 0
     stages = ["reading", "checking", "placing", "writing"]
     show_bar = size > 5_000_000 and sys.stderr.isatty() and not as_json
     try:
         with (
-            storage.writer() as engine,
+            open(os.devnull, "w") as devnull,
             click.progressbar(
                 length=len(stages),
                 label=f"{dataset} ← {os.path.basename(path)}",
-                file=sys.stderr if show_bar else open(os.devnull, "w"),
+                file=sys.stderr if show_bar else devnull,
             ) as bar,
         ):
-            report = load_file(
-                engine,
-                _geography(ctx, engine),
+            report = load_into(
+                storage,
                 dataset,
                 path,
+                geography=lambda engine: _geography(ctx, engine),
                 crs=crs,
+                sheet=sheet,
                 progress=lambda _msg: bar.update(1),
             )
     except FileRefused as exc:
         if as_json:
             click.echo(
                 json.dumps(
-                    {"dataset": dataset, "file": path, "refused": str(exc)}, ensure_ascii=False
+                    {"dataset": dataset, "file": path, "status": "refused", "refused": str(exc),
+                     "refusal_key": exc.key, "load_id": exc.load_id},
+                    ensure_ascii=False,
                 )
-            )
+            )  # fmt: skip
         click.echo(f"refused: {exc}", err=True)
+        if exc.record_error:
+            click.echo(f"warning: the refusal is not in the load history: {exc.record_error}",
+                       err=True)  # fmt: skip
         ctx.exit(2)
     if as_json:
         click.echo(json.dumps(report.to_dict(), ensure_ascii=False))
-        return
-    click.echo(_report_table(report))
+        for warning in report.warnings:  # for the logs of scripted imports
+            click.echo(f"warning: {warning}", err=True)
+    else:
+        click.echo(_report_table(report))
 
 
 def _report_table(report) -> str:
-    lines = [
-        f"{report.dataset} ← {report.file}",
-        f"  format {report.format}"
-        + (f", encoding {report.encoding}" if report.encoding else "")
-        + f", coordinates {report.crs}",
+    source = f"  format {report.format}"
+    if report.encoding:
+        source += f", encoding {report.encoding}"
+    if report.delimiter and report.delimiter != ",":
+        source += f", separated by {DELIMITER_NAMES.get(report.delimiter, report.delimiter)}"
+    lines = [f"{report.dataset} ← {report.file}", source + f", coordinates {report.crs}"]
+    if report.sheet is not None:
+        sheet = f"  sheet {report.sheet!r} read"
+        if report.skipped_sheets:
+            sheet += "; skipped: " + ", ".join(repr(s) for s in report.skipped_sheets)
+        lines.append(sheet)
+    lines += [
         f"  {'rows read':<14}{report.rows_read:>10,}",
         f"  {'inserted':<14}{report.inserted:>10,}",
         f"  {'updated':<14}{report.updated:>10,}",
@@ -221,42 +246,67 @@ def _report_table(report) -> str:
         lines.append(f"    {reason:<24}{count:>8,}")
     if report.ignored_columns:
         lines.append(f"  columns not loaded: {', '.join(report.ignored_columns)}")
+    for warning in report.warnings:
+        lines.append(f"  warning: {warning}")
     lines.append(f"  load {report.load_id} in {report.seconds:.2f} s")
     if report.quarantined:
         lines.append(f"  see: cityops quarantine show {report.load_id}")
     return "\n".join(lines)
 
 
+DELIMITER_NAMES = {";": "semicolons", "\t": "tabs", "|": "bars", ",": "commas"}
+
+
+def _reader(ctx: click.Context):
+    """Return the read-only engine on the published store, or a one-line error (exit 1)."""
+    from cityops.storage import StoreMissing
+
+    try:
+        return _storage(ctx).reader_engine()
+    except StoreMissing as exc:
+        raise click.ClickException(str(exc)) from None
+
+
 @cli.group()
 def quarantine() -> None:
-    """Browse the rows loads did not accept (and the flagged ones)."""
+    """Browse the rows loads did not accept (and the flagged ones), and refused files."""
 
 
 @quarantine.command("list")
 @click.option("--dataset", type=click.Choice(sorted(DATASET_NAMES)), help="Only this dataset.")
+@click.option(
+    "--status", type=click.Choice(["accepted", "refused"]), help="Only accepted or refused files."
+)
 @click.option("--limit", default=30, show_default=True, help="Newest loads shown.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON lines.")
 @click.pass_context
-def quarantine_list(ctx: click.Context, dataset: str | None, limit: int, as_json: bool) -> None:
-    """List recent loads with their quarantined and flagged counts."""
+def quarantine_list(ctx: click.Context, dataset: str | None, status: str | None, limit: int,
+                    as_json: bool) -> None:  # fmt: skip
+    """List recent loads, accepted and refused, with their quarantined and flagged counts."""
     from cityops import catalogue
 
-    frame = catalogue.loads(_storage(ctx).reader_engine(), dataset=dataset, limit=limit)
+    frame = catalogue.loads(_reader(ctx), dataset=dataset, limit=limit, status=status)
     if as_json:
         for rec in frame.to_dict("records"):
+            for key in ("refusal_args", "warnings"):
+                rec[key] = json.loads(rec[key]) if rec.get(key) else None
             click.echo(json.dumps(rec, ensure_ascii=False, default=str))
         return
     if frame.empty:
         click.echo("no loads yet")
         return
     click.echo(
-        f"{'load':<34}{'dataset':<20}{'finished':<21}{'read':>9}{'quar.':>8}{'flag.':>8}  file"
+        f"{'load':<34}{'dataset':<20}{'finished':<21}{'status':<10}{'read':>9}{'quar.':>8}"
+        f"{'flag.':>8}  file"
     )
     for r in frame.itertuples():
-        click.echo(
-            f"{r.load_id:<34}{r.dataset:<20}{r.finished_at!s:<21}{r.rows_read:>9,}"
+        line = (
+            f"{r.load_id:<34}{r.dataset:<20}{r.finished_at!s:<21}{r.status:<10}{r.rows_read:>9,}"
             f"{r.quarantined:>8,}{r.flagged:>8,}  {r.file}"
         )
+        if r.status == "refused":
+            line += f"  refused: {r.refusal}"
+        click.echo(line)
 
 
 @quarantine.command("show")
@@ -265,15 +315,28 @@ def quarantine_list(ctx: click.Context, dataset: str | None, limit: int, as_json
 @click.option("--json", "as_json", is_flag=True, help="Print JSON lines.")
 @click.pass_context
 def quarantine_show(ctx: click.Context, load_id: str, limit: int, as_json: bool) -> None:
-    """Show the quarantined and flagged rows of one load, with reasons and the raw row."""
+    """Show the quarantined and flagged rows of one load, with reasons and the raw row.
+
+    Personal data (landlords' names and phones, vehicle plates) is masked.
+    Exit 1 when there is no such load.
+    """
     from cityops import catalogue
 
-    frame = catalogue.issues(_storage(ctx).reader_engine(), load_id=load_id, limit=limit)
+    engine = _reader(ctx)
+    found = catalogue.load(engine, load_id)
+    if found is None:
+        raise click.ClickException(f"no load {load_id}: see `cityops quarantine list`")
+    if found["status"] == "refused":
+        click.echo(f"load {load_id}: {found['file']} was refused: {found['refusal']}")
+        return
+    frame = catalogue.issues(engine, load_id=load_id, limit=limit)
     if frame.empty:
-        click.echo(f"load {load_id}: no quarantined or flagged rows (or no such load)")
+        click.echo(f"load {load_id}: no quarantined or flagged rows")
         return
     for rec in frame.to_dict("records"):
         if as_json:
+            rec["raw"] = json.loads(rec["raw"])
+            rec["message_args"] = json.loads(rec["message_args"]) if rec["message_args"] else None
             click.echo(json.dumps(rec, ensure_ascii=False, default=str))
         else:
             click.echo(
@@ -332,9 +395,18 @@ def _safe_url(url: str) -> str:
 
 
 def main() -> None:
-    """Entry point of the console script: expected errors are one line, never a trace."""
+    """Entry point of the console script: expected errors are one line, never a trace.
+
+    Exit codes: 0 done (a file accepted, even with quarantined rows); 1 an
+    expected error (store not created, no such load, bad setting); 2 a usage
+    error or a refused file; 3 an unexpected error; 130 interrupted.
+    """
+    from cityops.storage import StoreMissing
+
     try:
-        cli(prog_name="cityops", standalone_mode=False)
+        # without standalone mode click *returns* the code of ctx.exit(n) (and of
+        # --help, 0) instead of exiting: it must become the process's exit code
+        code = cli(prog_name="cityops", standalone_mode=False)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except click.ClickException as exc:
@@ -343,14 +415,20 @@ def main() -> None:
     except click.exceptions.Abort:
         click.echo("aborted", err=True)
         sys.exit(130)
+    except StoreMissing as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
     except Exception as exc:
         if os.environ.get("CITYOPS_DEBUG", "").lower() in {"1", "true", "yes"}:
             raise
+        detail = " ".join(str(exc).split())
         click.echo(
-            f"error: {type(exc).__name__}: {exc} (run with CITYOPS_DEBUG=1 for details)", err=True
+            f"error: {type(exc).__name__}: {detail} (run with CITYOPS_DEBUG=1 for details)",
+            err=True,
         )
         sys.exit(3)
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

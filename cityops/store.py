@@ -205,7 +205,8 @@ meta = sa.Table(
     sa.Column("value", sa.Text, nullable=False),
 )
 
-#: One row per load attempt that reached the store (refused files leave no row).
+#: One row per load attempt: ``status`` accepted (the file's rows were applied) or
+#: refused (nothing applied; ``refusal`` says why, the counts are 0).
 loads = sa.Table(
     "loads",
     metadata,
@@ -225,6 +226,12 @@ loads = sa.Table(
     sa.Column("flagged", sa.Integer, nullable=False),
     sa.Column("collapsed", sa.Integer, nullable=False),
     sa.Column("ignored_columns", sa.Text, nullable=False),  # JSON list
+    # added after the first release: see MIGRATIONS
+    sa.Column("status", sa.String(10), server_default="accepted"),  # accepted / refused
+    sa.Column("refusal", sa.Text),  # the one-line reason of a refused file (English)
+    sa.Column("refusal_key", sa.String(60)),  # i18n key of the reason, for the page
+    sa.Column("refusal_args", sa.Text),  # JSON object of its parameters
+    sa.Column("warnings", sa.Text),  # JSON list of the load report's warnings
 )
 
 #: Quarantined and flagged rows of every load, with the reason and the raw row.
@@ -239,6 +246,21 @@ load_issues = sa.Table(
     sa.Column("column_name", sa.Text),
     sa.Column("message", sa.Text, nullable=False),
     sa.Column("raw", sa.Text, nullable=False),  # JSON object of the row as read
+    # added after the first release: see MIGRATIONS
+    sa.Column("message_key", sa.String(60)),  # i18n key of the message, for the page
+    sa.Column("message_args", sa.Text),  # JSON object of its parameters
+)
+
+#: Columns added to existing tables since the first release, added by
+#: :func:`create_schema` to stores created before them (idempotent).
+MIGRATIONS: tuple[tuple[sa.Table, str], ...] = (
+    (loads, "status"),
+    (loads, "refusal"),
+    (loads, "refusal_key"),
+    (loads, "refusal_args"),
+    (loads, "warnings"),
+    (load_issues, "message_key"),
+    (load_issues, "message_args"),
 )
 
 #: The city datasets, in the order they must be loaded (references first).
@@ -277,8 +299,49 @@ def make_engine(url: str, *, read_only: bool = False) -> Engine:
 
 
 def create_schema(engine: Engine) -> None:
-    """Create every table that does not exist yet (idempotent)."""
+    """Create every table that does not exist yet and add the columns it lacks (idempotent).
+
+    The columns are those of :data:`MIGRATIONS`, added to a store created before
+    them, on DuckDB and PostgreSQL alike.
+    """
     metadata.create_all(engine)
+    migrate(engine)
+
+
+def migrate(engine: Engine) -> list[str]:
+    """Add the columns of :data:`MIGRATIONS` missing from the store; return those added.
+
+    ``ALTER TABLE … ADD COLUMN IF NOT EXISTS`` (both engines), issued only for a
+    column the inspector does not see, so an up-to-date store takes no lock.
+    """
+    added: list[str] = []
+    with engine.begin() as conn:
+        present = {t.name: table_columns(conn, t) for t in {t for t, _ in MIGRATIONS}}
+        for table, name in MIGRATIONS:
+            if name in present[table.name]:
+                continue
+            column = table.c[name]
+            ddl = f'ALTER TABLE "{table.name}" ADD COLUMN IF NOT EXISTS "{name}" '
+            ddl += column.type.compile(dialect=conn.dialect)
+            if column.server_default is not None:
+                ddl += f" DEFAULT '{column.server_default.arg}'"
+            conn.exec_driver_sql(ddl)
+            added.append(f"{table.name}.{name}")
+    return added
+
+
+def table_columns(conn: Connection, table: sa.Table) -> set[str]:
+    """Return the names of the columns ``table`` has in the store (older stores lack some).
+
+    Read from ``information_schema`` (DuckDB and PostgreSQL both have it; the
+    SQLAlchemy inspector's PostgreSQL catalogue query does not run on DuckDB).
+    """
+    cols = sa.table("columns", sa.column("table_name"), sa.column("column_name"),
+                    schema="information_schema")  # fmt: skip
+    query = sa.select(cols.c.column_name).where(cols.c.table_name == table.name)
+    if conn.dialect.name == "postgresql":
+        query = query.where(sa.text("table_schema = current_schema()"))
+    return set(conn.execute(query).scalars())
 
 
 def is_duckdb(conn: Connection | Engine) -> bool:

@@ -10,12 +10,19 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
-from loaders.read import FileRefused, RawTable, header_lookup, normalise_header
+from cityops.i18n import t
+from loaders.read import (
+    RawTable,
+    header_lookup,
+    match_header,
+    missing_columns_refusal,
+    refuse_other_dataset,
+)
 from loaders.specs import Column, DatasetSpec
 
 TZ = "Asia/Shanghai"
@@ -40,33 +47,51 @@ _HHMM = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)(:[0-5]\d)?$")
 
 @dataclass(frozen=True)
 class Issue:
-    """A problem with one row: ``severity`` is ``quarantined`` or ``flagged``."""
+    """A problem with one row: ``severity`` is ``quarantined`` or ``flagged``.
+
+    ``message`` is English (for the command line); ``key`` and ``params`` give
+    the same message for :func:`cityops.i18n.t`, so pages show it in either language.
+    """
 
     row: int  # position in the table (0-based)
     severity: str
     reason: str  # missing, type, range, enum, reference, outside, duplicate, malformed, rule
     column: str | None
     message: str
+    key: str | None = None
+    params: dict = field(default_factory=dict, compare=False, hash=False)
+
+
+def issue(row: int, severity: str, reason: str, column: str | None, key: str, /,
+          **params: object) -> Issue:  # fmt: skip
+    """Return an :class:`Issue` whose message is the i18n ``key`` (English) with ``params``."""
+    params = {k: str(v) for k, v in params.items()}
+    return Issue(row, severity, reason, column, t(key, "en", **params), key, params)
 
 
 def map_columns(raw: pd.DataFrame, spec: DatasetSpec) -> tuple[dict[str, str], list[str]]:
     """Return ``(canonical column → file header, ignored headers)``.
 
-    Raises :class:`FileRefused` naming the required columns the file lacks.
+    Headers match by name or alias, also with a unit in brackets (``经度（°）``).
+
+    Raises :class:`FileRefused` when required columns are missing: "this looks
+    like a … file" when the header fits another dataset better, else naming the
+    missing columns, the headers not in the contract and the closest name.
     """
     lookup = header_lookup(spec)
     mapping: dict[str, str] = {}
     ignored: list[str] = []
     for header in raw.columns:
-        canonical = lookup.get(normalise_header(header))
+        canonical = match_header(header, lookup)
         if canonical is None or canonical in mapping:
             ignored.append(str(header))
         else:
             mapping[canonical] = header
-    missing = [c for c in spec.columns if c.required and c.name not in mapping]
+    missing = [c.name for c in spec.columns if c.required and c.name not in mapping]
     if missing:
-        names = ", ".join(f"{c.name} ({c.aliases[0]})" if c.aliases else c.name for c in missing)
-        raise FileRefused(f"required columns missing for {spec.name}: {names}")
+        headers = [str(h) for h in raw.columns]
+        refuse_other_dataset([headers], spec)
+        raise missing_columns_refusal(headers, spec, missing)
     return mapping, ignored
 
 
@@ -246,7 +271,7 @@ def _range_text(col: Column) -> str:
         parts.append(f"{'>' if col.low_open else '≥'} {low:g}")
     if high is not None:
         parts.append(f"≤ {high:g}")
-    return " and ".join(parts)
+    return ", ".join(parts)
 
 
 def _raw(cell) -> str:
@@ -275,55 +300,39 @@ def clean_table(raw: RawTable, spec: DatasetSpec) -> tuple[pd.DataFrame, list[Is
         cells = raw.frame[mapping[col.name]]
         values, empty, bad, reason = parse_column(cells, col)
         for i in np.flatnonzero((empty & col.required).to_numpy()):
-            issues.append(
-                Issue(
-                    int(i), "quarantined", "missing", col.name, f"{col.name}: a value is required"
-                )
-            )
+            issues.append(issue(int(i), "quarantined", "missing", col.name, "issue.missing",
+                                column=col.name))  # fmt: skip
         for i in np.flatnonzero(bad.to_numpy()):
-            cell = _raw(cells.iloc[i])
+            cell = repr(_raw(cells.iloc[i]))
+            extra = {}
             if reason == "enum":
-                msg = f"{col.name}: {cell!r} is not one of {_values_text(col)}"
+                key, extra = "issue.enum", {"choices": _values_text(col)}
             elif col.kind in ("timestamp", "date"):
-                msg = f"{col.name}: {cell!r} is not an ISO 8601 {col.kind}"
+                key = f"issue.{col.kind}"
             elif col.kind == "hhmm":
-                msg = f"{col.name}: {cell!r} is not a time of day HH:MM"
+                key = "issue.hhmm"
             elif col.kind in ("float", "int"):
-                msg = (
-                    f"{col.name}: {cell!r} is not {'a whole' if col.kind == 'int' else 'a'} number"
-                )
+                key = "issue.whole_number" if col.kind == "int" else "issue.number"
             elif col.kind == "bool":
-                msg = f"{col.name}: {cell!r} is not true/false, 1/0, 是/否 or Y/N"
+                key = "issue.bool"
             else:
-                msg = f"{col.name}: {cell!r} does not have the expected form"
-            issues.append(Issue(int(i), "quarantined", reason, col.name, msg))
+                key = "issue.form"
+            issues.append(issue(int(i), "quarantined", reason, col.name, key, column=col.name,
+                                value=cell, **extra))  # fmt: skip
         if col.low is not None or col.high is not None or col.kind == "int":
             out_of_range = _range_bad(values, col) & ~bad & ~empty
             for i in np.flatnonzero(out_of_range.to_numpy()):
-                issues.append(
-                    Issue(
-                        int(i),
-                        "quarantined",
-                        "range",
-                        col.name,
-                        f"{col.name}: {_raw(cells.iloc[i])} is out of range ({_range_text(col)})",
-                    )
-                )
+                issues.append(issue(int(i), "quarantined", "range", col.name, "issue.range",
+                                    column=col.name, value=_raw(cells.iloc[i]),
+                                    bounds=_range_text(col)))  # fmt: skip
         keep = ~(bad | empty)
         if col.kind in ("int", "float"):
             keep &= ~_range_bad(values, col)
         frame[col.name] = values.where(keep, None) if col.kind != "bool" else values
     issues.extend(_row_rules(frame, spec))
     for n, (_line, fields) in enumerate(raw.malformed):
-        issues.append(
-            Issue(
-                -1 - n,
-                "quarantined",
-                "malformed",
-                None,
-                f"row has {len(fields)} fields, more than the header",
-            )
-        )
+        issues.append(issue(-1 - n, "quarantined", "malformed", None, "issue.malformed",
+                            fields=len(fields)))  # fmt: skip
     return frame, issues, ignored
 
 
@@ -334,25 +343,9 @@ def _row_rules(frame: pd.DataFrame, spec: DatasetSpec) -> list[Issue]:
         bad = frame["slot_start"].notna() & frame["slot_end"].notna()
         bad &= frame["slot_end"].astype(str) <= frame["slot_start"].astype(str)
         for i in np.flatnonzero(bad.to_numpy()):
-            issues.append(
-                Issue(
-                    int(i),
-                    "quarantined",
-                    "rule",
-                    "slot_end",
-                    "slot_end must be later than slot_start",
-                )
-            )
+            issues.append(issue(int(i), "quarantined", "rule", "slot_end", "issue.slot_order"))
     if spec.name == "feedback":
         odd = (frame["kind"] == "complaint") & frame["rating"].notna()
         for i in np.flatnonzero(odd.to_numpy()):
-            issues.append(
-                Issue(
-                    int(i),
-                    "flagged",
-                    "rule",
-                    "rating",
-                    "rating given on a complaint (ratings are for evaluations)",
-                )
-            )
+            issues.append(issue(int(i), "flagged", "rule", "rating", "issue.rating_on_complaint"))
     return issues

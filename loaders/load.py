@@ -3,7 +3,9 @@
 A load is one transaction: it fully applies (good rows upserted by key, bad rows
 in the quarantine with their reason, a row in ``loads``) or changes nothing.
 A file that cannot be read at all raises :class:`FileRefused` before anything
-is written.
+is written; :func:`record_refusal` then writes the refusal into the load history
+(in its own transaction), so a nightly import can see which file was rejected
+and why. :func:`load_into` does both on a :class:`~cityops.storage.Storage`.
 """
 
 from __future__ import annotations
@@ -26,9 +28,10 @@ from sqlalchemy.engine import Connection, Engine
 from cityops import store
 from cityops.context import TZ
 from cityops.geo import Geography
-from loaders.clean import Issue, clean_table
+from cityops.i18n import t
+from loaders.clean import Issue, clean_table, issue
 from loaders.crs import CRS_CHOICES, to_wgs84
-from loaders.read import FileRefused, RawTable, read_file
+from loaders.read import FORMATS, FileRefused, RawTable, crs_mentioned, read_file
 from loaders.specs import DATASETS, DatasetSpec
 
 Progress = Callable[[str], None]
@@ -36,12 +39,22 @@ Progress = Callable[[str], None]
 
 @dataclass
 class LoadReport:
-    """What one load did. ``to_dict`` is the ``--json`` output."""
+    """What one load did. ``to_dict`` is the ``--json`` output.
+
+    ``sheet`` is the Excel sheet read and ``skipped_sheets`` the others;
+    ``delimiter`` the CSV separator found; ``warnings`` what the data officer
+    should check although the file was accepted (e.g. a title naming Amap
+    coordinates while the file was read as WGS84).
+    """
 
     dataset: str
     file: str
+    status: str = "accepted"
     format: str = ""
     encoding: str | None = None
+    delimiter: str | None = None
+    sheet: str | None = None
+    skipped_sheets: list[str] = field(default_factory=list)
     crs: str = "wgs84"
     rows_read: int = 0
     inserted: int = 0
@@ -53,10 +66,20 @@ class LoadReport:
     reasons: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
     load_id: str = ""
+    warnings: list[str] = field(default_factory=list)
+    warning_keys: list[dict] = field(default_factory=list, repr=False)  # i18n key + params
 
     def to_dict(self) -> dict:
         """Return the report as plain JSON-ready values."""
-        return asdict(self)
+        out = asdict(self)
+        out.pop("warning_keys")
+        return out
+
+    def warn(self, key: str, **params: object) -> None:
+        """Add a warning: its English text, and its i18n key and parameters for pages."""
+        params = {k: " ".join(str(v).split()) for k, v in params.items()}
+        self.warnings.append(t(key, "en", **params))
+        self.warning_keys.append({"key": key, "params": params})
 
 
 def _sha256(path: Path) -> str:
@@ -97,29 +120,16 @@ def _place(
         frame[spec.area_prefix + col] = placed[col].to_numpy()
     outside = todo & placed["district_code"].isna().to_numpy()
     for i in np.flatnonzero(outside):
-        issues.append(
-            Issue(
-                int(i),
-                "quarantined",
-                "outside",
-                lon_col,
-                f"point ({lon[i]:.6f}, {lat[i]:.6f}) lies outside every enabled district",
-            )
-        )
+        issues.append(issue(int(i), "quarantined", "outside", lon_col, "issue.outside",
+                            lon=f"{lon[i]:.6f}", lat=f"{lat[i]:.6f}"))  # fmt: skip
     if given is not None:
         differs = todo & ~outside & given.notna().to_numpy()
         differs &= given.astype(str).to_numpy() != placed["district_code"].astype(str).to_numpy()
         for i in np.flatnonzero(differs):
             issues.append(
-                Issue(
-                    int(i),
-                    "flagged",
-                    "district",
-                    "district_code",
-                    f"district_code {given.iloc[i]} given, the point lies in "
-                    f"{placed['district_code'].iloc[i]}",
-                )
-            )
+                issue(int(i), "flagged", "district", "district_code", "issue.district",
+                      given=given.iloc[i], placed=placed["district_code"].iloc[i])
+            )  # fmt: skip
     return issues
 
 
@@ -139,14 +149,9 @@ def _missing_references(
         unknown = alive & frame[col].notna().to_numpy() & ~frame[col].isin(found).to_numpy()
         for i in np.flatnonzero(unknown):
             issues.append(
-                Issue(
-                    int(i),
-                    "quarantined",
-                    "reference",
-                    col,
-                    f"{col}: {frame[col].iloc[i]} is not in the store (load {table.name} first)",
-                )
-            )
+                issue(int(i), "quarantined", "reference", col, "issue.reference",
+                      column=col, value=frame[col].iloc[i], table=table.name)
+            )  # fmt: skip
     return issues
 
 
@@ -163,16 +168,10 @@ def _duplicates(
         return [], dup
     last = {k: i for i, k in enumerate(keys) if alive[i]}
     issues = [
-        Issue(
-            int(i),
-            "quarantined",
-            "duplicate",
-            ",".join(spec.key),
-            f"key {keys.iloc[i].replace(chr(31), ', ')} appears again at row "
-            f"{row_numbers[last[keys.iloc[i]]]}, which is loaded",
-        )
+        issue(int(i), "quarantined", "duplicate", ",".join(spec.key), "issue.duplicate",
+              ids=keys.iloc[i].replace(chr(31), ", "), row=row_numbers[last[keys.iloc[i]]])
         for i in np.flatnonzero(dup)
-    ]
+    ]  # fmt: skip
     return issues, np.zeros(len(frame), bool)
 
 
@@ -258,9 +257,27 @@ def _stored_frame(frame: pd.DataFrame, spec: DatasetSpec) -> pd.DataFrame:
     return out
 
 
+def keyed_fields(headers: list[str], fields: list[str]) -> dict[str, str]:
+    """Return a malformed row's fields keyed by the file's headers.
+
+    Fields beyond the header are keyed ``(extra 1)``, ``(extra 2)``…; a header
+    repeated in the file gets `` (2)``, `` (3)``… so no field is lost.
+    """
+    out: dict[str, str] = {}
+    for n, value in enumerate(fields):
+        name = str(headers[n]) if n < len(headers) else f"(extra {n - len(headers) + 1})"
+        key, k = name, 1
+        while key in out:
+            k += 1
+            key = f"{name} ({k})"
+        out[key] = value
+    return out
+
+
 def _raw_json(raw: RawTable, i: int) -> str:
     if i < 0:
-        return json.dumps({"fields": raw.malformed[-1 - i][1]}, ensure_ascii=False)
+        fields = keyed_fields(list(raw.frame.columns), raw.malformed[-1 - i][1])
+        return json.dumps(fields, ensure_ascii=False)
     row = raw.frame.iloc[i]
     return json.dumps(
         {str(k): (None if pd.isna(v) else v) for k, v in row.items()},
@@ -276,9 +293,13 @@ def load_file(
     path: str | Path,
     *,
     crs: str = "wgs84",
+    sheet: str | None = None,
     progress: Progress | None = None,
 ) -> LoadReport:
     """Load ``path`` as ``dataset`` into the store behind ``engine`` (read-write).
+
+    ``sheet`` (Excel) names the sheet to read or gives its number from 1; by
+    default the first sheet holding the dataset's header.
 
     Returns
     -------
@@ -294,21 +315,28 @@ def load_file(
     started = time.perf_counter()
     say = progress or (lambda _msg: None)
     if dataset not in DATASETS:
-        raise FileRefused(f"unknown dataset {dataset!r}: one of {', '.join(DATASETS)}")
+        raise FileRefused("refusal.unknown_dataset", dataset=dataset, choices=", ".join(DATASETS))
     if crs not in CRS_CHOICES:
-        raise FileRefused(f"unknown CRS {crs!r}: one of {', '.join(CRS_CHOICES)}")
+        raise FileRefused("refusal.unknown_crs", crs=crs, choices=", ".join(CRS_CHOICES))
     spec = DATASETS[dataset]
     path = Path(path)
     say(f"reading {path.name}")
-    raw = read_file(path, spec)
+    raw = read_file(path, spec, sheet=sheet)
     report = LoadReport(
         dataset=dataset,
         file=str(path),
         format=raw.format,
         encoding=raw.encoding,
+        delimiter=raw.delimiter,
+        sheet=raw.sheet,
+        skipped_sheets=list(raw.skipped_sheets),
         crs=crs,
         rows_read=len(raw.frame) + len(raw.malformed),
     )
+    if sheet is not None and raw.format != "xlsx":
+        report.warn("warning.sheet_ignored", fmt=raw.format)
+    if spec.point:
+        _warn_about_crs(report, raw)
     say(f"checking {report.rows_read:,} rows")
     frame, issues, ignored = clean_table(raw, spec)
     absent = list(frame.attrs.get("absent", []))
@@ -317,9 +345,9 @@ def load_file(
 
     def alive_mask() -> np.ndarray:
         dead = np.zeros(n, bool)
-        for issue in issues:
-            if issue.severity == "quarantined" and issue.row >= 0:
-                dead[issue.row] = True
+        for problem in issues:
+            if problem.severity == "quarantined" and problem.row >= 0:
+                dead[problem.row] = True
         return ~dead
 
     if spec.point:
@@ -330,15 +358,10 @@ def load_file(
         known = {c for c, a in geo.areas.items() if a.level == "district"}
         unknown = alive_mask() & frame[col].notna().to_numpy() & ~frame[col].isin(known).to_numpy()
         issues.extend(
-            Issue(
-                int(i),
-                "quarantined",
-                "reference",
-                col,
-                f"{col}: {frame[col].iloc[i]} is not a district of the province",
-            )
+            issue(int(i), "quarantined", "reference", col, "issue.not_district",
+                  column=col, value=frame[col].iloc[i])
             for i in np.flatnonzero(unknown)
-        )
+        )  # fmt: skip
     load_id = uuid.uuid4().hex
     now = dt.datetime.now(TZ).replace(tzinfo=None, microsecond=0)
     with engine.begin() as conn:
@@ -363,6 +386,8 @@ def load_file(
                 "column_name": i.column,
                 "message": i.message,
                 "raw": _raw_json(raw, i.row),
+                "message_key": i.key,
+                "message_args": json.dumps(i.params, ensure_ascii=False) if i.key else None,
             }
             for i in issues
         ]
@@ -396,6 +421,104 @@ def load_file(
                 flagged=report.flagged,
                 collapsed=report.collapsed,
                 ignored_columns=json.dumps(ignored, ensure_ascii=False),
+                status="accepted",
+                warnings=json.dumps(
+                    [
+                        {"message": m, **k}
+                        for m, k in zip(report.warnings, report.warning_keys, strict=True)
+                    ],
+                    ensure_ascii=False,
+                ),
             )
         )
     return report
+
+
+def _warn_about_crs(report: LoadReport, raw: RawTable) -> None:
+    """Warn when a title line or a header names another coordinate system than ``--crs``.
+
+    A file titled "…（高德坐标）" read as WGS84 is placed some 500 m off; it is
+    still loaded (the title may be stale), but the report says so.
+    """
+    for key, texts in (("warning.crs_title", raw.title_lines),
+                       ("warning.crs_header", [str(c) for c in raw.frame.columns])):  # fmt: skip
+        for text in texts:
+            named = crs_mentioned(text)
+            systems = {c for _, c in named}
+            if not named or report.crs in systems:
+                continue
+            word, crs = next((w, c) for w, c in named if c != "wgs84")
+            report.warn(key, text=text[:80], hint=word, crs=crs, given=report.crs)
+            return
+
+
+def record_refusal(engine: Engine, dataset: str, path: str | Path, refusal: FileRefused, *,
+                   crs: str = "wgs84") -> str:  # fmt: skip
+    """Record a refused file in the load history (``status`` refused); return its load id.
+
+    Nothing else changes: no dataset row, no quarantine row. The counts are 0 and
+    ``refusal`` holds the one-line reason (``refusal_key``/``refusal_args`` for pages).
+    """
+    path = Path(path)
+    load_id = uuid.uuid4().hex
+    now = dt.datetime.now(TZ).replace(tzinfo=None, microsecond=0)
+    try:
+        digest = _sha256(path) if path.is_file() else ""
+    except OSError:
+        digest = ""
+    with engine.begin() as conn:
+        conn.execute(
+            store.loads.insert().values(
+                load_id=load_id,
+                dataset=dataset[:40],
+                file=path.name or str(path),
+                sha256=digest,
+                format=(FORMATS.get(path.suffix.lower()) or path.suffix.lower().lstrip("."))[:10],
+                encoding=None,
+                crs=crs[:10],
+                started_at=now,
+                finished_at=now,
+                rows_read=0,
+                inserted=0,
+                updated=0,
+                quarantined=0,
+                flagged=0,
+                collapsed=0,
+                ignored_columns="[]",
+                status="refused",
+                refusal=str(refusal),
+                refusal_key=refusal.key,
+                refusal_args=json.dumps(refusal.params, ensure_ascii=False),
+            )
+        )
+    refusal.load_id = load_id
+    return load_id
+
+
+def load_into(storage, dataset: str, path: str | Path, *, geography: Callable[[Engine], Geography],
+              crs: str = "wgs84", sheet: str | None = None,
+              progress: Progress | None = None) -> LoadReport:  # fmt: skip
+    """Load a file into ``storage`` (a :class:`cityops.storage.Storage`), recording refusals.
+
+    The load runs in one writer session; if the file is refused, that session
+    changes nothing and a second one records the refusal in the load history,
+    so the refusal is published (the versioned store publishes only writer
+    sessions that succeed).
+
+    Raises
+    ------
+    FileRefused
+        The file was refused; its ``load_id`` names the refusal's row in ``loads``
+        (None, and ``record_error`` says why, if the refusal could not be recorded).
+    """
+    try:
+        with storage.writer() as engine:
+            return load_file(engine, geography(engine), dataset, path, crs=crs, sheet=sheet,
+                             progress=progress)  # fmt: skip
+    except FileRefused as refusal:
+        try:
+            with storage.writer() as engine:
+                record_refusal(engine, dataset, path, refusal, crs=crs)
+        except Exception as exc:  # the refusal stands; say it could not be recorded
+            refusal.record_error = " ".join(f"{type(exc).__name__}: {exc}".split())
+        raise

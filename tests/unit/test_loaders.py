@@ -239,7 +239,7 @@ def test_a_newer_file_updates_rows_in_place(fresh_store, tmp_path):
 # ------------------------------------------------------------------- refusals
 REFUSED = {
     "garbage.csv": (b"\x00\xff\xfe\x81\x82\x83" * 50, "not text"),
-    "wrong_dataset.csv": (b"booking_id,spot_id,visit_date\nB1,S1,2026-11-25\n", "no header row"),
+    "wrong_dataset.csv": (b"booking_id,spot_id,visit_date\nB1,S1,2026-11-25\n", "looks like a bookings file"),
     "missing_required.csv": (b"camera_id,name,lon,lat\nC1,x,118.8,32.0\n", "required columns missing"),
     "broken.xlsx": (b"PK\x03\x04 not really a zip", "cannot read xlsx"),
     "broken.parquet": (b"PAR1 nope", "cannot read parquet"),
