@@ -461,7 +461,7 @@ def record_refusal(engine: Engine, dataset: str, path: str | Path, refusal: File
     """
     path = Path(path)
     load_id = uuid.uuid4().hex
-    now = dt.datetime.now(TZ).replace(tzinfo=None, microsecond=0)
+    now = dt.datetime.now(TZ).replace(tzinfo=None)
     try:
         digest = _sha256(path) if path.is_file() else ""
     except OSError:

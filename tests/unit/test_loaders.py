@@ -11,10 +11,11 @@ import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
 
+from cityops import store
 from cityops.cli import cli
 from cityops.demo_files import FilePlan, _localise, write_file
 from loaders.crs import from_wgs84, to_wgs84
-from loaders.load import load_file
+from loaders.load import load_file, load_into
 from loaders.read import FileRefused
 from loaders.specs import DATASETS
 from tests.loader_fixtures import DISTRICTS, PREREQUISITES, canonical
@@ -248,8 +249,15 @@ REFUSED = {
 }  # fmt: skip
 
 
+def data_counts(storage) -> dict[str, int]:
+    """Return the row count of every dataset table and of the quarantine."""
+    with storage.reader_engine().connect() as conn:
+        return {t.name: conn.execute(sa.select(sa.func.count()).select_from(t)).scalar()
+                for t in (*store.DATASET_TABLES, store.load_issues)}  # fmt: skip
+
+
 @pytest.mark.parametrize("name", list(REFUSED))
-def test_unreadable_files_are_refused_and_change_nothing(name, fresh_store, tmp_path):
+def test_unreadable_files_are_refused_change_no_data_and_are_recorded(name, fresh_store, tmp_path):
     _, storage, geo = fresh_store
     data, message = REFUSED[name]
     path = tmp_path / name
@@ -257,7 +265,21 @@ def test_unreadable_files_are_refused_and_change_nothing(name, fresh_store, tmp_
     version = storage.version_label()
     with pytest.raises(FileRefused, match=message), storage.writer() as engine:
         load_file(engine, geo, "cameras", path)
-    assert storage.version_label() == version
+    assert storage.version_label() == version  # the failed writer published nothing
+    before = data_counts(storage)
+    with pytest.raises(FileRefused, match=message) as refused:
+        load_into(storage, "cameras", path, geography=lambda _engine: geo)
+    assert "\n" not in str(refused.value)
+    # no data row changed; one refusal row was added to the load history
+    assert data_counts(storage) == before
+    with storage.reader_engine().connect() as conn:
+        rows = conn.execute(sa.select(store.loads)).mappings().all()
+    assert len(rows) == 1
+    row = rows[0]
+    assert (row["status"], row["dataset"], row["file"]) == ("refused", "cameras", name)
+    assert row["refusal"] == str(refused.value) and row["load_id"] == refused.value.load_id
+    assert (row["rows_read"], row["inserted"], row["quarantined"]) == (0, 0, 0)
+    assert row["refusal_key"] == refused.value.key
 
 
 def test_cli_report_json_and_exit_codes(fresh_store, tmp_path):
