@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from cityops.i18n import t
+from cityops.i18n import TABLE, t
 from loaders.specs import DATASETS, DatasetSpec
 
 FORMATS = {
@@ -60,11 +60,15 @@ class FileRefused(ValueError):
     """
 
     def __init__(self, key: str, /, **params: object):
-        self.key = key
         self.params = {k: _one_line(v) for k, v in params.items()}
         self.load_id: str | None = None
         self.record_error: str | None = None
-        super().__init__(t(key, "en", **self.params))
+        if key in TABLE:
+            self.key: str | None = key
+            super().__init__(t(key, "en", **self.params))
+        else:  # a plain message (no translation)
+            self.key = None
+            super().__init__(_one_line(key))
 
 
 def _one_line(value: object) -> str:

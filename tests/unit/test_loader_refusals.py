@@ -495,3 +495,21 @@ def test_the_data_page_shows_refused_loads(fresh_store, tmp_path, dash_app):
     zh = _page(settings, refused_id, "zh", dash_app)
     assert "该文件被拒收，未写入任何数据：这看起来是 rentals 文件" in zh
     assert '"status": "已拒收"' in zh
+
+
+def test_a_hand_written_semicolon_file_with_units_and_an_amap_title(fresh_store):
+    from tests.unit.test_loaders import DATA
+
+    path = DATA / "rentals_semicolon_amap.csv"
+    as_wgs84 = load(fresh_store, path, "rentals")
+    assert (as_wgs84.encoding, as_wgs84.delimiter) == ("gb18030", ";")
+    assert (as_wgs84.inserted, as_wgs84.quarantined, as_wgs84.ignored_columns) == (2, 1, [])
+    assert "mentions 高德 (gcj02 coordinates)" in as_wgs84.warnings[0]
+    as_gcj02 = load(fresh_store, path, "rentals", crs="gcj02")
+    assert (as_gcj02.updated, as_gcj02.warnings) == (2, [])
+    stored = rows(fresh_store, store.rentals).set_index("unit_id")
+    assert stored.loc["R1", "district_code"] == "320102"
+    assert stored.loc["R1", ["lon", "lat"]].tolist() == pytest.approx([118.797, 32.070], abs=1e-5)
+    shown = catalogue.issues(fresh_store[1].reader_engine(), load_id=as_gcj02.load_id)
+    assert "欧阳小明" not in shown["raw"][0] and "13912345678" not in shown["raw"][0]
+    assert json.loads(shown["raw"][0])["房东电话"] == "139****5678"
