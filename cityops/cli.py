@@ -327,7 +327,11 @@ def quarantine_show(ctx: click.Context, load_id: str, limit: int, as_json: bool)
     if found is None:
         raise click.ClickException(f"no load {load_id}: see `cityops quarantine list`")
     if found["status"] == "refused":
-        click.echo(f"load {load_id}: {found['file']} was refused: {found['refusal']}")
+        if as_json:
+            keep = ("load_id", "dataset", "file", "status", "refusal", "refusal_key", "finished_at")
+            click.echo(json.dumps({k: found[k] for k in keep}, ensure_ascii=False, default=str))
+        else:
+            click.echo(f"load {load_id}: {found['file']} was refused: {found['refusal']}")
         return
     frame = catalogue.issues(engine, load_id=load_id, limit=limit)
     if frame.empty:

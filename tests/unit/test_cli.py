@@ -139,6 +139,10 @@ def test_every_refused_file_exits_2_with_one_line_and_is_recorded(data_dir, tmp_
     assert "refused: this looks like a rentals file" in table.stdout
     shown = run(data_dir, "quarantine", "show", load_ids["empty.csv"])
     assert shown.returncode == 0 and "was refused: the file is empty" in shown.stdout
+    as_json = json.loads(
+        run(data_dir, "quarantine", "show", load_ids["empty.csv"], "--json").stdout
+    )
+    assert (as_json["status"], as_json["file"]) == ("refused", "empty.csv")
 
 
 def test_a_refused_file_without_json_prints_only_the_refusal(data_dir, tmp_path):
