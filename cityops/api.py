@@ -82,7 +82,7 @@ def kpis():
     with the same names and meaning (:class:`cityops.kpis.Filters`):
     ``department``, ``hazard_class``, ``spot``, ``camera``, ``waybill``,
     ``unit`` — so a page's cards equal this answer for the same URL. Undefined
-    rates are null; rates are fractions rounded to 6 decimals, tonnage to 3.
+    rates are null; rates and tonnage keep 10 significant digits.
     An entity outside the caller's area is a 403, an unknown one a 404.
     """
     ctx = current()
@@ -120,7 +120,9 @@ def datasets():
     ``{"generated_at", "store_version", "datasets": [{dataset, label, department,
     rows, last_loaded_at, last_file, latest_record_at, age_hours,
     stale_after_hours, stale, loads, quarantined_last, quarantined_total,
-    flagged_total}, …]}``; times are Asia/Shanghai local time.
+    flagged_total, last_refused_at, last_refused_file, last_refusal, refused_total},
+    …]}``; times are Asia/Shanghai local time. A refused file counts in
+    ``refused_total`` and never makes a dataset look fresh.
     """
     ctx = current()
     now = dt.datetime.now(TZ).replace(tzinfo=None, microsecond=0)

@@ -36,7 +36,8 @@ class Kpi:
     its numerator; a rate is numerator / denominator, ``None`` when the
     denominator is 0. ``population`` is the translation key of the population the
     KPI describes (a panel that shows another population names its own).
-    ``digits`` is the rounding used by the API and the reports; ``breaks`` fixes
+    ``digits`` is the significant digits kept by the API and the reports (enough for
+    any real count, few enough to drop float noise); ``breaks`` fixes
     the map classes of a rate (quantiles are used for counts).
     """
 
@@ -59,26 +60,26 @@ LOAD_BREAKS = (0.2, 0.4, 0.6, 0.8, 1.0)
 KPIS: tuple[Kpi, ...] = (
     Kpi("cameras_total", "video", "count", "cameras_total", population="pop.cameras"),
     Kpi("cameras_online_rate", "video", "rate", "cameras_online", "cameras_total",
-        population="pop.cameras", digits=6, breaks=ONLINE_BREAKS),
+        population="pop.cameras", digits=10, breaks=ONLINE_BREAKS),
     Kpi("cameras_ai", "video", "count", "cameras_ai", population="pop.cameras"),
     Kpi("video_events_open", "video", "count", "video_events_open",
         population="pop.video_events"),
     Kpi("waybills_in_transit", "hazmat", "count", "waybills_in_transit",
         population="pop.waybills"),
     Kpi("tonnage_in_transit", "hazmat", "tonnes", "tonnage_in_transit",
-        population="pop.waybills", digits=3),
+        population="pop.waybills", digits=10),
     Kpi("hazmat_alarms_open", "hazmat", "count", "hazmat_alarms_open", population="pop.alarms"),
     Kpi("rentals_registered", "rentals", "count", "rentals_registered",
         population="pop.rentals"),
     Kpi("rentals_suspected", "rentals", "count", "rentals_suspected", population="pop.rentals"),
     Kpi("rentals_rectify_rate", "rentals", "rate", "rentals_rectified", "rentals_ordered",
-        population="pop.rentals_ordered", digits=6, breaks=RATE_BREAKS),
+        population="pop.rentals_ordered", digits=10, breaks=RATE_BREAKS),
     Kpi("bookings_visitors", "tourism", "count", "bookings_visitors", per_day=True,
         population="pop.bookings"),
     Kpi("bookings_checkin_rate", "tourism", "rate", "bookings_checked_in", "bookings_visitors",
-        per_day=True, population="pop.bookings", digits=6, breaks=RATE_BREAKS),
+        per_day=True, population="pop.bookings", digits=10, breaks=RATE_BREAKS),
     Kpi("peak_slot_load", "tourism", "rate", "peak_slot_load", per_day=True,
-        population="pop.slots", digits=6, breaks=LOAD_BREAKS),
+        population="pop.slots", digits=10, breaks=LOAD_BREAKS),
     Kpi("complaints_open", "tourism", "count", "complaints_open", population="pop.complaints"),
 )  # fmt: skip
 KPI_BY_NAME = {k.name: k for k in KPIS}
@@ -504,7 +505,7 @@ def compute_kpis(
 def kpi_record(frame: pd.DataFrame, area: str) -> dict[str, float | int | None]:
     """Return one area's KPIs as plain JSON-ready values, rounded as each KPI declares.
 
-    Rates keep 6 decimals, tonnage 3 (kilograms), counts are ints: no float noise
+    Rates and tonnage keep 10 significant digits, counts are ints: no float noise
     such as 254.40000000000003 reaches the API, the cards or a report.
     """
     row = frame.loc[area]
@@ -518,4 +519,4 @@ def kpi_value(name: str, value) -> float | int | None:
         return None
     if kpi.unit == "count":
         return int(value)
-    return round(float(value), kpi.digits)
+    return float(f"{float(value):.{kpi.digits}g}")
