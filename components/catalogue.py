@@ -14,7 +14,8 @@ import pandas as pd
 from dash import html
 
 from cityops import ids
-from cityops.i18n import TABLE, t
+from cityops.i18n import TABLE, t, t_value
+from components.grid_locale import locale_text
 
 
 def _columns(names: list[str], lang: str, **overrides) -> list[dict]:
@@ -28,14 +29,21 @@ def _columns(names: list[str], lang: str, **overrides) -> list[dict]:
 
 
 def _grid(grid_id: str, frame: pd.DataFrame, columns: list[dict], options: dict | None = None,
-          **kwargs) -> dag.AgGrid:  # fmt: skip
+          *, lang: str, **kwargs) -> dag.AgGrid:  # fmt: skip
+    """Return a catalogue grid; AG Grid's own words (pager, filter menu) in ``lang``."""
     rows = frame.astype(object).where(frame.notna(), None).to_dict("records")
+    locale = locale_text(lang)
     return dag.AgGrid(
         id=grid_id,
         rowData=rows,
         columnDefs=columns,
         defaultColDef={"minWidth": 80},
-        dashGridOptions={"animateRows": False, "domLayout": "autoHeight", **(options or {})},
+        dashGridOptions={
+            "animateRows": False,
+            "domLayout": "autoHeight",
+            **({"localeText": locale} if locale else {}),
+            **(options or {}),
+        },
         columnSize="responsiveSizeToFit",
         className="ag-theme-alpine",
         csvExportParams={"fileName": f"{grid_id}.csv"},
@@ -109,12 +117,16 @@ def datasets_grid(frame: pd.DataFrame, lang: str) -> dag.AgGrid:
             last_refused_at={"minWidth": 150},
             last_refusal={"minWidth": 300, "tooltipField": "last_refusal"},
         ),
+        lang=lang,
     )
 
 
 def departments_grid(frame: pd.DataFrame, lang: str) -> dag.AgGrid:
     """Return camera counts by owning department."""
-    return _grid(ids.DATA_DEPARTMENTS, frame, _columns(["department", "cameras", "online"], lang))
+    shown = frame.copy()
+    shown["department"] = [t_value("department", d or None, lang) for d in shown["department"]]
+    columns = _columns(["department", "cameras", "online"], lang)
+    return _grid(ids.DATA_DEPARTMENTS, shown, columns, lang=lang)
 
 
 def loads_grid(frame: pd.DataFrame, lang: str) -> dag.AgGrid:
@@ -147,6 +159,7 @@ def loads_grid(frame: pd.DataFrame, lang: str) -> dag.AgGrid:
         getRowId="params.data.load_id",
         options={"rowSelection": {"mode": "singleRow", "checkboxes": False,
                                   "enableClickSelection": True}},
+        lang=lang,
     )  # fmt: skip
 
 
@@ -190,4 +203,5 @@ def issues_grid(frame: pd.DataFrame, lang: str) -> html.Div | dag.AgGrid:
     names = ["row_number", "outcome", "reason_label", "reason", "column_name", "message", "raw"]
     return _grid(ids.DATA_ISSUES, shown[names],
                  _columns(names, lang, raw={"minWidth": 360}, message={"minWidth": 260},
-                          reason={"headerName": t("col.reason_code", lang)}))  # fmt: skip
+                          reason={"headerName": t("col.reason_code", lang)}),
+                 lang=lang)  # fmt: skip
