@@ -60,6 +60,20 @@ def _scope(name: str = "scope"):
     return current().geo.scope(_arg(name))
 
 
+@blueprint.get("/")
+def index():
+    """Return the API's routes: ``{"routes": [{"path", "about"}, …]}``."""
+    return {
+        "routes": [
+            {"path": "/api/v1/kpis", "about": "the 14 KPIs of a scope, day and filters"},
+            {"path": "/api/v1/datasets", "about": "the data catalogue: freshness and loads"},
+            {"path": "/api/v1/geo/<code>/children.geojson", "about": "boundaries below an area"},
+            {"path": "/api/v1/points/cameras.pbf", "about": "cameras of a scope, geobuf"},
+            {"path": "/api/v1/health", "about": "whether the store answers"},
+        ]
+    }
+
+
 @blueprint.route("/<path:rest>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
 def not_found(rest: str):
     """Answer any unknown ``/api/v1/…`` path with a JSON 404 (never the dashboard's HTML)."""
@@ -100,7 +114,7 @@ def kpis():
             found = find_entity(ctx, kind, key, allowed=allowed)
             if found.state == "denied":
                 return _error(403, f"{kind} {key} is outside the permitted area")
-            if found.state == "not-found" and kind != "spot":
+            if found.state == "not-found":
                 return _error(404, f"no {kind} {key}")
     frame = scope_kpis(ctx, scope=scope, day=day, allowed=allowed, filters=filters)
     return {

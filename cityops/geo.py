@@ -271,12 +271,23 @@ class Geography:
 
     # ----------------------------------------------------------------- grid
     def cell_district(self, cell: str) -> str | None:
-        """Return the district containing the centre of ``cell``, or None."""
+        """Return the district a grid cell belongs to, or None.
+
+        The district containing the cell's centre; for a cell on the edge of the
+        enabled area whose centre lies outside every enabled district (across a
+        river, the province border or a switched-off city), the enabled district
+        it overlaps most. Points in such a cell are placed in that cell, so the
+        cell must be reachable.
+        """
         lat, lon = h3.cell_to_latlng(cell)
-        return self.district_of(lon, lat)
+        return self.district_of(lon, lat) or self._edge_owner(cell)
+
+    def _edge_owner(self, cell: str) -> str | None:
+        """Return the enabled district overlapping ``cell`` most, or None."""
+        return _edge_owner(self, cell)
 
     def grid_cells(self, district_code: str) -> list[str]:
-        """Return the grid cells whose centres lie in the district, sorted."""
+        """Return the grid cells of a district, sorted (see :meth:`cell_district`)."""
         return _grid_cells(self, district_code)
 
     # ------------------------------------------------------------- geojson
@@ -343,7 +354,36 @@ def _grid_cells(geo: Geography, district_code: str) -> list[str]:
     geom = geo._district_geom_by_code.get(district_code)
     if geom is None:
         raise ScopeError(f"{district_code} is not an enabled district")
-    return sorted(h3.geo_to_cells(geom, geo.resolution))
+    centred = set(h3.geo_to_cells(geom, geo.resolution))
+    touching = set(
+        h3.h3shape_to_cells_experimental(h3.geo_to_h3shape(geom), geo.resolution, contain="overlap")
+    )
+    edge = [c for c in touching - centred if _centre_district(geo, c) is None]
+    centred.update(c for c in edge if _edge_owner(geo, c) == district_code)
+    return sorted(centred)
+
+
+def _centre_district(geo: Geography, cell: str) -> str | None:
+    lat, lon = h3.cell_to_latlng(cell)
+    return geo.district_of(lon, lat)
+
+
+@lru_cache(maxsize=65536)
+def _edge_owner(geo: Geography, cell: str) -> str | None:
+    """Return the enabled district with the largest overlap with ``cell``, or None."""
+    ring = [(lng, lat) for lat, lng in h3.cell_to_boundary(cell)]
+    hexagon = shapely.Polygon(ring)
+    minx, miny, maxx, maxy = hexagon.bounds
+    best, best_area = None, 0.0
+    for code, geom, (gx0, gy0, gx1, gy1) in zip(
+        geo._district_codes, geo._district_geoms, geo._district_bounds, strict=True
+    ):
+        if gx1 < minx or gx0 > maxx or gy1 < miny or gy0 > maxy:
+            continue
+        area = shapely.intersection(geom, hexagon).area
+        if area > best_area:
+            best, best_area = str(code), area
+    return best
 
 
 def read_areas(engine: Engine) -> pd.DataFrame:

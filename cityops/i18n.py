@@ -565,15 +565,28 @@ TABLE: dict[str, tuple[str, str]] = {
     ),
     "error.back_home": ("返回全省总览", "Back to the province overview"),
     "error.retry": ("重试", "Retry"),
+    "error.bad_scope": (
+        "链接中的范围 {code} 无法显示："
+        "它不是已接入的区县（6位行政区划代码）或本系统网格（H3 第8级）。",
+        "The link's area {code} cannot be shown: it is not a switched-on area (6-digit code) "
+        "or a grid cell of this system (H3 resolution 8).",
+    ),
+    "error.bad_day": (
+        "链接中的日期 {value} 无效：应为 {low} 至 {high} 之间的 YYYY-MM-DD。",
+        "The link's date {value} is not valid: use YYYY-MM-DD between {low} and {high}.",
+    ),
+    "error.repeated": (
+        "链接中的参数 {name} 重复或不是文字，请只给一次。",
+        "The link gives {name} more than once or not as text: give it once.",
+    ),
+    "data.load_not_found": (
+        "没有编号为 {id} 的装载记录",
+        "No load has the id {id}",
+    ),
     "error.page_failed": (
         "本页数据暂时无法读取（已记录，值班运维可据此排查）。可重试，或稍后刷新。",
         "This page's data cannot be read right now (logged for the duty engineer). "
         "Retry, or refresh in a moment.",
-    ),
-    "error.bad_link": ("链接有误：{detail}", "This link is not valid: {detail}"),
-    "error.bad_day": (
-        "日期应为 {low} 至 {high} 之间的 YYYY-MM-DD：{value}",
-        "Dates are YYYY-MM-DD between {low} and {high}: {value}",
     ),
     "error.denied_scope": (
         "{code} 不在您的权限范围内",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 
 import flask
 
@@ -49,6 +50,112 @@ def _one_line(exc: BaseException) -> str:
 BAD_INPUT = (BadInput, ValueError, TypeError, KeyError, IndexError, AttributeError)
 
 
+#: What each callback input may hold, by ``(component id, property)``; a pattern id
+#: (a dict) is known by its ``type``. Pages declare the rules of the inputs they
+#: create (:func:`input_rule`); :func:`install_error_handlers` checks every callback
+#: request against them before any callback runs, so a tampered value never reaches
+#: a callback, let alone the next URL.
+_RULES: dict[tuple[str, str], Callable[[object], None]] = {}
+
+
+def input_rule(component: str, prop: str, check: Callable[[object], None]) -> None:
+    """Declare that ``component.prop`` must pass ``check`` (which raises BadInput)."""
+    _RULES[(component, prop)] = check
+
+
+def _rule_key(item: dict) -> tuple[str, str] | None:
+    cid, prop = item.get("id"), item.get("property")
+    if isinstance(cid, dict):
+        cid = cid.get("type")
+    return (cid, prop) if isinstance(cid, str) and isinstance(prop, str) else None
+
+
+#: The longest text a filter, id or date sent by the browser may be.
+MAX_INPUT = 200
+
+
+def check_text(value: object, what: str = "value") -> str | None:
+    """Return a text input (None or ""), or raise BadInput for another type or length."""
+    if value is None or (isinstance(value, str) and len(value) <= MAX_INPUT):
+        return value
+    raise BadInput(f"{what} must be a short text")
+
+
+def check_object(value: object) -> None:
+    """Check a click (a map feature, a chart point): None or an object."""
+    if value is not None and not isinstance(value, dict):
+        raise BadInput("a click is an object")
+
+
+def check_rows(value: object) -> None:
+    """Check rows sent by a grid (selection, rows as shown): None or a list of objects."""
+    if value is not None and not (
+        isinstance(value, list) and all(isinstance(r, dict) for r in value)
+    ):
+        raise BadInput("grid rows are a list of objects")
+
+
+def check_clicks(value: object) -> None:
+    """Check a button's click count: None or a whole number."""
+    if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 0):
+        raise BadInput("a click count is a whole number")
+
+
+def check_column_defs(value: object) -> None:
+    """Check a grid's column definitions as sent back: a list of objects with a field."""
+    if not isinstance(value, list) or not all(
+        isinstance(c, dict) and isinstance(c.get("field"), str) for c in value
+    ):
+        raise BadInput("column definitions are a list of objects with a field")
+
+
+def check_pattern_id(value: object) -> None:
+    """Check a pattern-matching id sent back as a value: an object of short texts."""
+    if not isinstance(value, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) and len(v) <= MAX_INPUT for k, v in value.items()
+    ):
+        raise BadInput("a component id is an object of texts")
+
+
+def check_meta(value: object) -> None:
+    """Check a small store of texts sent back (a table's download details): None or texts."""
+    if value is not None and not (
+        isinstance(value, dict)
+        and all(isinstance(v, str | None) and len(v or "") <= MAX_INPUT for v in value.values())
+    ):
+        raise BadInput("details are an object of texts")
+
+
+def check_location(prop: str) -> Callable[[object], None]:
+    """Return the check of the page router's ``pathname`` ("/…") or ``search`` ("?…")."""
+    lead, most = ("/", MAX_INPUT) if prop == "pathname" else ("?", 4000)
+
+    def check(value: object) -> None:
+        if value in (None, ""):
+            return
+        if not isinstance(value, str) or not value.startswith(lead) or len(value) > most:
+            raise BadInput(f"location {prop} is not a {prop}")
+
+    return check
+
+
+def check_callback_request(body: object) -> None:
+    """Raise :class:`BadInput` (or ScopeDenied) unless every input obeys its rule."""
+    if not isinstance(body, dict):
+        raise BadInput("a callback request is a JSON object")
+    for part in ("inputs", "state"):
+        items = body.get(part, [])
+        if not isinstance(items, list):
+            raise BadInput(f"callback {part} must be a list")
+        for item in items:
+            for one in item if isinstance(item, list) else [item]:  # ALL patterns: lists
+                if not isinstance(one, dict):
+                    raise BadInput(f"callback {part} entries are objects")
+                key = _rule_key(one)
+                if key in _RULES:
+                    _RULES[key](one.get("value"))
+
+
 def install_error_handlers(server: flask.Flask) -> None:
     """Answer bad callback input with 400 (denied scopes 403), one log line each.
 
@@ -57,9 +164,20 @@ def install_error_handlers(server: flask.Flask) -> None:
     itself. Anything else raised by a callback is a real fault: 500, logged once
     with its traceback.
     """
+    from dash.exceptions import CallbackException, UnsupportedRelativePath
     from werkzeug.exceptions import HTTPException
 
     from cityops.geo import ScopeDenied
+
+    bad_input = (*BAD_INPUT, CallbackException, UnsupportedRelativePath)
+    # Dash's page router (dash.page_container): a URL the browser really has
+    input_rule("_pages_location", "pathname", check_location("pathname"))
+    input_rule("_pages_location", "search", check_location("search"))
+
+    @server.before_request
+    def _check_callback_inputs():
+        if flask.request.path == CALLBACK_PATH and flask.request.method == "POST":
+            check_callback_request(flask.request.get_json(silent=True))
 
     @server.errorhandler(Exception)
     def _callback_errors(exc: Exception):
@@ -71,7 +189,7 @@ def install_error_handlers(server: flask.Flask) -> None:
         if isinstance(exc, ScopeDenied):
             log.warning("callback denied: %s", _one_line(exc))
             return _json(403, "outside the permitted area")
-        if isinstance(exc, BAD_INPUT):
+        if isinstance(exc, bad_input):
             log.warning("callback refused bad input: %s", _one_line(exc))
             return _json(400, "bad callback input")
         log.exception("callback failed")

@@ -16,6 +16,7 @@ from dash import html
 from cityops import ids
 from cityops.i18n import TABLE, t, t_value
 from components.grid_locale import locale_text
+from components.states import empty
 
 
 def _columns(names: list[str], lang: str, **overrides) -> list[dict]:
@@ -191,7 +192,7 @@ def issues_grid(frame: pd.DataFrame, lang: str) -> html.Div | dag.AgGrid:
     Raw rows come masked from :func:`cityops.catalogue.issues`.
     """
     if frame.empty:
-        return html.P(t("data.no_issues", lang), className="hint")
+        return empty(t("data.no_issues", lang))
     shown = frame.copy()
     shown["outcome"] = [t(f"severity.{s}", lang) for s in shown["severity"]]
     shown["reason_label"] = [t(f"reason.{r}", lang) if f"reason.{r}" in TABLE else r

@@ -33,6 +33,14 @@ from openpyxl.utils import get_column_letter
 from cityops.context import TZ
 from cityops.formatting import fmt_times
 from cityops.i18n import t
+from cityops.web import (
+    check_clicks,
+    check_column_defs,
+    check_meta,
+    check_pattern_id,
+    check_rows,
+    input_rule,
+)
 from components.grid_locale import locale_text
 
 #: Leading characters that make a spreadsheet read a cell as a formula (OWASP),
@@ -331,3 +339,13 @@ def export_xlsx(n_clicks, rows, column_defs, grid_id, meta):
         note = f"{note} · {t('export.exported_at', meta.get('lang', 'zh'))}: {now}"
     data = rows_to_xlsx(rows, column_defs, sheet=meta.get("sheet"), note=note)
     return dcc.send_bytes(data, f"{meta.get('file') or grid_id['name']}.xlsx")
+
+
+# What the browser may send back to the table callbacks (checked before they run).
+input_rule("table-csv", "n_clicks", check_clicks)
+input_rule("table-xlsx", "n_clicks", check_clicks)
+input_rule("table", "virtualRowData", check_rows)
+input_rule("table", "selectedRows", check_rows)
+input_rule("table", "columnDefs", check_column_defs)
+input_rule("table", "id", check_pattern_id)
+input_rule("table-meta", "data", check_meta)

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
-from dash import Input, Output, State, callback, html, no_update
+from dash import Input, Output, State, callback, clientside_callback, html, no_update
 
 from cityops import ids, queries
 from cityops.context import Context, current, today
@@ -25,8 +25,15 @@ from cityops.geo import Scope, ScopeDenied, ScopeError, ensure_allowed
 from cityops.i18n import t
 from cityops.kpis import Filters, kpi_record
 from cityops.queries import Found, find_entity
-from cityops.urls import parse_day
-from cityops.web import request_lang
+from cityops.urls import DAY_RANGE, parse_day
+from cityops.web import (
+    MAX_INPUT,
+    BadInput,
+    check_object,
+    check_text,
+    input_rule,
+    request_lang,
+)
 from components.choropleth import area_map, choropleth_hideout, legend
 from components.domain import panel
 from components.states import notice, page_message
@@ -97,20 +104,26 @@ def resolve_view(
     ctx = current()
     lang = request_lang(ctx.settings.default_lang)
     home = [(t("error.to_province", lang), path)]
+
+    def bad(key: str, **args) -> tuple[None, html.Div]:
+        return None, page_message("not-found", t(key, lang, **args), links=home)
+
     try:
-        scope = _text(scope, "scope")
-        date = _text(date, "date")
+        scope, date = _text(scope, "scope"), _text(date, "date")
         values = {k: _text(v, k) for k, v in (filters or {}).items()}
         kind, key = entity if entity else (None, None)
         key = _text(key, kind) if kind else None
+    except ValueError as exc:  # a parameter given twice, or not text
+        return bad("error.repeated", name=str(exc).split(" ")[0])
+    try:
         where = ctx.geo.scope(scope)
-        day = parse_day(date, today())
     except ScopeError as exc:
-        return None, page_message("not-found", t("error.bad_link", lang, detail=str(exc)),
-                                  links=home)  # fmt: skip
-    except ValueError as exc:
-        return None, page_message("not-found", t("error.bad_link", lang, detail=str(exc)),
-                                  links=home)  # fmt: skip
+        return bad("error.bad_scope", code=(scope or "")[:40], detail=str(exc))
+    try:
+        day = parse_day(date, today())
+    except ValueError:
+        low, high = DAY_RANGE
+        return bad("error.bad_day", value=(date or "")[:40], low=low, high=high)
     allowed = ctx.allowed_scope()
     try:
         ensure_allowed(where, allowed)
@@ -131,6 +144,17 @@ def resolve_view(
             values.pop(kind, None)
     view = View(ctx, lang, where, day, allowed, Filters.of(values), found, asked)
     return view, None
+
+
+def entity_cell(kind: str, key: str, fallback: str) -> str:
+    """Return the grid cell where entity ``key`` is shown (``fallback`` when unknown).
+
+    Callbacks that open an entity navigate to its own cell, so the URL in the
+    address bar is the view on screen.
+    """
+    ctx = current()
+    found = find_entity(ctx, kind, key, allowed=ctx.allowed_scope())
+    return found.cell if found.state == "found" and found.cell else fallback
 
 
 def entity_notice(view: View, title: str) -> list:
@@ -262,6 +286,88 @@ def area_name(ctx: Context, code: str | None) -> str:
     return ctx.geo.areas[code].name if code in ctx.geo.areas else code
 
 
+# ------------------------------------------------------------ callback inputs
+def check_state(value: object) -> None:
+    """Check a page's state store as the browser sends it back: a real view, permitted.
+
+    Raises BadInput for a malformed state, ScopeDenied for a scope outside the
+    user's area (403): navigation callbacks build the next URL from it.
+    """
+    if not isinstance(value, dict):
+        raise BadInput("page state must be an object")
+    for key, item in value.items():
+        check_text(item, f"state.{key}")
+    ctx = current()
+    try:
+        where = ctx.geo.scope(value.get("scope") or "?")
+        parse_day(value.get("date") or "?", today())
+    except ValueError as exc:
+        raise BadInput(f"page state: {exc}") from None
+    ensure_allowed(where, ctx.allowed_scope())
+
+
+def check_day(value: object) -> None:
+    """Check a date picker's value: empty, or a day a view can show."""
+    if value in (None, ""):
+        return
+    if not isinstance(value, str):
+        raise BadInput("a date is text")
+    try:
+        parse_day(value[:10], today())
+    except ValueError as exc:
+        raise BadInput(str(exc)) from None
+
+
+def check_choice(options: Callable[[], set[str]], what: str) -> Callable[[object], None]:
+    """Return a check that a selector's value is empty or one of ``options()``."""
+
+    def check(value: object) -> None:
+        if value in (None, ""):
+            return
+        if not isinstance(value, str) or value not in options():
+            raise BadInput(f"{what}: not one of the choices")
+
+    return check
+
+
+def entity_choice(kind: str) -> Callable[[object], None]:
+    """Return a check that a selector names an entity the user may open (or nothing)."""
+
+    def check(value: object) -> None:
+        if value in (None, ""):
+            return
+        if not isinstance(value, str) or len(value) > MAX_INPUT:
+            raise BadInput(f"{kind}: an id is a short text")
+        ctx = current()
+        found = find_entity(ctx, kind, value, allowed=ctx.allowed_scope())
+        if found.state == "denied":
+            raise ScopeDenied(f"{kind} {value} is outside the permitted area")
+        if found.state != "found":
+            raise BadInput(f"{kind}: no such id")
+
+    return check
+
+
+def checked_id(value: object, what: str) -> str:
+    """Return an entity id sent by a click or a grid row, or raise BadInput."""
+    if isinstance(value, int | str) and not isinstance(value, bool) and str(value).strip():
+        text = str(value).strip()
+        if len(text) <= MAX_INPUT:
+            return text
+    raise BadInput(f"{what}: not an id")
+
+
+def checked_area(code: object) -> str:
+    """Return an area code from a map click, checked like a URL (BadInput, ScopeDenied)."""
+    ctx = current()
+    try:
+        where = ctx.geo.scope(code if isinstance(code, str) else "?")
+    except ValueError as exc:
+        raise BadInput(f"map click: {exc}") from None
+    ensure_allowed(where, ctx.allowed_scope())
+    return where.code
+
+
 def register_navigation(
     prefix: str,
     href: Callable[..., str],
@@ -270,6 +376,8 @@ def register_navigation(
     filter_id: str | None = None,
     filter_bar: str | None = None,
     keep_filter_on_drill: bool = True,
+    entity_kind: str | None = None,
+    filter_check: Callable[[object], None] | None = None,
 ) -> None:
     """Register a page's navigation callbacks; each one writes a new URL.
 
@@ -277,10 +385,39 @@ def register_navigation(
       unless ``keep_filter_on_drill`` is False);
     - ``<prefix>-date`` shows another day (keeping filter and open entity);
     - ``filter_id`` (a selector) sets ``filter_key``; ``filter_bar`` (a chart whose
-      bars carry the key in ``customdata``) sets it too, and a second click clears it.
+      bars carry the key in ``customdata``) sets it too, and a second click clears it;
+      with ``entity_kind`` the selector names an entity, opened at its own cell.
+
+    It also declares what each of these inputs may hold (:func:`cityops.web.input_rule`):
+    the state store, the date, the clicks and ``filter_check`` for the selector.
     """
+    input_rule(f"{prefix}-state", "data", check_state)
+    input_rule(f"{prefix}-date", "date", check_day)
+    input_rule(f"{prefix}-areas", "clickData", check_object)
+    if filter_id:
+        input_rule(filter_id, "value", filter_check or (lambda v: check_text(v, filter_id)))
+    if filter_bar:
+        input_rule(filter_bar, "clickData", check_object)
     state = State(f"{prefix}-state", "data")
     out = Output(ids.NAV, "href", allow_duplicate=True)
+
+    # A link naming an entity at a broader scope opens it at its cell: write that cell
+    # into the address bar in place (no history entry), so the URL is the view shown.
+    clientside_callback(
+        """
+        function(s) {
+            if (!s || !s.scope) { return window.dash_clientside.no_update; }
+            const url = new URL(window.location.href);
+            if (url.searchParams.get('scope') !== s.scope) {
+                url.searchParams.set('scope', s.scope);
+                window.history.replaceState(window.history.state, '', url.toString());
+            }
+            return window.dash_clientside.no_update;
+        }
+        """,
+        Output(f"{prefix}-url-sink", "data"),
+        Input(f"{prefix}-state", "data"),
+    )
 
     def kept(s: dict) -> dict:
         return {filter_key: s.get(filter_key)} if filter_key and keep_filter_on_drill else {}
@@ -290,7 +427,7 @@ def register_navigation(
         props = (area or {}).get("properties") or {}
         if not props.get("enabled") or props.get("code") == s["scope"]:
             return no_update
-        return href(props["code"], s["date"], **kept(s))
+        return href(checked_area(props.get("code")), s["date"], **kept(s))
 
     @callback(out, Input(f"{prefix}-date", "date"), state, prevent_initial_call=True)
     def change_day(date, s):
@@ -305,7 +442,10 @@ def register_navigation(
         def choose(value, s):
             if (value or None) == s.get(filter_key):
                 return no_update
-            return href(s["scope"], s["date"], **{filter_key: value or None})
+            scope = s["scope"]
+            if entity_kind and value:  # the selector names an entity: open it at its cell
+                scope = entity_cell(entity_kind, str(value), scope)
+            return href(scope, s["date"], **{filter_key: value or None})
 
     if filter_bar:
 
@@ -314,6 +454,8 @@ def register_navigation(
             key = ((bar or {}).get("points") or [{}])[0].get("customdata")
             if not key:
                 return no_update
+            if filter_check:
+                filter_check(key)
             return href(
                 s["scope"], s["date"], **{filter_key: None if key == s.get(filter_key) else key}
             )
@@ -397,6 +539,7 @@ def domain_page(
     return html.Div(
         [
             dcc.Store(id=f"{name}-state", data=state),
+            dcc.Store(id=f"{name}-url-sink"),
             toolbar(crumb_items, crumb_href, day, f"{name}-date", lang, filters=filters),
             kpi_row(values, kpis, lang, note=card_note),
             html.Div([map_part, html.Div(side, className="stack")], className="domain-grid"),

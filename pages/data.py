@@ -14,7 +14,7 @@ from dash import Input, Output, callback, html, no_update
 from cityops import catalogue, ids
 from cityops.context import TZ, current
 from cityops.i18n import t
-from cityops.web import request_lang
+from cityops.web import check_rows, check_text, input_rule, request_lang
 from components.catalogue import (
     datasets_grid,
     departments_grid,
@@ -22,11 +22,12 @@ from components.catalogue import (
     loads_grid,
     refusal_note,
 )
-from pages._shared import guarded_layout
+from components.states import notice
+from pages._shared import checked_id, guarded_layout, page_title
 
 PATH = "/data"
 
-dash.register_page(__name__, path=PATH, title="cityops · data", name="data")
+dash.register_page(__name__, path=PATH, title=page_title("data"), name="data")
 
 
 @guarded_layout(PATH)
@@ -38,8 +39,11 @@ def layout(load: str | None = None, **_):
     datasets = catalogue.datasets(engine, now=now)
     loads = catalogue.loads(engine, limit=50)
     departments = catalogue.cameras_by_department(engine)
+    load = check_text(load, "load") if isinstance(load, str) else ("?" if load else None)
     opened = catalogue.load(engine, load) if load else None
-    if opened is not None and opened["status"] == "refused":
+    if load and opened is None:
+        issues_part = [notice("not-found", t("data.load_not_found", lang, id=load))]
+    elif opened is not None and opened["status"] == "refused":
         issues_part = [html.P(load, className="hint mono"), refusal_note(opened, lang)]
     elif load:
         # personal data comes masked from the catalogue (the quarantine's read boundary)
@@ -100,4 +104,7 @@ def open_load(selected):
     """Open the quarantined rows of the clicked load (a new URL, so back works)."""
     if not selected:
         return no_update
-    return f"{PATH}?load={selected[0]['load_id']}"
+    return f"{PATH}?load={checked_id(selected[0].get('load_id'), 'load')}"
+
+
+input_rule(ids.DATA_LOADS, "selectedRows", check_rows)

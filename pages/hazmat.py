@@ -21,15 +21,20 @@ from cityops.formatting import fmt_times, fmt_tonnes
 from cityops.i18n import t, t_value
 from cityops.queries import hazmat as hq
 from cityops.urls import page_href
+from cityops.web import check_object, input_rule
 from components.charts import PALETTE, bars
 from components.choropleth import ENTITY_PANE, js
 from components.domain import chart, empty, facts, panel
 from components.tables import data_table, table_id
+from loaders.specs import HAZARD_CLASSES
 from pages._shared import (
     area_name,
     card_note,
+    check_choice,
+    checked_id,
     crumbs,
     domain_page,
+    entity_cell,
     entity_notice,
     guarded_layout,
     map_panel,
@@ -471,7 +476,9 @@ clientside_callback(
 
 def _open_waybill(waybill_id, s):
     """Open a waybill (the page shows it at the grid cell where its vehicle is now)."""
-    return href(s["scope"], s["date"], s.get("hazard_class"), str(waybill_id))
+    waybill_id = checked_id(waybill_id, "waybill")
+    cell = entity_cell("waybill", waybill_id, s["scope"])
+    return href(cell, s["date"], s.get("hazard_class"), waybill_id)
 
 
 @callback(
@@ -510,4 +517,12 @@ def open_transit(rows, s):
     return _open_waybill(rows[0]["waybill_id"], s) if rows else no_update
 
 
-register_navigation(P, href, filter_key="hazard_class", filter_id=CLASS, filter_bar=BY_CLASS)
+register_navigation(
+    P,
+    href,
+    filter_key="hazard_class",
+    filter_id=CLASS,
+    filter_bar=BY_CLASS,
+    filter_check=check_choice(lambda: set(HAZARD_CLASSES.values()), "hazard class"),
+)
+input_rule(VEHICLES, "clickData", check_object)

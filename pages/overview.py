@@ -17,12 +17,22 @@ from cityops.geo import ensure_allowed
 from cityops.i18n import normalise_lang, t
 from cityops.kpis import KPI_BY_NAME, KPIS
 from cityops.urls import DAY_RANGE, page_href, parse_day
-from cityops.web import BadInput
+from cityops.web import BadInput, check_object, input_rule
 from components.breadcrumb import breadcrumb
 from components.choropleth import area_map, legend
 from components.datepicker import date_picker
 from components.kpi import kpi_groups
-from pages._shared import guarded_layout, map_state, page_title, resolve_view, scope_values
+from pages._shared import (
+    check_choice,
+    check_day,
+    check_state,
+    checked_area,
+    guarded_layout,
+    map_state,
+    page_title,
+    resolve_view,
+    scope_values,
+)
 
 PATH = "/"
 DEFAULT_KPI = "cameras_online_rate"
@@ -154,7 +164,7 @@ def navigate(feature, date, state):
     code = feature["properties"]["code"]
     if code == state["scope"]:
         return no_update
-    return _href(code, state["date"], state["kpi"])
+    return _href(checked_area(code), state["date"], state["kpi"])
 
 
 @callback(
@@ -199,3 +209,9 @@ clientside_callback(
     Input(ids.OV_KPI_SELECT, "value"),
     prevent_initial_call=True,
 )
+
+
+input_rule(ids.OV_STATE, "data", check_state)
+input_rule(ids.OV_DATE, "date", check_day)
+input_rule(ids.OV_AREAS, "clickData", check_object)
+input_rule(ids.OV_KPI_SELECT, "value", check_choice(lambda: set(KPI_BY_NAME), "map indicator"))

@@ -25,8 +25,10 @@ from components.tables import data_table, table_id
 from pages._shared import (
     area_name,
     card_note,
+    checked_id,
     crumbs,
     domain_page,
+    entity_cell,
     entity_notice,
     guarded_layout,
     map_panel,
@@ -248,7 +250,8 @@ def open_unit(rows, s):
     """A click on a suspected unit opens it (the page shows it at its grid cell)."""
     if not rows or not rows[0].get("unit_id"):
         return no_update
-    return href(s["scope"], s["date"], str(rows[0]["unit_id"]))
+    unit = checked_id(rows[0]["unit_id"], "unit")
+    return href(entity_cell("unit", unit, s["scope"]), s["date"], unit)
 
 
 register_navigation(P, href)

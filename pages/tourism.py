@@ -19,6 +19,7 @@ from cityops.formatting import fmt_count, fmt_rate
 from cityops.i18n import t, t_value
 from cityops.queries import tourism as tq
 from cityops.urls import page_href
+from cityops.web import check_object, input_rule
 from components.charts import bars, load_heatmap, stacked_days
 from components.choropleth import ENTITY_PANE, js
 from components.domain import chart, empty, facts, panel
@@ -26,8 +27,11 @@ from components.tables import data_table
 from pages._shared import (
     area_name,
     card_note,
+    checked_id,
     crumbs,
     domain_page,
+    entity_cell,
+    entity_choice,
     entity_notice,
     guarded_layout,
     map_panel,
@@ -272,7 +276,8 @@ def _spot_detail(ctx, row, spots, slots, lang) -> list:
 
 def _open_spot(spot_id, s):
     """Open a spot (the page shows it at its grid cell)."""
-    return href(s["scope"], s["date"], str(spot_id))
+    spot_id = checked_id(spot_id, "spot")
+    return href(entity_cell("spot", spot_id, s["scope"]), s["date"], spot_id)
 
 
 @callback(
@@ -287,4 +292,13 @@ def click_spot(point, s):
     return _open_spot(spot_id, s) if spot_id else no_update
 
 
-register_navigation(P, href, filter_key="spot", filter_id=SPOT, keep_filter_on_drill=False)
+register_navigation(
+    P,
+    href,
+    filter_key="spot",
+    filter_id=SPOT,
+    keep_filter_on_drill=False,
+    entity_kind="spot",
+    filter_check=entity_choice("spot"),
+)
+input_rule(SPOTS, "clickData", check_object)

@@ -15,13 +15,14 @@ import dash_leaflet as dl
 from dash import Input, Output, State, callback, dcc, html, no_update
 
 from cityops import ids
-from cityops.context import TZ
+from cityops.context import TZ, current
 from cityops.formatting import fmt_rate, fmt_times
 from cityops.i18n import t, t_value
 from cityops.kpis import ratio
 from cityops.queries import video as vq
 from cityops.theme import DOMAIN_ACCENT, STATUS
 from cityops.urls import page_href
+from cityops.web import check_object, input_rule
 from components.charts import PALETTE, donut, rate_bars, stacked_days
 from components.choropleth import ENTITY_PANE, js
 from components.domain import chart, empty, facts, panel
@@ -29,8 +30,11 @@ from components.tables import data_table
 from pages._shared import (
     area_name,
     card_note,
+    check_choice,
+    checked_id,
     crumbs,
     domain_page,
+    entity_cell,
     entity_notice,
     guarded_layout,
     level_label,
@@ -371,7 +375,8 @@ def open_camera(point, s):
     props = (point or {}).get("properties") or {}
     if props.get("cluster") or not props.get("id"):
         return no_update
-    return href(s["scope"], s["date"], s.get("department"), str(props["id"]))
+    camera = checked_id(props["id"], "camera")
+    return href(entity_cell("camera", camera, s["scope"]), s["date"], s.get("department"), camera)
 
 
 @callback(
@@ -384,7 +389,16 @@ def open_event_camera(rows, s):
     """A click on an open event opens its camera."""
     if not rows or not rows[0].get("camera_id"):
         return no_update
-    return href(s["scope"], s["date"], s.get("department"), str(rows[0]["camera_id"]))
+    camera = checked_id(rows[0]["camera_id"], "camera")
+    return href(entity_cell("camera", camera, s["scope"]), s["date"], s.get("department"), camera)
 
 
-register_navigation(P, href, filter_key="department", filter_id=DEPT, filter_bar=BY_DEPT)
+register_navigation(
+    P,
+    href,
+    filter_key="department",
+    filter_id=DEPT,
+    filter_bar=BY_DEPT,
+    filter_check=check_choice(lambda: vq.departments(current()), "department"),
+)
+input_rule(POINTS, "clickData", check_object)

@@ -150,6 +150,12 @@ def open_events(
     return frame
 
 
+def departments(ctx: Context) -> set[str]:
+    """Return the owning departments named by the cameras in the store (for checking filters)."""
+    query = sa.select(cam.c.department).where(cam.c.department.is_not(None)).distinct()
+    return set(read(ctx, query)["department"])
+
+
 def camera(ctx: Context, *, camera_id: str, allowed: Scope) -> pd.Series | None:
     """Return one camera's row, or None; raise ScopeDenied outside the permitted area."""
     return entity(ctx, cam, "camera_id", camera_id, allowed=allowed, what="camera")

@@ -129,7 +129,8 @@ def test_tr001_drill_filter_by_spot_open_its_slots(page, server, tmp_path):
     page.locator("#tourism-spot").click()
     page.get_by_role("option", name="拙政园").click()
     page.wait_for_function("location.search.includes('spot=SZ001')", timeout=20_000)
-    wait_view(page, "tourism", "320500", "SZ001")
+    assert len(params(page)["scope"]) == 15  # a spot opens at its own grid cell
+    wait_view(page, "tourism", params(page)["scope"], "SZ001")
     assert "拙政园" in page.locator("#tourism-spot-card").inner_text()
     slots = page.locator(
         '[data-table="tourism-slots"] [col-id="slot_start"].ag-cell'

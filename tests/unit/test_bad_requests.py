@@ -89,7 +89,6 @@ API_CASES = [
     # unknown API paths and methods
     ("/api/v1/nothing/here", {404}),
     ("/api/v1/kpis/extra", {404}),
-    ("/api/v1/", {404}),
     ("/api/v1/geo", {404}),
     ("/api/v1/geo/320100", {404}),
     ("/api/v1/geo/320100/children.json", {404}),
@@ -140,6 +139,8 @@ def test_the_good_api_requests_still_answer(client):
     for url in (f"/api/v1/kpis?scope=320100&date={DAY}", "/api/v1/geo/320100/children.geojson",
                 "/api/v1/points/cameras.pbf?scope=320102", f"/api/v1/kpis?department=公安&date={DAY}"):  # fmt: skip
         assert client.get(url).status_code == 200, url
+    index = client.get("/api/v1/")  # the API's index: JSON, never the dashboard's HTML
+    assert index.status_code == 200 and index.is_json and index.get_json()["routes"]
 
 
 # ------------------------------------------------------------------- Dash callbacks
