@@ -22,7 +22,7 @@ from dash import Input, Output, State, callback, clientside_callback, html, no_u
 from cityops import ids, queries
 from cityops.context import Context, current, today
 from cityops.geo import Scope, ScopeDenied, ScopeError, ensure_allowed
-from cityops.i18n import t
+from cityops.i18n import t, t_value
 from cityops.kpis import Filters, kpi_record
 from cityops.queries import Found, find_entity
 from cityops.urls import DAY_RANGE, parse_day
@@ -260,7 +260,13 @@ def card_note(view: View, labels: dict[str, str] | None = None) -> str | None:
     if view.entity_key:
         kind = t(f"entity.{view.found.kind}", view.lang)
         return f"{t('kpi.entity', view.lang)}：{kind} {view.entity_key}"
-    shown = [labels.get(k, v) for k, v in view.filters.as_dict().items()]
+    vocabulary = {"department": "department", "hazard_class": "hazard"}
+    shown = [
+        labels.get(k)
+        or (f"{v} {t_value('hazard', v, view.lang)}" if k == "hazard_class" else None)
+        or t_value(vocabulary.get(k, "department"), v, view.lang)
+        for k, v in view.filters.as_dict().items()
+    ]
     return t("entity.filter_note", view.lang, what="、".join(shown)) if shown else None
 
 
