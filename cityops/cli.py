@@ -403,9 +403,10 @@ def main() -> None:
 
     Exit codes: 0 done (a file accepted, even with quarantined rows); 1 an
     expected error (store not created, no such load, bad setting); 2 a usage
-    error or a refused file; 3 an unexpected error; 130 interrupted.
+    error, a refused file, or too little free disk for a new store version
+    (nothing changed); 3 an unexpected error; 130 interrupted.
     """
-    from cityops.storage import StoreMissing
+    from cityops.storage import NotEnoughDisk, StoreMissing
 
     try:
         # without standalone mode click *returns* the code of ctx.exit(n) (and of
@@ -422,6 +423,9 @@ def main() -> None:
     except StoreMissing as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(1)
+    except NotEnoughDisk as exc:  # refused before anything changed
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
     except Exception as exc:
         if os.environ.get("CITYOPS_DEBUG", "").lower() in {"1", "true", "yes"}:
             raise

@@ -43,6 +43,29 @@ SETTINGS: tuple[Setting, ...] = (
         "store under `<data_dir>/store/`.",
     ),
     Setting(
+        "keep_versions",
+        2,
+        "Old versions of the embedded store kept besides the current one, for readers just "
+        "sent to them (a reader that has a version open keeps reading it after it is deleted). "
+        "The store folder holds at most this + 1 versions between loads.",
+        int,
+    ),
+    Setting(
+        "store_space_factor",
+        2.0,
+        "A load (or `init`, `demo`) into the embedded store needs free disk of this many times "
+        "the current version (its copy and what the load adds) plus `CITYOPS_STORE_HEADROOM_MB`; "
+        "with less it refuses before copying (exit 2), changing nothing.",
+        float,
+    ),
+    Setting(
+        "store_headroom_mb",
+        100,
+        "Free disk (MB) a write to the embedded store leaves beyond the new version, for the "
+        "system and the web server.",
+        int,
+    ),
+    Setting(
         "cities",
         ",".join(SEED_CITIES),
         "Comma-separated GB/T 2260 codes of the Jiangsu cities that are switched on.",
@@ -159,6 +182,12 @@ def get_settings(**overrides: Any) -> Settings:
             values[s.name] = s.default
     if values["default_lang"] not in ("zh", "en"):
         raise ValueError("CITYOPS_DEFAULT_LANG must be zh or en")
+    if values["keep_versions"] < 0:
+        raise ValueError("CITYOPS_KEEP_VERSIONS must be 0 or more")
+    if values["store_space_factor"] < 1 or values["store_headroom_mb"] < 0:
+        raise ValueError(
+            "CITYOPS_STORE_SPACE_FACTOR must be at least 1 and CITYOPS_STORE_HEADROOM_MB 0 or more"
+        )
     if values["auth"] != "off":
         raise ValueError(
             "CITYOPS_AUTH: only 'off' is available in this version (login is not built yet)"

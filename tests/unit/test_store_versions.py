@@ -65,7 +65,11 @@ def test_a_load_killed_midway_leaves_the_store_unchanged(fresh_store, tmp_path):
                              str(tmp_path / "big.csv")], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
     deadline = time.time() + 60
-    while len(list(storage.root.glob("v*.duckdb"))) < 2 and time.time() < deadline:
+
+    def copies() -> list:  # the writer's own version: numbered above the current one
+        return [p for p in storage.root.glob("v*") if p.name > storage.current_version().name]
+
+    while not copies() and time.time() < deadline:
         time.sleep(0.05)  # the writer has copied the store and is working on its version
     time.sleep(0.5)
     assert proc.poll() is None, "the load finished before it could be killed"
@@ -73,9 +77,14 @@ def test_a_load_killed_midway_leaves_the_store_unchanged(fresh_store, tmp_path):
     proc.wait()
     assert storage.version_label() == version
     assert count(storage) == before
-    # the lock died with the process: the next load goes through and prunes nothing it needs
+    orphans = copies()
+    assert orphans, "the killed writer left its copy"
+    # the lock died with the process: the next load goes through, deletes the orphan first
+    # and prunes nothing it needs
     with storage.writer() as engine:
+        assert not any(p.exists() for p in orphans)
         assert load_file(engine, geo, "cameras", tmp_path / "small.csv").updated == 10
+    assert len(list(storage.root.glob("v*.duckdb"))) <= storage.keep_versions + 1
 
 
 def test_the_server_answers_during_a_load_and_never_shows_half_of_it(fresh_store, tmp_path):
