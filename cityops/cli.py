@@ -404,7 +404,10 @@ def main() -> None:
     Exit codes: 0 done (a file accepted, even with quarantined rows); 1 an
     expected error (store not created, no such load, bad setting); 2 a usage
     error, a refused file, or too little free disk for a new store version
-    (nothing changed); 3 an unexpected error; 130 interrupted.
+    (nothing changed); 3 an unexpected error, among them the database refusing
+    a file's rows. No error line holds an SQL statement or a row's values (the
+    engines hide statement parameters, and :func:`cityops.store.safe_error` cuts
+    the rest); ``CITYOPS_DEBUG=1`` shows the trace (parameters still hidden).
     """
     from cityops.storage import NotEnoughDisk, StoreMissing
 
@@ -429,11 +432,12 @@ def main() -> None:
     except Exception as exc:
         if os.environ.get("CITYOPS_DEBUG", "").lower() in {"1", "true", "yes"}:
             raise
-        detail = " ".join(str(exc).split())
-        click.echo(
-            f"error: {type(exc).__name__}: {detail} (run with CITYOPS_DEBUG=1 for details)",
-            err=True,
-        )
+        if isinstance(exc, store.RowsRefused):  # already one safe line naming the file
+            click.echo(f"error: {exc}", err=True)
+        else:
+            click.echo(
+                f"error: {store.safe_error(exc)} (run with CITYOPS_DEBUG=1 for details)", err=True
+            )
         sys.exit(3)
     sys.exit(code if isinstance(code, int) else 0)
 

@@ -9,7 +9,9 @@ scope filter is a plain equality on an indexed column.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import re
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
@@ -284,18 +286,42 @@ def make_engine(url: str, *, read_only: bool = False) -> Engine:
     A DuckDB file allows one read-write process, or any number of read-only
     ones; the web server opens it read-only so several workers can share it.
 
+    Every engine hides the parameters of a failed statement
+    (``hide_parameters=True``): they are the rows' values — landlords' names
+    and phones — and must appear in no error text, log or trace.
+
     Returns
     -------
     sqlalchemy.engine.Engine
     """
-    kwargs: dict = {}
-    if url.startswith("duckdb"):
+    kwargs: dict = {"hide_parameters": True}
+    duckdb_file = url.startswith("duckdb")
+    if duckdb_file:
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         if read_only:
             kwargs["connect_args"] = {"read_only": True}
-    return sa.create_engine(url, **kwargs)
+        kwargs["pool_reset_on_return"] = None  # rolled back by the listener below
+    engine = sa.create_engine(url, **kwargs)
+    if duckdb_file:
+        dialect = engine.dialect
+
+        @sa.event.listens_for(engine, "reset")
+        def _quiet_rollback(dbapi_connection, _record, _state) -> None:
+            """Roll back a connection returned to the pool; a dead database stays quiet.
+
+            After a fatal error (the disk filled up during a checkpoint) DuckDB
+            refuses every call, the rollback too, and the pool would print that
+            second error with a trace after the real one, which the caller has.
+            """
+            try:
+                dialect.do_rollback(dbapi_connection)
+            except Exception as exc:
+                if "FATAL" not in str(exc):
+                    raise
+
+    return engine
 
 
 def create_schema(engine: Engine) -> None:
@@ -385,3 +411,146 @@ def truncate(conn: Connection, tables: Iterable[sa.Table]) -> None:
     """Delete every row of ``tables`` inside the caller's transaction."""
     for table in tables:
         conn.execute(table.delete())
+
+
+# ------------------------------------------------------------ database errors
+class RowsRefused(RuntimeError):
+    """The database refused the rows of a file; the message names no value.
+
+    ``"database refused the rows of <file> (<dataset>): <reason>"``, where the
+    reason is the driver's error made safe by :func:`safe_error` and names the
+    column or constraint when the driver tells it. Nothing was written.
+    """
+
+    def __init__(self, file: str, dataset: str, reason: str, column: str | None = None):
+        self.file, self.dataset, self.reason, self.column = file, dataset, reason, column
+        super().__init__(f"database refused the rows of {file} ({dataset}): {reason}")
+
+
+#: Where the part of an error text that may hold statements or row values starts.
+_CUT = re.compile(
+    r"\[SQL:|\[parameters:|\[SQL parameters hidden|\(Background on this error"
+    r"|\b(?:DETAIL|HINT|CONTEXT|QUERY|LINE \d+):|\bFailing row contains"
+)
+#: A quoted text, or a long number (a phone, an ID number) outside quotes.
+_VALUE = re.compile(r"\"([^\"]*)\"|'([^']*)'|\d{7,}")
+#: A quoted token that is safe to keep: a lower-case SQL name (table, column, constraint, type).
+_NAME = re.compile(r"[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)?")
+_MAX_LENGTH = 300
+
+
+def _driver_error(exc: BaseException) -> BaseException:
+    """Return the driver's own exception behind a SQLAlchemy one, else ``exc``."""
+    orig = getattr(exc, "orig", None)
+    return orig if isinstance(orig, BaseException) else exc
+
+
+def is_database_error(exc: BaseException) -> bool:
+    """Return True when ``exc`` comes from SQLAlchemy or a database driver."""
+    module = type(_driver_error(exc)).__module__ or ""
+    return isinstance(exc, sa.exc.SQLAlchemyError) or module.split(".")[0].lstrip("_") in {
+        "duckdb",
+        "psycopg",
+        "psycopg2",
+        "sqlite3",
+    }
+
+
+def safe_error(exc: BaseException) -> str:
+    """Return ``"<Type>: <message>"`` for ``exc`` on one line, with no statement and no value.
+
+    The message is cut at the SQL statement, ``[parameters: …]`` and the
+    driver's ``DETAIL``/``LINE`` parts (PostgreSQL's DETAIL lists the failing
+    row), made one line of at most 300 characters; quoted texts become ``'…'``
+    (quoted lower-case SQL names and absolute paths stay) and long numbers
+    (phones, ID numbers) ``…``. For a database error, the driver's own type and
+    message are used, not SQLAlchemy's wrapper.
+    """
+    err = _driver_error(exc) if is_database_error(exc) else exc
+    diag = getattr(err, "diag", None)  # psycopg: the primary message, without DETAIL
+    text = getattr(diag, "message_primary", None) or str(err)
+    text = " ".join(_CUT.split(text, maxsplit=1)[0].split())
+    text = _VALUE.sub(_redact, text)
+    if len(text) > _MAX_LENGTH:
+        text = text[: _MAX_LENGTH - 1] + "…"
+    return f"{type(err).__name__}: {text}" if text else type(err).__name__
+
+
+def _redact(match: re.Match) -> str:
+    quote = match.group(0)[0]
+    if quote not in "'\"":
+        return "…"  # a long number
+    inner = match.group(1) if match.group(1) is not None else match.group(2)
+    if _NAME.fullmatch(inner) or (inner.startswith("/") and "\n" not in inner):
+        return match.group(0)
+    return f"{quote}…{quote}"
+
+
+_COLUMN_IN_TEXT = (
+    re.compile(r'column "?([a-z_][a-z0-9_]*)"?'),  # PostgreSQL, DuckDB "source column x"
+    re.compile(r"constraint failed: [a-z_][a-z0-9_]*\.([a-z_][a-z0-9_]*)"),  # DuckDB NOT NULL
+)
+
+
+def error_column(exc: BaseException) -> str | None:
+    """Return the column (or else the constraint) the driver names in ``exc``, if it does."""
+    err = _driver_error(exc)
+    diag = getattr(err, "diag", None)
+    if diag is not None:
+        if getattr(diag, "column_name", None):
+            return diag.column_name
+        if getattr(diag, "constraint_name", None):
+            return f"constraint {diag.constraint_name}"
+    text = _CUT.split(str(err), maxsplit=1)[0]
+    for pattern in _COLUMN_IN_TEXT:
+        found = pattern.search(text)
+        if found:
+            return found.group(1)
+    return None
+
+
+_CATEGORY = re.compile(r"[A-Z][A-Za-z ]* Error: ")
+#: Driver error classes (DB-API names) meaning the rows were refused, not the connection lost.
+_REFUSING = ("DataError", "IntegrityError", "ProgrammingError", "NotSupportedError")
+
+
+def refused_rows(exc: BaseException, file: str, dataset: str) -> RowsRefused | None:
+    """Return :class:`RowsRefused` when ``exc`` is the database refusing rows, else None.
+
+    Refusing: a DB-API ``DataError``, ``IntegrityError``, ``ProgrammingError``
+    or ``NotSupportedError`` (SQLAlchemy's or the driver's own, DuckDB raising
+    them unwrapped), or a statement SQLAlchemy could not bind. A lost connection
+    or a full disk (``OperationalError``) is not the rows' fault and is left alone.
+    """
+    if not is_database_error(exc):
+        return None
+    names = {c.__name__ for c in type(exc).__mro__} | {
+        c.__name__ for c in type(_driver_error(exc)).__mro__
+    }
+    unbound = isinstance(exc, sa.exc.StatementError) and not isinstance(exc, sa.exc.DBAPIError)
+    if not (names & set(_REFUSING) or unbound) or "OperationalError" in names:
+        return None
+    reason = safe_error(exc)
+    message = reason.partition(": ")[2]
+    if _CATEGORY.match(message):  # DuckDB's "Conversion Error: …" says it better than the type
+        reason = message
+    column = error_column(exc)
+    if column and column.removeprefix("constraint ") not in reason:
+        reason += f" ({column})" if column.startswith("constraint ") else f" (column {column})"
+    return RowsRefused(file, dataset, reason, column)
+
+
+@contextmanager
+def refusing_rows(file: str, dataset: str) -> Iterator[None]:
+    """Turn the database refusing rows inside the block into :class:`RowsRefused`.
+
+    The loader's write runs in it: the error then names the file, the dataset
+    and (when the driver tells) the column, never a value. Other errors pass.
+    """
+    try:
+        yield
+    except Exception as exc:
+        refused = refused_rows(exc, file, dataset)
+        if refused is None:
+            raise
+        raise refused from exc

@@ -364,7 +364,8 @@ def load_file(
         )  # fmt: skip
     load_id = uuid.uuid4().hex
     now = dt.datetime.now(TZ).replace(tzinfo=None, microsecond=0)
-    with engine.begin() as conn:
+    # a database error names the file, the dataset and the column, never a row's values
+    with store.refusing_rows(path.name, dataset), engine.begin() as conn:
         issues.extend(_missing_references(conn, spec, frame, alive_mask()))
         dup_issues, collapsed = _duplicates(frame, spec, alive_mask(), raw.row_numbers)
         issues.extend(dup_issues)
@@ -520,5 +521,5 @@ def load_into(storage, dataset: str, path: str | Path, *, geography: Callable[[E
             with storage.writer() as engine:
                 record_refusal(engine, dataset, path, refusal, crs=crs)
         except Exception as exc:  # the refusal stands; say it could not be recorded
-            refusal.record_error = " ".join(f"{type(exc).__name__}: {exc}".split())
+            refusal.record_error = store.safe_error(exc)  # one line, no statement, no value
         raise

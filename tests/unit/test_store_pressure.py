@@ -1,6 +1,6 @@
 """The store under pressure, and error paths that print no row values.
 
-Issue "Nothing lost, nothing garbled, nothing executed", point 8 (9 follows):
+Issue "Nothing lost, nothing garbled, nothing executed", points 8 and 9:
 
 * 8 — the embedded store keeps a bounded number of versions, deletes what
   killed writers leave, refuses a write when the disk is short (exit 2, one
@@ -19,8 +19,10 @@ import shutil
 import signal
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 
+import duckdb
 import pytest
 import sqlalchemy as sa
 
@@ -28,14 +30,21 @@ from cityops import store
 from cityops.settings import get_settings
 from cityops.storage import NotEnoughDisk, Storage
 from loaders.load import load_file
+from tests.conftest import write_areas
+from tests.loader_fixtures import canonical
 from tests.unit.test_store_versions import cameras_csv, count
 
 REPO = Path(__file__).resolve().parents[2]
 SCRIPT = Path(sys.executable).parent / "cityops"
 if not SCRIPT.exists():  # run with another interpreter: the project's virtualenv
     SCRIPT = REPO / ".venv" / "bin" / "cityops"
+PG_URL = os.environ.get(
+    "CITYOPS_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
 KEEP = 2  # CITYOPS_KEEP_VERSIONS' default
 MB = 1024 * 1024
+NAME, PHONE = "张三", "13912341234"  # row R1 of the canonical rentals
+PERSONAL = (NAME, PHONE, "李小明", "13800001111", "王五", "15900002222")
 REFUSAL = re.compile(
     r"not enough free disk for a new store version: need (more than )?\d+ MB, have \d+ MB in "
 )
@@ -268,3 +277,197 @@ def test_load_and_demo_refuse_a_short_disk_with_one_line_exit_2(data_dir, tmp_pa
     assert files(storage) == before and storage.version_label() == version
     if args[0] == "load":  # space is back
         assert run(*args, CITYOPS_DATA_DIR=str(data_dir)).returncode == 0
+
+
+# ================================================================ 9: no row values on error paths
+def test_safe_error_keeps_one_line_without_statement_or_values():
+    params = {"landlord_name": NAME, "landlord_phone": PHONE}
+    cases = [
+        sa.exc.IntegrityError(
+            "INSERT INTO rentals (landlord_name, landlord_phone) VALUES (%(n)s, %(p)s)",
+            params,
+            duckdb.ConstraintException(
+                f'Duplicate key "landlord_phone: {PHONE}" violates primary key constraint.'
+            ),
+        ),
+        sa.exc.DataError(
+            "INSERT INTO rentals SELECT * FROM stage",
+            None,
+            duckdb.ConversionException(
+                f"Conversion Error: Could not convert string '{PHONE}' to INT32 when casting "
+                f"from source column landlord_phone\n\nLINE 1: INSERT INTO rentals VALUES ('{NAME}')"
+            ),
+        ),
+        RuntimeError(
+            '(psycopg.errors.CheckViolation) new row for relation "rentals" violates check '
+            f'constraint "rentals_phone_check"\nDETAIL:  Failing row contains (R1, {NAME}, '
+            f"{PHONE}).\n[SQL: INSERT INTO rentals SELECT …]\n[parameters: {params}]"
+        ),
+        duckdb.InvalidInputException(f'invalid input syntax for type integer: "{NAME}"'),
+        sa.exc.StatementError("bind failed", "INSERT …", params, TypeError(f"bad {PHONE}")),
+        ValueError(f"invalid literal for int() with base 10: '{PHONE}'"),  # not the database's
+        KeyError(NAME),
+    ]
+    for exc in cases:
+        line = store.safe_error(exc)
+        assert "\n" not in line and "[SQL" not in line and "parameters" not in line, line
+        assert NAME not in line and PHONE not in line, line
+    assert store.safe_error(cases[1]).startswith("ConversionException: Conversion Error: ")
+    missing = FileNotFoundError(2, "No such file or directory", "/srv/data/store/v01.duckdb")
+    assert store.safe_error(missing).endswith(": '/srv/data/store/v01.duckdb'")  # paths stay
+    refused = store.refused_rows(cases[1], "r.csv", "rentals")
+    assert str(refused) == (
+        "database refused the rows of r.csv (rentals): Conversion Error: Could not convert "
+        "string '…' to INT32 when casting from source column landlord_phone"
+    )
+    assert store.refused_rows(sa.exc.OperationalError("x", None, OSError("gone")), "f", "d") is None
+
+
+def _pg_schema():
+    schema = f"cityops_test_{uuid.uuid4().hex[:8]}"
+    admin = sa.create_engine(PG_URL)
+    try:
+        with admin.begin() as conn:
+            conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    except sa.exc.OperationalError as exc:  # pragma: no cover - depends on the machine
+        pytest.skip(f"PostgreSQL not reachable at {PG_URL}: {exc}")
+
+    def drop():
+        with admin.begin() as conn:
+            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+    return f"{PG_URL}?options=-csearch_path%3D{schema}", drop
+
+
+@pytest.mark.parametrize("kind", ["duckdb", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def test_engines_hide_the_parameters_of_a_failed_insert(kind, tmp_path):
+    url, drop = (f"duckdb:///{tmp_path / 'p.duckdb'}", None) if kind == "duckdb" else _pg_schema()
+    engine = store.make_engine(url)
+    people = sa.Table("people", sa.MetaData(), sa.Column("name", sa.Text, nullable=False),
+                      sa.Column("phone", sa.Text))  # fmt: skip
+    try:
+        people.create(engine)
+        with pytest.raises(sa.exc.DBAPIError) as failed, engine.begin() as conn:
+            conn.execute(people.insert(), [{"name": NAME, "phone": PHONE},
+                                           {"name": None, "phone": PHONE}])  # fmt: skip
+        text = str(failed.value)
+        assert "[SQL parameters hidden due to hide_parameters=True]" in text
+        assert "[parameters:" not in text and f"'{PHONE}'" not in text
+        line = store.safe_error(failed.value)  # PostgreSQL's DETAIL lists the row: cut
+        assert PHONE not in line and NAME not in line and "\n" not in line
+    finally:
+        engine.dispose()
+        if drop:
+            drop()
+
+
+def _refusing_store(engine, how: str, areas_frame=None) -> None:
+    """Make the store refuse the canonical rentals: ``how`` is a column type or a constraint."""
+    md = sa.MetaData()
+    rentals = store.rentals.to_metadata(md)
+    issues = store.load_issues.to_metadata(md)
+    if how == "phone_integer":
+        rentals.c.landlord_phone.type = sa.Integer()
+    elif how == "name_integer":
+        rentals.c.landlord_name.type = sa.Integer()
+    elif how == "rentals_check":  # PostgreSQL's DETAIL then lists the failing row
+        rentals.append_constraint(
+            sa.CheckConstraint("landlord_phone NOT LIKE '139%'", name="rentals_phone_check")
+        )
+    elif how == "issues_check":  # fails the parameterised insert of the quarantine rows
+        issues.append_constraint(
+            sa.CheckConstraint("raw NOT LIKE '%139%'", name="load_issues_raw_check")
+        )
+    with engine.begin() as conn:
+        for table in (rentals, issues):
+            conn.execute(sa.text(f'DROP TABLE IF EXISTS "{table.name}"'))
+            table.create(conn)
+    if areas_frame is not None:
+        store.create_schema(engine)
+        write_areas(engine, areas_frame)
+
+
+def _rentals_file(tmp_path: Path, how: str) -> Path:
+    frame = canonical()["rentals"].astype(object)
+    if how == "issues_check":
+        frame.loc[0, "occupants"] = "many"  # R1 (张三, 13912341234) is quarantined
+    path = tmp_path / "rentals.csv"
+    frame.to_csv(path, index=False)
+    return path
+
+
+def _assert_refused_without_values(done, how: str, names: str) -> None:
+    assert done.returncode == 3, (done.returncode, done.stderr)
+    line = one_line(done.stderr)
+    assert line.startswith("error: database refused the rows of rentals.csv (rentals): "), line
+    for value in PERSONAL:
+        assert value not in line, (value, line)
+    assert names in line, line
+    assert done.stdout == ""
+
+
+@pytest.mark.parametrize(
+    ("how", "names"),
+    [("phone_integer", "landlord_phone"), ("name_integer", "landlord_name")],
+)
+def test_a_database_error_on_duckdb_prints_no_personal_data(data_dir, tmp_path, how, names):
+    storage = Storage(get_settings(data_dir=str(data_dir), database_url=""))
+    with storage.writer() as engine:
+        _refusing_store(engine, how)
+    version = storage.version_label()
+    done = run("load", "rentals", str(_rentals_file(tmp_path, how)),
+               CITYOPS_DATA_DIR=str(data_dir))  # fmt: skip
+    _assert_refused_without_values(done, how, names)
+    assert storage.version_label() == version and count(storage, store.rentals) == 0
+    assert len(versions(storage)) <= KEEP + 1
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize(
+    ("how", "names"),
+    [("rentals_check", "rentals_phone_check"), ("issues_check", "load_issues_raw_check")],
+)
+def test_a_database_error_on_postgresql_prints_no_personal_data(tmp_path, areas_frame, how,
+                                                                 names):  # fmt: skip
+    url, drop = _pg_schema()
+    engine = store.make_engine(url)
+    try:
+        _refusing_store(engine, how, areas_frame)
+        path = str(_rentals_file(tmp_path, how))
+        done = run("load", "rentals", path, CITYOPS_DATABASE_URL=url)
+        _assert_refused_without_values(done, how, names)
+        with engine.connect() as conn:
+            assert conn.execute(sa.select(sa.func.count()).select_from(store.rentals)).scalar() == 0
+        # the trace only on demand, and even then without the statement's parameters
+        debug = run("load", "rentals", path, CITYOPS_DATABASE_URL=url, CITYOPS_DEBUG="1")
+        assert debug.returncode != 0 and "Traceback" in debug.stderr
+        assert "[parameters:" not in debug.stderr
+        if how == "issues_check":
+            assert "[SQL parameters hidden due to hide_parameters=True]" in debug.stderr
+    finally:
+        engine.dispose()
+        drop()
+
+
+@pytest.mark.postgres
+def test_a_nul_byte_on_postgresql_prints_no_personal_data(tmp_path, areas_frame):
+    """PostgreSQL refuses NUL in text: the file loads (cleaning strips it) or fails safely."""
+    url, drop = _pg_schema()
+    engine = store.make_engine(url)
+    try:
+        store.create_schema(engine)
+        write_areas(engine, areas_frame)
+        frame = canonical()["rentals"].astype(object)
+        frame.loc[0, "address"] = "玄武区\x00某路1号"
+        path = tmp_path / "rentals.csv"
+        frame.to_csv(path, index=False)
+        done = run("load", "rentals", str(path), CITYOPS_DATABASE_URL=url)
+        assert done.returncode in (0, 3), done.stderr
+        for value in PERSONAL:
+            assert value not in done.stderr, (value, done.stderr)
+        if done.returncode == 3:
+            assert one_line(done.stderr).startswith("error: database refused the rows of ")
+    finally:
+        engine.dispose()
+        drop()
