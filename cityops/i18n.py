@@ -293,6 +293,136 @@ TABLE: dict[str, tuple[str, str]] = {
         'the column "{text}" mentions {hint} ({crs} coordinates) but they were read as '
         "{given}: if they are {crs}, load the file again with --crs {crs}",
     ),
+    # loaders: nothing lost, nothing garbled, nothing executed
+    "reason.too_long": ("值过长", "value too long"),
+    "reason.ambiguous_number": ("数字含义不明确", "ambiguous number"),
+    "reason.spreadsheet_error": ("表格错误值", "spreadsheet error"),
+    "reason.formula_without_value": ("公式没有计算结果", "formula without a value"),
+    "reason.merged": ("合并单元格", "merged cell"),
+    "reason.invisible": ("编号含不可见字符", "invisible characters in a key"),
+    "issue.unclosed_quote": (
+        '本行列“{column}”中的引号（"）没有闭合，会吞掉后面的行：本行已隔离，其后各行单独读取',
+        'the quote (") opening the column "{column}" is never closed on this line and would '
+        "swallow the lines below: this line is quarantined, the lines below were read on "
+        "their own",
+    ),
+    "issue.short_row": (
+        "该行只有 {fields} 个字段，少于表头的 {width} 列",
+        "row has {fields} fields, fewer than the header's {width}",
+    ),
+    "issue.bad_feature": (
+        "第 {n} 个要素不是 GeoJSON Feature 对象",
+        "feature {n} is not a GeoJSON Feature object",
+    ),
+    "issue.too_long": (
+        "{column}：值有 {length} 个字符，超过允许的 {limit} 个",
+        "{column}: the value has {length} characters, more than the {limit} allowed",
+    ),
+    "issue.ambiguous_number": (
+        "{column}：{value} 中的逗号无法确定是小数点还是千位分隔符：请写成 60.5 或 1234",
+        "{column}: {value} — the comma could be a decimal comma or a thousands separator: "
+        "write 60.5 or 1234",
+    ),
+    "issue.spreadsheet_error": (
+        "{column}：单元格 {cell} 是表格错误值 {value}，不是数据",
+        "{column}: cell {cell} holds the spreadsheet error {value}, not a value",
+    ),
+    "issue.spreadsheet_error_text": (
+        "{column}：{value} 是表格错误值，不是数据",
+        "{column}: {value} is a spreadsheet error, not a value",
+    ),
+    "issue.formula_without_value": (
+        "{column}：单元格 {cell} 有公式（{formula}）但没有保存计算结果：请在 Excel 中打开、"
+        "重新计算并保存",
+        "{column}: cell {cell} holds a formula ({formula}) with no saved value: open the "
+        "workbook in Excel, let it calculate and save it",
+    ),
+    "issue.merged": (
+        "{column}：单元格 {cell} 位于合并区域 {range} 内，其值属于首个单元格 {first}",
+        "{column}: cell {cell} lies inside the merged range {range}, whose value belongs to "
+        "its first cell {first}",
+    ),
+    "issue.invisible_key": (
+        "{column}：编号含不可见字符，已删除，按 {value} 装载",
+        "{column}: the key held invisible characters, removed: loaded as {value}",
+    ),
+    "issue.nested": (
+        "{column}：这里应是单个值，却是列表或对象",
+        "{column}: a list or object where a single value belongs",
+    ),
+    "refusal.unknown_encoding": (
+        "未知的编码 {encoding}：请用 utf-8、gb18030、big5、shift_jis 等名称",
+        "unknown encoding {encoding}: use a name such as utf-8, gb18030, big5 or shift_jis",
+    ),
+    "refusal.decode_strict": (
+        "文件不是有效的 {encoding} 文本：第 {line} 行（第 {offset} 字节）无法解码",
+        "the file is not valid {encoding} text: line {line} (byte {offset}) cannot be decoded",
+    ),
+    "refusal.utf8_stray": (
+        "文件是 UTF-8 文本，但有 {count} 个字节不是（首个在第 {line} 行，第 {offset} 字节）："
+        "请改正；若文件确为 GBK/GB18030，请用 --encoding gb18030 装载",
+        "the file is UTF-8 except for {count} byte(s) that are not (the first on line {line}, "
+        "byte {offset}): correct them, or if the file is GBK/GB18030 load it with "
+        "--encoding gb18030",
+    ),
+    "refusal.encoding_likely": (
+        "文件不像 GBK/GB18030 文本（第 {line} 行解码出中文文件中罕见的字符），而像 {label_zh}："
+        "若是，请用 --encoding {encoding} 装载",
+        "the file does not read as GBK/GB18030 text (line {line} decodes to characters rare "
+        "in Chinese files); it reads as {label}: if so, load it with --encoding {encoding}",
+    ),
+    "refusal.encoding_implausible": (
+        "文件不像 GBK/GB18030 文本：第 {line} 行起解码出中文文件中罕见的字符（{total} 个中有 "
+        "{rare} 个）：请用 --encoding 指明编码（如 big5、shift_jis）；若确为 GB18030，"
+        "请用 --encoding gb18030",
+        "the file does not read as GBK/GB18030 text: from line {line} it decodes to characters "
+        "rare in Chinese files ({rare} of {total}): give its encoding with --encoding (e.g. "
+        "big5, shift_jis), or --encoding gb18030 if it is right",
+    ),
+    "refusal.not_text_line": (
+        "文件不是 UTF-8、GBK 或 GB18030 文本（第 {line} 行，第 {offset} 字节无法解码）："
+        "请另存为“CSV UTF-8”，或用 --encoding 指明编码",
+        "not text in UTF-8, GBK or GB18030 (line {line}, byte {offset} cannot be decoded): "
+        'save it as "CSV UTF-8", or give its encoding with --encoding',
+    ),
+    "refusal.parquet_binary": (
+        "Parquet 文件的列 {column} 存的是字节，且不是 UTF-8 文本（第 {row} 行）：文本列应为 "
+        "UTF-8 字符串",
+        "column {column} of the Parquet file holds bytes that are not UTF-8 text (row {row}): "
+        "expected text columns as UTF-8 strings",
+    ),
+    "refusal.geojson_encoding_line": (
+        "GeoJSON 必须是 UTF-8 编码：第 {line} 行（第 {offset} 字节）不是",
+        "GeoJSON must be UTF-8: line {line} (byte {offset}) is not",
+    ),
+    "refusal.geojson_no_features": (
+        "不是可读的 GeoJSON：{count} 个要素都不是带 properties 的 Feature 对象",
+        "no readable GeoJSON: none of its {count} features is a Feature object with properties",
+    ),
+    "refusal.geojson_features": (
+        "不是 GeoJSON 要素集合：features 应为列表，却是 {found}",
+        "not a GeoJSON FeatureCollection: its features are {found}, not a list",
+    ),
+    "warning.encoding_ignored": (
+        "--encoding 只用于 CSV 文件：{fmt} 文件忽略此选项",
+        "--encoding applies to CSV files only: ignored for a {fmt} file",
+    ),
+    "warning.invisible": (
+        "已从列 {columns} 删除 {count} 个不可见或控制字符（{chars}）",
+        "removed {count} invisible or control characters ({chars}) from {columns}",
+    ),
+    "warning.decimal_comma": (
+        "列 {columns} 中有 {count} 个数字用逗号作小数点（60,5 读作 60.5）",
+        "read {count} numbers written with a decimal comma (60,5 as 60.5) in {columns}",
+    ),
+    "warning.merged_filled": (
+        "列 {columns} 中 {count} 个合并单元格已填入合并区域的值",
+        "filled {count} cells of merged ranges with the range's value in {columns}",
+    ),
+    "warning.cr_in_values": (
+        "{count} 处回车符（CR）位于值中间，已读作值内换行",
+        "{count} carriage returns (CR) inside values were read as line breaks within the value",
+    ),
     # data catalogue
     "nav.data": ("数据目录", "Data catalogue"),
     "data.title": ("数据目录", "Data catalogue"),

@@ -108,6 +108,13 @@ SETTINGS: tuple[Setting, ...] = (
         "Per-city overrides of the group-rental rule: `code=min_area:max_per_room`, "
         "comma-separated, e.g. `320500=6:2,320100=5:2.5`.",
     ),
+    Setting(
+        "max_field_chars",
+        2000,
+        "Longest value a department file's cell may hold (characters); a longer one "
+        "quarantines its row (reason `too_long`), never the file. Ids are capped at 100.",
+        int,
+    ),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}
@@ -188,6 +195,8 @@ def get_settings(**overrides: Any) -> Settings:
         raise ValueError(
             "CITYOPS_STORE_SPACE_FACTOR must be at least 1 and CITYOPS_STORE_HEADROOM_MB 0 or more"
         )
+    if values["max_field_chars"] < 1:
+        raise ValueError("CITYOPS_MAX_FIELD_CHARS must be 1 or more")
     if values["auth"] != "off":
         raise ValueError(
             "CITYOPS_AUTH: only 'off' is available in this version (login is not built yet)"

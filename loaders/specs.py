@@ -24,7 +24,12 @@ class Column:
     ``aliases`` are the other headers accepted for it (Chinese first);
     ``choices`` maps every accepted spelling of an enum value to its stored value;
     ``low``/``high`` bound numbers (``low_open``: strictly greater than ``low``);
-    ``pattern`` is a regular expression a text value must match in full.
+    ``pattern`` is a regular expression a text value must match in full;
+    ``max_chars`` caps a value's length (default: the ``CITYOPS_MAX_FIELD_CHARS``
+    setting; a longer value quarantines its row, reason ``too_long``);
+    ``fill_merged`` (Excel): a cell inside a vertically merged range takes the
+    range's value (grouping columns such as a department); in any other column
+    such a cell quarantines its row (reason ``merged``) rather than storing NULL.
     """
 
     name: str
@@ -39,6 +44,8 @@ class Column:
     store: bool = True  # False: read and checked, not a column of the table
     default: str | None = None  # stored when the cell is empty
     personal: Personal | None = None  # personal data: masked wherever it is shown
+    max_chars: int | None = None  # None: the CITYOPS_MAX_FIELD_CHARS setting
+    fill_merged: bool = False  # Excel: merged cells below a value take that value
 
 
 @dataclass(frozen=True)
@@ -78,8 +85,14 @@ def _enum(*pairs: tuple[str, tuple[str, ...]]) -> dict[str, str]:
 LON = Column("lon", ("经度", "longitude", "lng", "x"), "float", low=73.0, high=136.0)
 LAT = Column("lat", ("纬度", "latitude", "y"), "float", low=3.0, high=54.0)
 DISTRICT = Column(
-    "district_code", ("区县代码", "行政区划代码", "区划代码"), "code6", required=False, store=False
+    "district_code",
+    ("区县代码", "行政区划代码", "区划代码"),
+    "code6",
+    required=False,
+    store=False,
+    fill_merged=True,
 )
+ID_CHARS = 100  # ids (keys and references) are short; a longer one is a broken row
 
 HAZARD_CLASSES = _enum(
     *[
@@ -117,10 +130,10 @@ CAMERAS = DatasetSpec(
     table=store.cameras,
     key=("camera_id",),
     columns=(
-        Column("camera_id", ("点位编号", "设备编号")),
+        Column("camera_id", ("点位编号", "设备编号"), max_chars=ID_CHARS),
         Column("name", ("点位名称", "设备名称"), required=False),
-        Column("department", ("所属部门", "部门"), required=False),
-        Column("kind", ("类型", "设备类型"), required=False),
+        Column("department", ("所属部门", "部门"), required=False, fill_merged=True),
+        Column("kind", ("类型", "设备类型"), required=False, fill_merged=True),
         LON,
         LAT,
         Column(
@@ -147,10 +160,10 @@ VIDEO_EVENTS = DatasetSpec(
     table=store.video_events,
     key=("event_id",),
     columns=(
-        Column("event_id", ("事件编号",)),
-        Column("camera_id", ("点位编号", "设备编号")),
+        Column("event_id", ("事件编号",), max_chars=ID_CHARS),
+        Column("camera_id", ("点位编号", "设备编号"), max_chars=ID_CHARS),
         Column("ts", ("发生时间", "事件时间"), "timestamp"),
-        Column("event_type", ("事件类型",), required=False),
+        Column("event_type", ("事件类型",), required=False, fill_merged=True),
         Column(
             "status",
             ("状态", "处置状态"),
@@ -172,9 +185,9 @@ HAZMAT_WAYBILLS = DatasetSpec(
     table=store.hazmat_waybills,
     key=("waybill_id",),
     columns=(
-        Column("waybill_id", ("运单编号",)),
+        Column("waybill_id", ("运单编号",), max_chars=ID_CHARS),
         Column("vehicle_plate", ("车牌号", "车牌"), personal="plate"),
-        Column("carrier", ("承运企业",), required=False),
+        Column("carrier", ("承运企业",), required=False, fill_merged=True),
         Column("un_number", ("UN编号", "联合国编号"), pattern=r"\d{4}"),
         Column("hazard_class", ("危险类别", "危险货物类别"), "enum", choices=HAZARD_CLASSES),
         Column("cargo_name", ("货物名称",), required=False),
@@ -186,10 +199,10 @@ HAZMAT_WAYBILLS = DatasetSpec(
             low_open=True,
             high=100,
         ),
-        Column("origin_name", ("起运地", "起运地名称"), required=False),
+        Column("origin_name", ("起运地", "起运地名称"), required=False, fill_merged=True),
         Column("origin_lon", ("起运地经度",), "float", low=73.0, high=136.0),
         Column("origin_lat", ("起运地纬度",), "float", low=3.0, high=54.0),
-        Column("dest_name", ("目的地", "目的地名称"), required=False),
+        Column("dest_name", ("目的地", "目的地名称"), required=False, fill_merged=True),
         Column("dest_lon", ("目的地经度",), "float", required=False, low=73.0, high=136.0),
         Column("dest_lat", ("目的地纬度",), "float", required=False, low=3.0, high=54.0),
         Column("depart_at", ("起运时间",), "timestamp"),
@@ -246,7 +259,7 @@ HAZMAT_ALARMS = DatasetSpec(
     table=store.hazmat_alarms,
     key=("alarm_id",),
     columns=(
-        Column("alarm_id", ("报警编号",)),
+        Column("alarm_id", ("报警编号",), max_chars=ID_CHARS),
         Column("vehicle_plate", ("车牌号", "车牌"), personal="plate"),
         Column("waybill_id", ("运单编号",), required=False),
         Column("ts", ("报警时间", "时间"), "timestamp"),
@@ -290,7 +303,7 @@ RENTALS = DatasetSpec(
     table=store.rentals,
     key=("unit_id",),
     columns=(
-        Column("unit_id", ("房屋编号",)),
+        Column("unit_id", ("房屋编号",), max_chars=ID_CHARS),
         Column("address", ("地址", "房屋地址"), required=False),
         LON,
         LAT,
@@ -334,7 +347,7 @@ SCENIC_SPOTS = DatasetSpec(
     table=store.scenic_spots,
     key=("spot_id",),
     columns=(
-        Column("spot_id", ("景区编号",)),
+        Column("spot_id", ("景区编号",), max_chars=ID_CHARS),
         Column("name", ("景区名称",)),
         LON,
         LAT,
@@ -354,14 +367,14 @@ BOOKINGS = DatasetSpec(
     table=store.bookings,
     key=("booking_id",),
     columns=(
-        Column("booking_id", ("预约编号", "订单编号")),
-        Column("spot_id", ("景区编号",)),
+        Column("booking_id", ("预约编号", "订单编号"), max_chars=ID_CHARS),
+        Column("spot_id", ("景区编号",), max_chars=ID_CHARS),
         Column("visit_date", ("游览日期",), "date"),
         Column("slot_start", ("时段开始", "开始时间"), "hhmm"),
         Column("slot_end", ("时段结束", "结束时间"), "hhmm"),
         Column("party_size", ("人数", "预约人数"), "int", low=1, high=500),
-        Column("visitor_origin", ("客源地",), required=False),
-        Column("channel", ("渠道", "预约渠道"), required=False),
+        Column("visitor_origin", ("客源地",), required=False, fill_merged=True),
+        Column("channel", ("渠道", "预约渠道"), required=False, fill_merged=True),
         Column(
             "status",
             ("状态", "预约状态"),
@@ -388,8 +401,8 @@ FEEDBACK = DatasetSpec(
     table=store.feedback,
     key=("feedback_id",),
     columns=(
-        Column("feedback_id", ("评价编号", "投诉编号", "编号")),
-        Column("spot_id", ("景区编号",)),
+        Column("feedback_id", ("评价编号", "投诉编号", "编号"), max_chars=ID_CHARS),
+        Column("spot_id", ("景区编号",), max_chars=ID_CHARS),
         Column("ts", ("时间", "提交时间"), "timestamp"),
         Column(
             "kind",
@@ -398,7 +411,7 @@ FEEDBACK = DatasetSpec(
             choices=_enum(("evaluation", ("评价",)), ("complaint", ("投诉",))),
         ),
         Column("rating", ("评分",), "int", required=False, low=1, high=5),
-        Column("category", ("类别", "分类"), required=False),
+        Column("category", ("类别", "分类"), required=False, fill_merged=True),
         Column(
             "status",
             ("状态", "处理状态"),
