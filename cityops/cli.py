@@ -161,10 +161,17 @@ def demo(ctx: click.Context, seed: int, scale: str, if_empty: bool, today) -> No
     help="Excel: the sheet to read, by name or number from 1 "
     "(default: the first sheet holding the dataset's header).",
 )
+@click.option(
+    "--encoding",
+    default=None,
+    metavar="NAME",
+    help="CSV: the file's encoding (utf-8, gb18030, big5, shift_jis, …), decoded strictly "
+    "(default: UTF-8, else GB18030, refused when neither reads plausibly).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the load report as one JSON object.")
 @click.pass_context
 def load(ctx: click.Context, dataset: str, path: str, crs: str, sheet: str | None,
-         as_json: bool) -> None:  # fmt: skip
+         encoding: str | None, as_json: bool) -> None:  # fmt: skip
     """Load a department file (CSV, Excel, Parquet or GeoJSON) into the store.
 
     Bad rows are quarantined with their reason (exit 0). The file is refused
@@ -197,6 +204,7 @@ def load(ctx: click.Context, dataset: str, path: str, crs: str, sheet: str | Non
                 geography=lambda engine: _geography(ctx, engine),
                 crs=crs,
                 sheet=sheet,
+                encoding=encoding,
                 progress=lambda _msg: bar.update(1),
             )
     except FileRefused as exc:

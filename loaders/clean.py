@@ -4,12 +4,22 @@ Each parser is vectorised over a column and returns the parsed values and a
 mask of cells it could not accept; :func:`clean_table` turns those masks into
 :class:`Issue` rows. Nothing is dropped here: the caller decides, and every
 rejected row keeps its raw cells for the quarantine.
+
+Nothing is stored altered either. Before parsing, every text cell loses its
+invisible and control characters (NUL, U+FEFF, zero-width marks; counted, and
+a key that changed is flagged); a value longer than its column allows, a
+spreadsheet error (``#N/A``…), a formula with no saved value, a cell hidden by
+a merged range, a list or object where one value belongs, and a number whose
+comma cannot be read unambiguously each quarantine the row with their reason.
+Decimal commas (``60,5``) and thousands separators (``1,234,567``) are read
+as what they mean.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -17,11 +27,15 @@ import pandas as pd
 
 from cityops.i18n import t
 from loaders.read import (
+    INVISIBLE,
+    SPREADSHEET_ERRORS,
+    Nested,
     RawTable,
     header_lookup,
     match_header,
     missing_columns_refusal,
     refuse_other_dataset,
+    visible,
 )
 from loaders.specs import Column, DatasetSpec
 
@@ -64,8 +78,11 @@ class Issue:
 
 def issue(row: int, severity: str, reason: str, column: str | None, key: str, /,
           **params: object) -> Issue:  # fmt: skip
-    """Return an :class:`Issue` whose message is the i18n ``key`` (English) with ``params``."""
-    params = {k: str(v) for k, v in params.items()}
+    """Return an :class:`Issue` whose message is the i18n ``key`` (English) with ``params``.
+
+    Parameters lose control characters (NUL cannot be stored in PostgreSQL text).
+    """
+    params = {k: visible(str(v)) for k, v in params.items()}
     return Issue(row, severity, reason, column, t(key, "en", **params), key, params)
 
 
@@ -115,8 +132,11 @@ def _as_text(s: pd.Series) -> pd.Series:
 
 
 def parse_number(s: pd.Series, integer: bool) -> tuple[pd.Series, pd.Series]:
-    """Return (numbers, bad) for a column of numbers (text or native)."""
-    text = _as_text(s).str.replace(",", "", regex=False)
+    """Return (numbers, bad) for a column of numbers (text or native).
+
+    Commas are not removed here: :func:`read_commas` has read them first.
+    """
+    text = _as_text(s)
     values = pd.to_numeric(text, errors="coerce")
     bad = values.isna() | ~np.isfinite(values.astype(float).fillna(0))
     if integer:
@@ -278,8 +298,165 @@ def _raw(cell) -> str:
     return "" if cell is None or (isinstance(cell, float) and np.isnan(cell)) else str(cell)
 
 
-def clean_table(raw: RawTable, spec: DatasetSpec) -> tuple[pd.DataFrame, list[Issue], list[str]]:
+MAX_FIELD_CHARS = 2000  # the default of the CITYOPS_MAX_FIELD_CHARS setting
+_SUSPECT = re.compile(f"[{INVISIBLE.pattern[1:-1]}\r]")
+
+
+def _text_cells(s: pd.Series) -> pd.Series:
+    """Return the text cells of ``s`` as a string column (same index, fewer rows if mixed).
+
+    CSV columns are strings already; an object column of strings (Parquet, Excel)
+    is converted once so that the checks below run vectorised.
+    """
+    if s.dtype != object and pd.api.types.is_string_dtype(s):
+        return s
+    if pd.api.types.infer_dtype(s, skipna=True) in ("string", "empty"):
+        return s.astype("str")
+    return s[s.map(lambda v: isinstance(v, str)).astype(bool)].astype("str")
+
+
+def _char_name(ch: str) -> str:
+    return "NUL" if ch == "\x00" else f"U+{ord(ch):04X}"
+
+
+def strip_invisible(s: pd.Series) -> tuple[pd.Series, pd.Series, Counter]:
+    """Return ``(cells, changed, removed)``: text cells without invisible characters.
+
+    Line breaks in a value become line feeds (a CR or CRLF inside an Excel cell);
+    NUL, the other control characters, U+FEFF and zero-width or direction marks
+    are removed (see :data:`loaders.read.INVISIBLE`). ``changed`` marks the cells
+    that lost a character and ``removed`` counts them by character.
+    """
+    text = _text_cells(s)
+    hit = text.str.contains(_SUSPECT.pattern, regex=True, na=False)
+    changed = pd.Series(False, index=s.index)
+    removed: Counter = Counter()
+    if not hit.any():
+        return s, changed, removed
+    out = s.astype(object).copy()
+    for i, value in text[hit].items():
+        removed.update(INVISIBLE.findall(value))
+        cleaned = visible(value.replace("\r\n", "\n").replace("\r", "\n"))
+        changed[i] = cleaned != value.replace("\r\n", "\n").replace("\r", "\n")
+        out[i] = cleaned
+    return out, changed, removed
+
+
+_THOUSANDS = re.compile(r"[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?")
+_DECIMAL_COMMA = re.compile(r"[+-]?\d+,\d+|[+-]?\d{1,3}(?:\.\d{3})+,\d+")
+_PLAIN_POINT = re.compile(r"[+-]?\d*\.\d+")
+_DIGITS = re.compile(r"[+-]?[\d.,]*\d[\d.,]*")
+
+
+def _in_bounds(value: float, col: Column) -> bool:
+    low, high = _bounds(col)
+    if low is not None and (value <= low if col.low_open else value < low):
+        return False
+    return high is None or value <= high
+
+
+def read_commas(s: pd.Series, col: Column) -> tuple[pd.Series, pd.Series, dict[str, int]]:
+    """Read the commas of a number column: return ``(cells, ambiguous, counts)``.
+
+    A decimal comma (``60,5``, ``1.234,5``) becomes a decimal point and a
+    thousands separator (``1,234,567``, ``1,234.5``) goes. ``1,234`` may be
+    either: a whole-number column reads thousands; otherwise the reading within
+    the column's bounds wins, then the column's other values decide (decimal
+    commas elsewhere, or thousands separators and decimal points); when nothing
+    does, the cell is ``ambiguous`` (quarantined, never guessed). ``counts``
+    says how many of each were read.
+    """
+    counts = {"decimal_commas": 0, "thousands_separators": 0}
+    text = _text_cells(s)
+    commas = text.str.contains(",", regex=False, na=False)
+    ambiguous = pd.Series(False, index=s.index)
+    if not commas.any():
+        return s, ambiguous, counts
+    stripped = text.str.strip()
+    decimal_elsewhere = thousands_elsewhere = False
+    for value in stripped[commas].unique():
+        t, d = _THOUSANDS.fullmatch(value), _DECIMAL_COMMA.fullmatch(value)
+        decimal_elsewhere |= bool(d and not t)
+        thousands_elsewhere |= bool(t and not d)
+    points = ~commas & stripped.str.fullmatch(_PLAIN_POINT.pattern, na=False)
+    thousands_elsewhere |= bool(points.any())
+    out = s.astype(object).copy()
+    for i, value in stripped[commas].items():
+        t, d = _THOUSANDS.fullmatch(value), _DECIMAL_COMMA.fullmatch(value)
+        as_thousands = value.replace(",", "")
+        as_decimal = value.replace(".", "").replace(",", ".")
+        if t and d:  # d,ddd: both readings are numbers
+            if col.kind == "int":
+                d = None
+            else:
+                fits_t = _in_bounds(float(as_thousands), col)
+                fits_d = _in_bounds(float(as_decimal), col)
+                if fits_t != fits_d:
+                    t, d = (t, None) if fits_t else (None, d)
+                elif decimal_elsewhere != thousands_elsewhere:
+                    t, d = (None, d) if decimal_elsewhere else (t, None)
+        if t and not d:
+            out[i] = as_thousands
+            counts["thousands_separators"] += 1
+        elif d and not t:
+            out[i] = as_decimal
+            counts["decimal_commas"] += 1
+        elif t or _DIGITS.fullmatch(value):
+            ambiguous[i] = True
+    return out, ambiguous, counts
+
+
+def _count_invisible(removed: Counter, where: str, normalised: Counter, notes: list) -> None:
+    normalised["invisible_characters"] += sum(removed.values())
+    normalised["nul_bytes"] += removed.get("\x00", 0)
+    chars = ", ".join(f"{_char_name(c)} ×{n}" for c, n in removed.most_common())
+    notes.append((where, "invisible", sum(removed.values()), chars))
+
+
+def _marks(raw: RawTable, header: str, col: Column, cells: pd.Series, judged: pd.Series,
+           issues: list[Issue]) -> tuple[pd.Series, int]:  # fmt: skip
+    """Apply an Excel column's marks; return the cells and how many merged cells were filled.
+
+    A cell inside a vertically merged range takes the range's value where the
+    spec says so (``fill_merged``); every other mark quarantines its row
+    (merged, formula without value, spreadsheet error).
+    """
+    marks = raw.marks.get(header)
+    if not marks:
+        return cells, 0
+    cells = cells.astype(object).copy()
+    filled = 0
+    for pos, (kind, p) in sorted(marks.items()):
+        if kind == "merged":
+            if p["value"] is None or (isinstance(p["value"], str) and not p["value"].strip()):
+                continue  # an empty merged range: an empty cell like any other
+            if col.fill_merged and p["vertical"]:
+                cells.iloc[pos] = p["value"]
+                filled += 1
+                continue
+            issues.append(issue(pos, "quarantined", "merged", col.name, "issue.merged",
+                                column=col.name, cell=p["cell"], range=p["range"],
+                                first=p["first"]))  # fmt: skip
+        elif kind == "formula":
+            issues.append(issue(pos, "quarantined", "formula_without_value", col.name,
+                                "issue.formula_without_value", column=col.name, cell=p["cell"],
+                                formula=p["formula"]))  # fmt: skip
+        else:
+            issues.append(issue(pos, "quarantined", "spreadsheet_error", col.name,
+                                "issue.spreadsheet_error", column=col.name, cell=p["cell"],
+                                value=p["value"]))  # fmt: skip
+        judged.iloc[pos] = True
+    return cells, filled
+
+
+Cleaned = tuple[pd.DataFrame, list["Issue"], list[str]]
+
+
+def clean_table(raw: RawTable, spec: DatasetSpec, *, max_chars: int = MAX_FIELD_CHARS) -> Cleaned:
     """Parse and check every cell of ``raw`` against ``spec``.
+
+    ``max_chars`` is the longest value a column may hold unless the spec gives
+    the column its own limit (``CITYOPS_MAX_FIELD_CHARS``).
 
     Returns
     -------
@@ -287,18 +464,76 @@ def clean_table(raw: RawTable, spec: DatasetSpec) -> tuple[pd.DataFrame, list[Is
         ``(frame, issues, ignored_columns)``: typed values with the spec's column
         names (one row per raw row, same order), the problems found, and the
         file's headers that are not part of the dataset. ``frame.attrs["absent"]``
-        names the dataset's optional columns the file did not have.
+        names the dataset's optional columns the file did not have;
+        ``frame.attrs["normalised"]`` counts what was normalised (invisible
+        characters, NUL bytes, decimal commas, thousands separators, merged cells
+        filled) and ``frame.attrs["notes"]`` lists ``(column, what, count, detail)``
+        for the report's warnings.
     """
     mapping, ignored = map_columns(raw.frame, spec)
     frame = pd.DataFrame(index=raw.frame.index)
     issues: list[Issue] = []
     frame.attrs["absent"] = [c.name for c in spec.columns if c.name not in mapping and c.store]
+    normalised: Counter = Counter(raw.normalised)
+    notes: list[tuple[str, str, int, str]] = []
+    if raw.header_stripped:
+        _count_invisible(raw.header_stripped, "headers", normalised, notes)
     for col in spec.columns:
         if col.name not in mapping:
             frame[col.name] = None
             continue
-        cells = raw.frame[mapping[col.name]]
+        header = mapping[col.name]
+        cells = raw.frame[header]
+        judged = pd.Series(False, index=cells.index)  # cells already quarantined
+        cells, filled = _marks(raw, header, col, cells, judged, issues)
+        if filled:
+            normalised["merged_cells_filled"] += filled
+            notes.append((col.name, "merged", filled, ""))
+        if header in raw.nested:
+            nested = cells.map(lambda v: isinstance(v, Nested)).astype(bool) & ~judged
+            for i in np.flatnonzero(nested.to_numpy()):
+                issues.append(issue(int(i), "quarantined", "type", col.name, "issue.nested",
+                                    column=col.name))  # fmt: skip
+            judged |= nested
+        cells, changed, removed = strip_invisible(cells)
+        if removed:
+            _count_invisible(removed, col.name, normalised, notes)
+            if col.name in spec.key:
+                for i in np.flatnonzero((changed & ~judged).to_numpy()):
+                    issues.append(issue(int(i), "flagged", "invisible", col.name,
+                                        "issue.invisible_key", column=col.name,
+                                        value=repr(_raw(cells.iloc[i]))))  # fmt: skip
+        text = _text_cells(cells)
+        trimmed = text.str.strip()
+        errors = trimmed.isin(SPREADSHEET_ERRORS).reindex(cells.index, fill_value=False)
+        for i in np.flatnonzero((errors & ~judged).to_numpy()):
+            issues.append(issue(int(i), "quarantined", "spreadsheet_error", col.name,
+                                "issue.spreadsheet_error_text", column=col.name,
+                                value=trimmed.loc[cells.index[i]]))  # fmt: skip
+        judged |= errors
+        limit = col.max_chars or max_chars
+        lengths = text.str.len().reindex(cells.index)
+        too_long = (lengths > limit).fillna(False).astype(bool) & ~judged
+        for i in np.flatnonzero(too_long.to_numpy()):
+            issues.append(issue(int(i), "quarantined", "too_long", col.name, "issue.too_long",
+                                column=col.name, length=int(lengths.iloc[i]),
+                                limit=limit))  # fmt: skip
+        judged |= too_long
+        if col.kind in ("float", "int"):
+            cells, ambiguous, counts = read_commas(cells.where(~judged, None), col)
+            for i in np.flatnonzero((ambiguous & ~judged).to_numpy()):
+                issues.append(issue(int(i), "quarantined", "ambiguous_number", col.name,
+                                    "issue.ambiguous_number", column=col.name,
+                                    value=repr(_raw(cells.iloc[i]))))  # fmt: skip
+            judged |= ambiguous
+            for what, n in counts.items():
+                if n:
+                    normalised[what] += n
+                    notes.append((col.name, what, n, ""))
+        cells = cells.where(~judged, None)
         values, empty, bad, reason = parse_column(cells, col)
+        empty = empty & ~judged
+        bad = bad & ~judged
         for i in np.flatnonzero((empty & col.required).to_numpy()):
             issues.append(issue(int(i), "quarantined", "missing", col.name, "issue.missing",
                                 column=col.name))  # fmt: skip
@@ -320,19 +555,21 @@ def clean_table(raw: RawTable, spec: DatasetSpec) -> tuple[pd.DataFrame, list[Is
             issues.append(issue(int(i), "quarantined", reason, col.name, key, column=col.name,
                                 value=cell, **extra))  # fmt: skip
         if col.low is not None or col.high is not None or col.kind == "int":
-            out_of_range = _range_bad(values, col) & ~bad & ~empty
+            out_of_range = _range_bad(values, col) & ~bad & ~empty & ~judged
             for i in np.flatnonzero(out_of_range.to_numpy()):
                 issues.append(issue(int(i), "quarantined", "range", col.name, "issue.range",
                                     column=col.name, value=_raw(cells.iloc[i]),
                                     bounds=_range_text(col)))  # fmt: skip
-        keep = ~(bad | empty)
+        keep = ~(bad | empty | judged)
         if col.kind in ("int", "float"):
             keep &= ~_range_bad(values, col)
         frame[col.name] = values.where(keep, None) if col.kind != "bool" else values
     issues.extend(_row_rules(frame, spec))
-    for n, (_line, fields) in enumerate(raw.malformed):
-        issues.append(issue(-1 - n, "quarantined", "malformed", None, "issue.malformed",
-                            fields=len(fields)))  # fmt: skip
+    for n, bad in enumerate(raw.malformed):
+        params = {"fields": len(bad.fields)} | dict(bad.params)
+        issues.append(issue(-1 - n, "quarantined", "malformed", bad.column, bad.key, **params))
+    frame.attrs["normalised"] = {k: int(v) for k, v in normalised.items() if v}
+    frame.attrs["notes"] = notes
     return frame, issues, ignored
 
 

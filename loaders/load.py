@@ -29,7 +29,7 @@ from cityops import store
 from cityops.context import TZ
 from cityops.geo import Geography
 from cityops.i18n import t
-from loaders.clean import Issue, clean_table, issue
+from loaders.clean import MAX_FIELD_CHARS, Issue, clean_table, issue
 from loaders.crs import CRS_CHOICES, to_wgs84
 from loaders.read import FORMATS, FileRefused, RawTable, crs_mentioned, read_file
 from loaders.specs import DATASETS, DatasetSpec
@@ -44,7 +44,10 @@ class LoadReport:
     ``sheet`` is the Excel sheet read and ``skipped_sheets`` the others;
     ``delimiter`` the CSV separator found; ``warnings`` what the data officer
     should check although the file was accepted (e.g. a title naming Amap
-    coordinates while the file was read as WGS84).
+    coordinates while the file was read as WGS84); ``normalised`` counts what
+    was normalised rather than stored as found (``invisible_characters``,
+    ``nul_bytes``, ``decimal_commas``, ``thousands_separators``,
+    ``merged_cells_filled``, ``cr_line_endings``, ``line_breaks_in_values``).
     """
 
     dataset: str
@@ -64,6 +67,7 @@ class LoadReport:
     collapsed: int = 0
     ignored_columns: list[str] = field(default_factory=list)
     reasons: dict[str, int] = field(default_factory=dict)
+    normalised: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
     load_id: str = ""
     warnings: list[str] = field(default_factory=list)
@@ -274,16 +278,32 @@ def keyed_fields(headers: list[str], fields: list[str]) -> dict[str, str]:
     return out
 
 
-def _raw_json(raw: RawTable, i: int) -> str:
+def _clip(value: object, limit: int) -> object:
+    """Return ``value``, a text longer than ``limit`` cut there and saying how long it was."""
+    if isinstance(value, str) and len(value) > limit:
+        return f"{value[:limit]}… ({len(value):,} characters)"
+    return value
+
+
+def _raw_json(raw: RawTable, i: int, limit: int = MAX_FIELD_CHARS) -> str:
+    """Return row ``i`` as read, keyed by the file's headers; overlong values cut at ``limit``."""
     if i < 0:
-        fields = keyed_fields(list(raw.frame.columns), raw.malformed[-1 - i][1])
-        return json.dumps(fields, ensure_ascii=False)
+        fields = [_clip(f, limit) for f in raw.malformed[-1 - i].fields]
+        return json.dumps(keyed_fields(list(raw.frame.columns), fields), ensure_ascii=False,
+                          default=str)  # fmt: skip
     row = raw.frame.iloc[i]
     return json.dumps(
-        {str(k): (None if pd.isna(v) else v) for k, v in row.items()},
+        {str(k): (None if _missing(v) else _clip(v, limit)) for k, v in row.items()},
         ensure_ascii=False,
         default=str,
     )
+
+
+def _missing(value: object) -> bool:
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):  # a list or array
+        return False
 
 
 def load_file(
@@ -294,12 +314,17 @@ def load_file(
     *,
     crs: str = "wgs84",
     sheet: str | None = None,
+    encoding: str | None = None,
+    max_field_chars: int | None = None,
     progress: Progress | None = None,
 ) -> LoadReport:
     """Load ``path`` as ``dataset`` into the store behind ``engine`` (read-write).
 
     ``sheet`` (Excel) names the sheet to read or gives its number from 1; by
-    default the first sheet holding the dataset's header.
+    default the first sheet holding the dataset's header. ``encoding`` (CSV)
+    decodes strictly with that encoding instead of detecting UTF-8 or GB18030.
+    ``max_field_chars`` is the longest value a cell may hold (default: the
+    ``CITYOPS_MAX_FIELD_CHARS`` setting).
 
     Returns
     -------
@@ -321,7 +346,11 @@ def load_file(
     spec = DATASETS[dataset]
     path = Path(path)
     say(f"reading {path.name}")
-    raw = read_file(path, spec, sheet=sheet)
+    if max_field_chars is None:
+        from cityops.settings import get_settings
+
+        max_field_chars = get_settings().max_field_chars
+    raw = read_file(path, spec, sheet=sheet, encoding=encoding)
     report = LoadReport(
         dataset=dataset,
         file=str(path),
@@ -335,11 +364,15 @@ def load_file(
     )
     if sheet is not None and raw.format != "xlsx":
         report.warn("warning.sheet_ignored", fmt=raw.format)
+    if encoding and raw.format != "csv":
+        report.warn("warning.encoding_ignored", fmt=raw.format)
     if spec.point:
         _warn_about_crs(report, raw)
     say(f"checking {report.rows_read:,} rows")
-    frame, issues, ignored = clean_table(raw, spec)
+    frame, issues, ignored = clean_table(raw, spec, max_chars=max_field_chars)
     absent = list(frame.attrs.get("absent", []))
+    report.normalised = dict(frame.attrs.get("normalised", {}))
+    _warn_about_normalising(report, frame.attrs.get("notes", []))
     report.ignored_columns = ignored
     n = len(frame)
 
@@ -386,7 +419,7 @@ def load_file(
                 "reason": i.reason,
                 "column_name": i.column,
                 "message": i.message,
-                "raw": _raw_json(raw, i.row),
+                "raw": _raw_json(raw, i.row, max_field_chars),
                 "message_key": i.key,
                 "message_args": json.dumps(i.params, ensure_ascii=False) if i.key else None,
             }
@@ -433,6 +466,32 @@ def load_file(
             )
         )
     return report
+
+
+def _warn_about_normalising(report: LoadReport, notes: list[tuple[str, str, int, str]]) -> None:
+    """Say in the report what was normalised rather than stored as found.
+
+    Invisible characters removed (which, and from which columns), numbers read
+    with a decimal comma, merged cells filled down, values a bare CR had split.
+    """
+    invisible = [(c, n, d) for c, what, n, d in notes if what == "invisible"]
+    if invisible:
+        chars: Counter = Counter()
+        for _, _, detail in invisible:
+            for part in detail.split(", "):
+                name, _, count = part.partition(" ×")
+                chars[name] += int(count or 0)
+        report.warn("warning.invisible", count=sum(n for _, n, _ in invisible),
+                    chars=", ".join(f"{c} ×{n}" for c, n in chars.most_common()),
+                    columns=", ".join(c for c, _, _ in invisible))  # fmt: skip
+    for what, key in (("decimal_commas", "warning.decimal_comma"),
+                      ("merged", "warning.merged_filled")):  # fmt: skip
+        found = [(c, n) for c, w, n, _ in notes if w == what]
+        if found:
+            report.warn(key, count=sum(n for _, n in found),
+                        columns=", ".join(c for c, _ in found))  # fmt: skip
+    if report.normalised.get("line_breaks_in_values"):
+        report.warn("warning.cr_in_values", count=report.normalised["line_breaks_in_values"])
 
 
 def _warn_about_crs(report: LoadReport, raw: RawTable) -> None:
@@ -497,7 +556,7 @@ def record_refusal(engine: Engine, dataset: str, path: str | Path, refusal: File
 
 
 def load_into(storage, dataset: str, path: str | Path, *, geography: Callable[[Engine], Geography],
-              crs: str = "wgs84", sheet: str | None = None,
+              crs: str = "wgs84", sheet: str | None = None, encoding: str | None = None,
               progress: Progress | None = None) -> LoadReport:  # fmt: skip
     """Load a file into ``storage`` (a :class:`cityops.storage.Storage`), recording refusals.
 
@@ -514,7 +573,10 @@ def load_into(storage, dataset: str, path: str | Path, *, geography: Callable[[E
     """
     try:
         with storage.writer() as engine:
+            limit = getattr(storage, "settings", None)
+            limit = limit.values.get("max_field_chars") if limit is not None else None
             return load_file(engine, geography(engine), dataset, path, crs=crs, sheet=sheet,
+                             encoding=encoding, max_field_chars=limit,
                              progress=progress)  # fmt: skip
     except FileRefused as refusal:
         try:
