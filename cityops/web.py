@@ -156,6 +156,18 @@ def check_callback_request(body: object) -> None:
                     _RULES[key](one.get("value"))
 
 
+def _log_fault(what: str, exc: BaseException) -> None:
+    """Log a real fault: one line without row values at ERROR, the trace at DEBUG.
+
+    Database errors can quote rows (PostgreSQL's DETAIL lists the failing row):
+    :func:`cityops.store.safe_error` keeps the type and reason only.
+    """
+    from cityops.store import safe_error
+
+    log.error("%s: %s", what, safe_error(exc))
+    log.debug("trace of the fault above", exc_info=exc)
+
+
 def install_error_handlers(server: flask.Flask) -> None:
     """Answer bad callback input with 400 (denied scopes 403), one log line each.
 
@@ -184,7 +196,7 @@ def install_error_handlers(server: flask.Flask) -> None:
         if isinstance(exc, HTTPException):
             return exc
         if flask.request.path != CALLBACK_PATH:
-            log.exception("%s %s failed", flask.request.method, flask.request.path)
+            _log_fault(f"{flask.request.method} {flask.request.path} failed", exc)
             return _json(500, "internal error (logged)")
         if isinstance(exc, ScopeDenied):
             log.warning("callback denied: %s", _one_line(exc))
@@ -192,5 +204,5 @@ def install_error_handlers(server: flask.Flask) -> None:
         if isinstance(exc, bad_input):
             log.warning("callback refused bad input: %s", _one_line(exc))
             return _json(400, "bad callback input")
-        log.exception("callback failed")
+        _log_fault("callback failed", exc)
         return _json(500, "internal error (logged)")

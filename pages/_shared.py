@@ -179,8 +179,12 @@ def guarded_layout(path: str) -> Callable:
         def wrapper(**params):
             try:
                 return fn(**params)
-            except Exception:
-                log.exception("layout of %s failed for %r", path, params)
+            except Exception as exc:
+                from cityops.store import safe_error
+
+                # one line without row values; the trace at DEBUG for the duty engineer
+                log.error("layout of %s failed for %r: %s", path, params, safe_error(exc))
+                log.debug("trace of the failure above", exc_info=exc)
                 return error_frame(path, params)
 
         return wrapper
