@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import json
-import os
-import time
 
 import pandas as pd
 import sqlalchemy as sa
 
-from cityops import storage as storage_module
 from loaders.load import load_file
 from loaders.read import read_file
 from loaders.specs import DATASETS
@@ -97,18 +94,3 @@ def test_geojson_geometry_wins_over_coordinate_like_properties(fresh_store, tmp_
     report = load(fresh_store, path)
     assert (report.inserted, report.quarantined) == (1, 0)
     assert cameras(fresh_store)["district_code"].tolist() == ["320102"]
-
-
-def test_replaced_versions_are_kept_a_while_after_they_are_replaced(fresh_store, monkeypatch):
-    _, storage, _ = fresh_store
-    first = storage.current_version()
-    old = time.time() - 3600
-    os.utime(first, (old, old))  # published an hour ago
-    for _ in range(4):  # four quick loads in a row
-        with storage.writer():
-            pass
-    assert first.exists(), "a reader may still be opening the version it was just sent to"
-    monkeypatch.setattr(storage_module, "KEEP_SECONDS", 0)
-    with storage.writer():
-        pass
-    assert not first.exists()
