@@ -370,6 +370,11 @@ def serve(ctx: click.Context, host: str | None, port: int | None, debug: bool | 
     host = host or settings.host
     port = port or settings.port
     debug = settings.debug if debug is None else debug
+    storage = _storage(ctx)
+    if storage.needs_migration():  # a store written by an older cityops: add what it lacks
+        with storage.writer():
+            pass
+        click.echo(f"store migrated to this version's schema: {_describe(storage)}")
     try:
         app = create_app(settings)
     except RuntimeError as exc:

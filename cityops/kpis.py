@@ -211,50 +211,15 @@ def _sum_if(value, cond):
     return sa.func.sum(sa.case((cond, value), else_=0))
 
 
-def waybill_positions() -> sa.Subquery:
-    """Return a subquery of waybills in transit placed at their current position.
+def waybill_positions() -> sa.Table:
+    """Return the waybills in transit at their current position (a derived table).
 
     The position is the vehicle's last track point since departure, or else the
-    waybill's origin. Columns: ``waybill_id, vehicle_plate, hazard_class,
+    waybill's origin (:func:`cityops.derived.live_positions`, rebuilt at every load
+    of waybills or tracks). Columns: ``waybill_id, vehicle_plate, hazard_class,
     tonnage, lon, lat, ts, city_code, district_code, grid_cell``.
     """
-    w, t = store.hazmat_waybills, store.hazmat_tracks
-    in_transit = w.c.status == "in_transit"
-    last = (
-        sa.select(w.c.waybill_id, sa.func.max(t.c.ts).label("ts"))
-        .select_from(
-            w.join(t, sa.and_(t.c.vehicle_plate == w.c.vehicle_plate, t.c.ts >= w.c.depart_at))
-        )
-        .where(in_transit)
-        .group_by(w.c.waybill_id)
-        .subquery("last_fix")
-    )
-    tracked = last.c.ts.is_not(None)
-
-    def pick(track_col, origin_col, name):
-        return sa.case((tracked, track_col), else_=origin_col).label(name)
-
-    return (
-        sa.select(
-            w.c.waybill_id,
-            w.c.vehicle_plate,
-            w.c.hazard_class,
-            w.c.tonnage,
-            pick(t.c.lon, w.c.origin_lon, "lon"),
-            pick(t.c.lat, w.c.origin_lat, "lat"),
-            last.c.ts,
-            pick(t.c.city_code, w.c.origin_city_code, "city_code"),
-            pick(t.c.district_code, w.c.origin_district_code, "district_code"),
-            pick(t.c.grid_cell, w.c.origin_grid_cell, "grid_cell"),
-        )
-        .select_from(
-            w.outerjoin(last, last.c.waybill_id == w.c.waybill_id).outerjoin(
-                t, sa.and_(t.c.vehicle_plate == w.c.vehicle_plate, t.c.ts == last.c.ts)
-            )
-        )
-        .where(in_transit)
-        .subquery("positions")
-    )
+    return store.hazmat_positions
 
 
 def _family_queries(

@@ -46,7 +46,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from cityops import store
+from cityops import derived, store
 from cityops.settings import Settings
 
 _MB = 1024 * 1024
@@ -169,6 +169,7 @@ class Storage:
             engine = store.make_engine(self.url)
             try:
                 store.create_schema(engine)
+                derived.ensure(engine)
                 yield engine
             finally:
                 engine.dispose()
@@ -187,6 +188,7 @@ class Storage:
                 engine = store.make_engine(f"duckdb:///{new}")
                 try:
                     store.create_schema(engine)
+                    derived.ensure(engine)  # a store older than a derived table gets it
                     yield engine
                     with engine.connect() as conn:
                         conn.exec_driver_sql("CHECKPOINT")
@@ -291,6 +293,18 @@ class Storage:
         """Delete every file of the version ``stem`` (``v…``): database, WAL, temp files."""
         for path in self.root.glob(stem + ".duckdb*"):
             _remove(path)
+
+    def needs_migration(self) -> bool:
+        """Return True when the published store lacks a table of this version's schema.
+
+        ``cityops serve`` then runs one empty write (which creates the tables and
+        fills the derived ones) before serving, so readers never miss a table.
+        """
+        try:
+            with self.reader_engine().connect() as conn:
+                return any(not store.table_columns(conn, t) for t in store.metadata.sorted_tables)
+        except Exception:  # no store yet: nothing to migrate
+            return False
 
     def has_areas(self) -> bool:
         """Return True when the published store holds the boundaries."""

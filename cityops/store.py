@@ -117,6 +117,22 @@ hazmat_tracks = sa.Table(
     *_located(),
 )
 
+#: Derived at load time (cityops.derived): each waybill in transit at its current
+#: position — the vehicle's last fix since departure, else its origin. Rebuilt after
+#: every load of waybills or tracks, so no read scans the GPS history (5M+ fixes).
+hazmat_positions = sa.Table(
+    "hazmat_positions",
+    metadata,
+    sa.Column("waybill_id", sa.Text, primary_key=True),
+    sa.Column("vehicle_plate", sa.Text, nullable=False),
+    sa.Column("hazard_class", sa.String(8), nullable=False),
+    sa.Column("tonnage", sa.Double, nullable=False),
+    sa.Column("lon", sa.Double),
+    sa.Column("lat", sa.Double),
+    sa.Column("ts", sa.DateTime),
+    *_located(),
+)
+
 hazmat_alarms = sa.Table(
     "hazmat_alarms",
     metadata,

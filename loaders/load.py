@@ -25,7 +25,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from cityops import store
+from cityops import derived, store
 from cityops.context import TZ
 from cityops.geo import Geography
 from cityops.i18n import t
@@ -428,6 +428,7 @@ def load_file(
         store.bulk_insert(
             conn, store.load_issues, pd.DataFrame(rows, columns=list(store.load_issues.c.keys()))
         )
+        derived.refresh(conn, spec.derived)  # same transaction: never out of step with the rows
         quarantined_rows = {i.row for i in issues if i.severity == "quarantined"}
         flagged_rows = {i.row for i in issues if i.severity == "flagged"} - quarantined_rows
         report.inserted, report.updated = inserted, updated

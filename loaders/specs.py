@@ -63,6 +63,7 @@ class DatasetSpec:
     extra_points: tuple[tuple[str, str], ...] = ()  # converted to WGS84, not placed
     references: tuple[tuple[str, sa.Table, str], ...] = ()
     collapse_duplicates: bool = False  # tracks: a repeated key is the same fix
+    derived: tuple[str, ...] = ()  # derived tables a load rebuilds (cityops.derived)
     time_column: str | None = None  # what "fresh" is measured on
     stale_after_hours: float = 24.0
     required_area_code: str | None = None  # a column that must name a known district
@@ -221,6 +222,7 @@ HAZMAT_WAYBILLS = DatasetSpec(
     ),
     point=("origin_lon", "origin_lat"),
     area_prefix="origin_",
+    derived=("hazmat_positions",),
     extra_points=(("dest_lon", "dest_lat"),),
     time_column="depart_at",
     stale_after_hours=6,
@@ -248,6 +250,7 @@ HAZMAT_TRACKS = DatasetSpec(
     ),
     point=("lon", "lat"),
     collapse_duplicates=True,
+    derived=("hazmat_positions",),
     time_column="ts",
     stale_after_hours=1,
 )

@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from cityops import store
+from cityops import derived, store
 from cityops.geo import Geography, ScopeDenied
 from cityops.kpis import KPI_NAMES, RentalRule, RentalRules, compute_kpis, kpi_record
 
@@ -74,6 +74,7 @@ def hand(request, tmp_path_factory, areas_frame):
                 for col in placed:
                     frame[prefix + col] = placed[col].to_numpy()
             store.bulk_insert(conn, store.metadata.tables[table], frame)
+        derived.refresh(conn, ("hazmat_positions",))  # as a load of waybills or tracks does
     yield engine, geo, at
     cleanup()
 

@@ -276,3 +276,22 @@ def test_find_entity(q):
 def test_hours_since_is_typed_when_empty():
     out = hours_since(NOW, pd.Series([], dtype=object))
     assert out.empty and out.dtype == float
+
+
+def test_positions_are_a_derived_table_rebuilt_when_missing(q):
+    """A store older than the derived table gets it filled on its next write (ensure)."""
+    import sqlalchemy as sa
+
+    from cityops import derived, store
+
+    before = hq.vehicles_in_transit(q, scope=everywhere(q), allowed=everywhere(q))
+    with q.engine.begin() as conn:
+        conn.execute(store.hazmat_positions.delete())
+    assert hq.vehicles_in_transit(q, scope=everywhere(q), allowed=everywhere(q)).empty
+    assert derived.ensure(q.engine) == ["hazmat_positions"]
+    after = hq.vehicles_in_transit(q, scope=everywhere(q), allowed=everywhere(q))
+    pd.testing.assert_frame_equal(before, after)
+    assert derived.ensure(q.engine) == []  # filled: nothing to do
+    with q.engine.connect() as conn:
+        live = conn.execute(sa.select(sa.func.count()).select_from(derived.live_positions()))
+        assert live.scalar() == len(after)

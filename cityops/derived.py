@@ -1,0 +1,105 @@
+"""Tables derived from the datasets at load time, so reads never scan raw history.
+
+A dataset spec names the derived tables its loads change (``DatasetSpec.derived``);
+the loader rebuilds them in the same transaction as the load, so readers of a
+published store version always see them consistent with the rows they derive
+from. :func:`ensure` fills them in a store written before they existed.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from cityops import store
+
+
+def live_positions() -> sa.Subquery:
+    """Return a subquery of waybills in transit placed at their current position.
+
+    The position is the vehicle's last track point since departure, or else the
+    waybill's origin. Columns: ``waybill_id, vehicle_plate, hazard_class,
+    tonnage, lon, lat, ts, city_code, district_code, grid_cell``. Scans the
+    tracks: used to rebuild :data:`cityops.store.hazmat_positions`, not to read.
+    """
+    w, t = store.hazmat_waybills, store.hazmat_tracks
+    in_transit = w.c.status == "in_transit"
+    last = (
+        sa.select(w.c.waybill_id, sa.func.max(t.c.ts).label("ts"))
+        .select_from(
+            w.join(t, sa.and_(t.c.vehicle_plate == w.c.vehicle_plate, t.c.ts >= w.c.depart_at))
+        )
+        .where(in_transit)
+        .group_by(w.c.waybill_id)
+        .subquery("last_fix")
+    )
+    tracked = last.c.ts.is_not(None)
+
+    def pick(track_col, origin_col, name):
+        return sa.case((tracked, track_col), else_=origin_col).label(name)
+
+    return (
+        sa.select(
+            w.c.waybill_id,
+            w.c.vehicle_plate,
+            w.c.hazard_class,
+            w.c.tonnage,
+            pick(t.c.lon, w.c.origin_lon, "lon"),
+            pick(t.c.lat, w.c.origin_lat, "lat"),
+            last.c.ts,
+            pick(t.c.city_code, w.c.origin_city_code, "city_code"),
+            pick(t.c.district_code, w.c.origin_district_code, "district_code"),
+            pick(t.c.grid_cell, w.c.origin_grid_cell, "grid_cell"),
+        )
+        .select_from(
+            w.outerjoin(last, last.c.waybill_id == w.c.waybill_id).outerjoin(
+                t, sa.and_(t.c.vehicle_plate == w.c.vehicle_plate, t.c.ts == last.c.ts)
+            )
+        )
+        .where(in_transit)
+        .subquery("positions")
+    )
+
+
+def _rebuild_positions(conn: Connection) -> int:
+    """Rebuild ``hazmat_positions`` from waybills and tracks; return its rows."""
+    table = store.hazmat_positions
+    live = live_positions()
+    conn.execute(table.delete()).close()
+    cols = [c.name for c in table.columns]
+    conn.execute(table.insert().from_select(cols, sa.select(*[live.c[c] for c in cols]))).close()
+    # every result consumed: DuckDB refuses raw work on a connection with an open one
+    return conn.execute(sa.select(sa.func.count()).select_from(table)).scalar() or 0
+
+
+#: Derived table name → the function that rebuilds it on a connection.
+REBUILD = {"hazmat_positions": _rebuild_positions}
+#: Derived table name → the tables it is derived from (to tell whether it is due).
+SOURCES = {"hazmat_positions": (store.hazmat_waybills, store.hazmat_tracks)}
+
+
+def refresh(conn: Connection, names: tuple[str, ...]) -> dict[str, int]:
+    """Rebuild the derived tables ``names`` inside the caller's transaction.
+
+    Returns ``{name: rows}``.
+    """
+    return {name: REBUILD[name](conn) for name in names}
+
+
+def ensure(engine: Engine) -> list[str]:
+    """Fill every derived table that is empty while its sources have rows.
+
+    A store written before a derived table existed gets it on its next write
+    (or at ``cityops serve``); returns the names rebuilt.
+    """
+    done = []
+    with engine.begin() as conn:
+        for name, sources in SOURCES.items():
+            table = store.metadata.tables[name]
+            if conn.execute(sa.select(sa.func.count()).select_from(table)).scalar():
+                continue
+            if any(conn.execute(sa.select(sa.func.count()).select_from(t)).scalar()
+                   for t in sources):  # fmt: skip
+                REBUILD[name](conn)
+                done.append(name)
+    return done
