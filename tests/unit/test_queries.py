@@ -295,3 +295,14 @@ def test_positions_are_a_derived_table_rebuilt_when_missing(q):
     with q.engine.connect() as conn:
         live = conn.execute(sa.select(sa.func.count()).select_from(derived.live_positions()))
         assert live.scalar() == len(after)
+
+
+def test_a_store_without_a_new_table_is_migrated_by_one_write(fresh_store):
+    """``cityops serve`` runs one empty write when the store lacks a table of this version."""
+    _, storage, _ = fresh_store
+    with storage.writer() as engine, engine.begin() as conn:
+        conn.exec_driver_sql("DROP TABLE hazmat_positions")
+    assert storage.needs_migration()
+    with storage.writer():
+        pass
+    assert not storage.needs_migration()
