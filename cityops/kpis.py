@@ -427,6 +427,7 @@ def compute_kpis(
     by: Level | None = None,
     areas: list[str] | None = None,
     filters: Filters | None = None,
+    run=None,
 ) -> pd.DataFrame:
     """Compute every KPI for ``scope`` on ``day``, as seen by a caller limited to ``allowed``.
 
@@ -440,6 +441,9 @@ def compute_kpis(
         and null rates); default: the areas that have rows.
     filters
         :class:`Filters` narrowing each domain's KPIs (see there).
+    run
+        The read door that runs each SELECT (:func:`cityops.queries.execute`: cap,
+        time-out, cache); default: straight on ``conn``.
 
     Returns
     -------
@@ -452,7 +456,9 @@ def compute_kpis(
     rules = rules or RentalRules()
     filters = filters or Filters()
     queries = _family_queries(scope, by, day, rules, geo.enabled_cities, filters, allowed)
-    if isinstance(conn, Engine):
+    if run is not None:
+        parts = [run(q).set_index("area") for q in queries]
+    elif isinstance(conn, Engine):
         with conn.connect() as c:
             parts = [pd.read_sql(q, c).set_index("area") for q in queries]
     else:

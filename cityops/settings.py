@@ -109,6 +109,27 @@ SETTINGS: tuple[Setting, ...] = (
         "comma-separated, e.g. `320500=6:2,320100=5:2.5`.",
     ),
     Setting(
+        "query_row_cap",
+        200_000,
+        "Most rows one read of the store may return; a larger answer is cut there and the "
+        "cut is logged (a table or a map asks for less; this stops a runaway query).",
+        int,
+    ),
+    Setting(
+        "query_timeout_s",
+        20.0,
+        "Longest one read of the store may run (seconds); it is then stopped and the page "
+        "shows its error state with a retry.",
+        float,
+    ),
+    Setting(
+        "query_cache_entries",
+        512,
+        "Answers kept per process, keyed by store version, query and parameters (the store "
+        "is immutable per version, so a cached answer is exact); 0 switches the cache off.",
+        int,
+    ),
+    Setting(
         "max_field_chars",
         2000,
         "Longest value a department file's cell may hold (characters); a longer one "

@@ -13,6 +13,9 @@ landlord's phone or a plate.
 from __future__ import annotations
 
 import datetime as dt
+import logging
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Literal
 
@@ -41,6 +44,7 @@ def scope_kpis(
         allowed=allowed,
         rules=ctx.rules,
         filters=filters,
+        run=lambda query: execute(ctx, query),
     )
 
 
@@ -72,6 +76,7 @@ def child_kpis(
         by=level,
         areas=ctx.geo.child_codes(container),
         filters=(filters or Filters()).without_entities(),
+        run=lambda query: execute(ctx, query),
     )
     return container, level, frame
 
@@ -135,17 +140,89 @@ def mask_personal(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-def read(ctx: Context, query) -> pd.DataFrame:
-    """Run a SELECT on the store as published now; return its rows, typed and masked."""
+class QueryTimeout(RuntimeError):
+    """A read ran past ``CITYOPS_QUERY_TIMEOUT_S`` and was stopped."""
+
+
+_CACHE: OrderedDict[tuple, pd.DataFrame] = OrderedDict()
+_CACHE_LOCK = threading.Lock()
+log = logging.getLogger(__name__)
+
+
+def _cache_key(ctx: Context, query) -> tuple:
+    compiled = query.compile(dialect=ctx.engine.dialect)
+    params = tuple(sorted((k, repr(v)) for k, v in compiled.params.items()))
+    return (ctx.storage.data_revision(), str(compiled), params)
+
+
+def execute(ctx: Context, query) -> pd.DataFrame:
+    """Run one SELECT through the read door; return its rows typed (not masked).
+
+    Every read of the store goes through here: it caps the rows
+    (``CITYOPS_QUERY_ROW_CAP``), stops a statement that runs too long
+    (``CITYOPS_QUERY_TIMEOUT_S``, raising :class:`QueryTimeout`) and keeps answers
+    per store version, query and parameters (``CITYOPS_QUERY_CACHE_ENTRIES``): a
+    published version never changes, so a cached answer is exact, and a load
+    publishes a new version that the next request reads afresh. The permitted
+    scope is part of every query's WHERE clause, hence of the key.
+    """
+    values = ctx.settings.values
+    cap = int(values.get("query_row_cap", 200_000))
+    size = int(values.get("query_cache_entries", 0))
+    if isinstance(query, sa.Select) and query._limit_clause is None:
+        query = query.limit(cap + 1)
+    key = _cache_key(ctx, query) if size else None
+    if key is not None:
+        with _CACHE_LOCK:
+            hit = _CACHE.get(key)
+            if hit is not None:
+                _CACHE.move_to_end(key)
+                return hit.copy()
+    frame = typed(_run(ctx, query, float(values.get("query_timeout_s", 20.0))), query)
+    if len(frame) > cap:
+        log.warning("a read returned more than %d rows; cut there", cap)
+        frame = frame.iloc[:cap].copy()
+        frame.attrs["truncated"] = True
+    if key is not None:
+        with _CACHE_LOCK:
+            _CACHE[key] = frame.copy()
+            while len(_CACHE) > size:
+                _CACHE.popitem(last=False)
+    return frame
+
+
+def _run(ctx: Context, query, timeout: float) -> pd.DataFrame:
+    """Run ``query`` on one connection, interrupting it after ``timeout`` seconds."""
     with ctx.engine.connect() as conn:
-        frame = pd.read_sql(query, conn)
-    return mask_personal(typed(frame, query))
+        if conn.dialect.name == "postgresql":
+            conn.exec_driver_sql(f"SET statement_timeout = {int(timeout * 1000)}")
+            try:
+                return pd.read_sql(query, conn)
+            except sa.exc.OperationalError as exc:
+                if "statement timeout" in str(exc):
+                    raise QueryTimeout(f"a read ran past {timeout:g} s") from None
+                raise
+        raw = conn.connection.driver_connection
+        timer = threading.Timer(timeout, raw.interrupt)
+        timer.start()
+        try:
+            return pd.read_sql(query, conn)
+        except Exception as exc:
+            if not timer.is_alive() and "interrupt" in str(exc).lower():
+                raise QueryTimeout(f"a read ran past {timeout:g} s") from None
+            raise
+        finally:
+            timer.cancel()
+
+
+def read(ctx: Context, query) -> pd.DataFrame:
+    """Run a SELECT through the read door; return its rows, typed and masked."""
+    return mask_personal(execute(ctx, query))
 
 
 def read_unmasked(ctx: Context, query) -> pd.DataFrame:
     """Run a SELECT whose personal columns are needed as keys, never shown; return it typed."""
-    with ctx.engine.connect() as conn:
-        return typed(pd.read_sql(query, conn), query)
+    return execute(ctx, query)
 
 
 # --------------------------------------------------------------------- entities
@@ -231,8 +308,10 @@ def hours_since(now: dt.datetime, stamps: pd.Series) -> pd.Series:
 
 __all__ = [
     "Found",
+    "QueryTimeout",
     "child_kpis",
     "entity",
+    "execute",
     "find_entity",
     "hours_since",
     "mask_personal",

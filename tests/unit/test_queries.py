@@ -20,6 +20,7 @@ from cityops.queries import hazmat as hq
 from cityops.queries import rentals as rq
 from cityops.queries import tourism as tq
 from cityops.queries import video as vq
+from cityops.settings import get_settings
 from tests.unit.test_kpis import DAY, GUSU, QINHUAI, T0, XUANWU, hand  # noqa: F401
 
 NANJING = "320100"
@@ -31,7 +32,11 @@ NOW = T0 + dt.timedelta(hours=2)
 def q(hand):  # noqa: F811
     """A context as the pages have one: engine, geography, rules."""
     engine, geo, at = hand
-    return SimpleNamespace(engine=engine, geo=geo, rules=RentalRules(), at=at)
+    settings = get_settings(data_dir="unused", database_url="", query_cache_entries=0)
+    storage = SimpleNamespace(data_revision=lambda: "hand")
+    return SimpleNamespace(
+        engine=engine, geo=geo, rules=RentalRules(), at=at, settings=settings, storage=storage
+    )
 
 
 def everywhere(q):
@@ -306,3 +311,63 @@ def test_a_store_without_a_new_table_is_migrated_by_one_write(fresh_store):
     with storage.writer():
         pass
     assert not storage.needs_migration()
+
+
+# ------------------------------------------------------------------- the read door
+def test_the_cache_serves_a_version_and_a_load_is_seen_by_the_next_request(fresh_store):
+    """Answers are cached per store version: a new version is read afresh."""
+    import sqlalchemy as sa
+
+    from cityops import store
+    from cityops.context import Context
+    from cityops.queries import execute
+
+    settings, storage, _ = fresh_store
+    ctx = Context(settings)
+    query = sa.select(sa.func.count().label("n")).select_from(store.cameras)
+    assert execute(ctx, query)["n"].iloc[0] == 0
+    version = storage.version_label()
+    with storage.writer() as engine, engine.begin() as conn:
+        conn.execute(
+            store.cameras.insert().values(
+                camera_id="c1", lon=118.8, lat=32.05, status="online", ai_enabled=True
+            )
+        )
+    assert storage.version_label() != version
+    assert execute(ctx, query)["n"].iloc[0] == 1  # the new version, not the cached answer
+    cached = execute(ctx, query)
+    cached.loc[0, "n"] = 99  # a caller changing its frame does not change the cache
+    assert execute(ctx, query)["n"].iloc[0] == 1
+
+
+def test_the_row_cap_cuts_a_runaway_read(fresh_store, caplog):
+    import sqlalchemy as sa
+
+    from cityops import store
+    from cityops.context import Context
+    from cityops.queries import execute
+    from cityops.settings import get_settings
+
+    settings, _, _ = fresh_store
+    ctx = Context(get_settings(data_dir=settings.values["data_dir"], database_url="",
+                               query_row_cap=5))  # fmt: skip
+    frame = execute(ctx, sa.select(store.areas.c.code))
+    assert len(frame) == 5 and frame.attrs["truncated"]
+    assert "cut there" in caplog.text
+
+
+def test_a_read_past_its_time_out_is_stopped(fresh_store):
+    import sqlalchemy as sa
+
+    from cityops.context import Context
+    from cityops.queries import QueryTimeout, execute
+    from cityops.settings import get_settings
+
+    settings, _, _ = fresh_store
+    ctx = Context(get_settings(data_dir=settings.values["data_dir"], database_url="",
+                               query_timeout_s=0.2, query_cache_entries=0))  # fmt: skip
+    slow = sa.select(sa.func.count().label("n")).select_from(
+        sa.text("range(2000000000) a, range(1000) b")
+    )
+    with pytest.raises(QueryTimeout):
+        execute(ctx, slow)
