@@ -166,7 +166,7 @@ def loads_grid(frame: pd.DataFrame, lang: str) -> dag.AgGrid:
 
 def _warnings(stored: str | None, lang: str) -> str | None:
     """Return a load's warnings (stored as a JSON list) in ``lang``, one after another."""
-    if not stored:
+    if not isinstance(stored, str) or not stored:  # a refused load has none: NULL, NaN
         return None
     try:
         items = json.loads(stored)

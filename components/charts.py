@@ -4,10 +4,19 @@ Builders with a value axis take ``lang`` and ``axis_title`` (keyword-only). With
 ``lang`` the value axis gets round ticks labelled the way UX.md writes numbers
 (2万, 1.5亿 in Chinese; 20k, 150M in English) instead of Plotly's SI letters;
 ``axis_title`` names the axis, with its unit (e.g. ``t("unit.tonnes", lang)``).
+
+Plotly reads a subset of HTML in every text it draws (labels, ticks, legends, hover:
+``<br>``, ``<b>``, ``<a href>``, ``<span style>``…). Names come from department
+files, so every text a builder passes to Plotly goes through :func:`plot_text`,
+which escapes ``& < >``: Plotly turns the entities back into characters and draws
+``<b>x</b>`` as those eight characters, never as bold, a link or a hidden span.
+Hover templates name data by reference (``%{y}``, ``%{data.name}``), never by
+pasting it into the template.
 """
 
 from __future__ import annotations
 
+import html
 import math
 
 import pandas as pd
@@ -21,6 +30,19 @@ FONT = (
     "PingFang SC, Hiragino Sans GB, Microsoft YaHei, Noto Sans CJK SC, "
     "Source Han Sans SC, sans-serif"
 )
+
+
+def plot_text(value: object) -> object:
+    """Return ``value`` for a Plotly text: text with ``& < >`` escaped, anything else as is.
+
+    Only those three: Plotly decodes ``&amp; &lt; &gt;`` and numeric entities,
+    but would show ``&quot;`` literally.
+    """
+    return html.escape(value, quote=False) if isinstance(value, str) else value
+
+
+def _texts(values) -> list:
+    return [plot_text(v) for v in values]
 
 
 def _layout(fig: go.Figure, height: int = 260) -> go.Figure:
@@ -55,7 +77,7 @@ def value_axis(
     """
     update = getattr(fig, f"update_{axis}axes")
     if title:
-        update(title={"text": title, "font": {"size": 11}}, automargin=True)
+        update(title={"text": plot_text(title), "font": {"size": 11}}, automargin=True)
     if lang is None:
         return fig
     numbers = [float(v) for v in values if v is not None and not pd.isna(v)]
@@ -66,7 +88,7 @@ def value_axis(
     update(
         tickmode="array",
         tickvals=ticks,
-        ticktext=[fmt_tick(v, lang) for v in ticks],
+        ticktext=_texts(fmt_tick(v, lang) for v in ticks),
         range=[0, ticks[-1]],
         exponentformat="none",
         separatethousands=True,
@@ -94,7 +116,7 @@ def rate_bars(
     fig = go.Figure(
         go.Bar(
             x=values,
-            y=labels,
+            y=_texts(labels),
             orientation="h",
             customdata=keys,
             marker_color=colours,
@@ -130,9 +152,9 @@ def stacked_days(
         fig.add_bar(
             x=part[x],
             y=part[y],
-            name=str(key),
+            name=plot_text(str(key)),
             marker_color=palette[i % len(palette)],
-            hovertemplate=f"{key} %{{x|%m-%d}}: %{{y}}<extra></extra>",
+            hovertemplate="%{data.name} %{x|%m-%d}: %{y}<extra></extra>",
         )
     if mark_days and len(frame):
         for day in pd.to_datetime(frame[x]).dt.date.unique():
@@ -160,7 +182,7 @@ def donut(
     """Return a donut with ``centre`` text."""
     fig = go.Figure(
         go.Pie(
-            labels=labels,
+            labels=_texts(labels),
             values=values,
             hole=0.62,
             marker_colors=colours,
@@ -168,7 +190,7 @@ def donut(
             textinfo="label+percent",
         )
     )
-    fig.add_annotation(text=centre, showarrow=False, font={"size": 20})
+    fig.add_annotation(text=plot_text(centre), showarrow=False, font={"size": 20})
     return _layout(fig, height)
 
 
@@ -196,11 +218,11 @@ def bars(
     fig = go.Figure(
         go.Bar(
             x=values,
-            y=labels,
+            y=_texts(labels),
             orientation="h",
             customdata=keys,
             marker={"color": colours, "opacity": opacity, "line": {"color": "#111827", "width": 1}},
-            text=text if text is not None else values,
+            text=_texts(text) if text is not None else values,
             textposition="auto",
             hovertemplate="%{y}: %{x}<extra></extra>",
         )
@@ -216,9 +238,9 @@ def funnel(
     """Return a funnel of stages, each with its count and share of the first."""
     fig = go.Figure(
         go.Funnel(
-            y=labels,
+            y=_texts(labels),
             x=values,
-            text=text,
+            text=_texts(text),
             textinfo="text+percent initial",
             marker={"color": colour},
             connector={"line": {"color": "#cbd5e1"}},
@@ -259,8 +281,8 @@ def load_heatmap(
     fig = go.Figure(
         go.Heatmap(
             z=values.clip(0, 1),
-            x=list(table.columns),
-            y=list(table.index),
+            x=_texts(table.columns),
+            y=_texts(table.index),
             text=text,
             texttemplate="%{text}",
             zmin=0,

@@ -9,6 +9,7 @@ charts and the events table. Wuxi's lesson: the value is in algorithm results.
 from __future__ import annotations
 
 import datetime as dt
+from urllib.parse import urlencode
 
 import dash
 import dash_leaflet as dl
@@ -155,9 +156,9 @@ def _points(where, department, camera, lang) -> list:
     """The camera layer: clustered points, from the city level down."""
     if where.level == "province":
         return []
-    url = f"/api/v1/points/cameras.pbf?scope={where.code}"
-    if department:
-        url += f"&department={department}"
+    # a department is data ("交通&运输", "+1"): encoded, or the layer asks for another one
+    query = {"scope": where.code, **({"department": department} if department else {})}
+    url = f"/api/v1/points/cameras.pbf?{urlencode(query)}"
     return [
         dl.GeoJSON(
             id=POINTS,
