@@ -167,7 +167,9 @@ def stacked_days(
                     layer="below",
                     line_width=0,
                 )
-    fig.update_xaxes(tickformat="%m-%d")
+    days = pd.to_datetime(frame[x]).dt.normalize().nunique() if len(frame) else 0
+    # a few days: one tick a day (plotly would add 12-hour ticks, "11-24" twice)
+    fig.update_xaxes(tickformat="%m-%d", **({"dtick": 86_400_000} if days <= 10 else {}))
     fig.update_layout(barmode="stack", showlegend=True, legend={"orientation": "h", "y": -0.2})
     totals = frame.groupby(x)[y].sum() if len(frame) else []
     value_axis(fig, "y", list(totals), lang, axis_title)
