@@ -7,6 +7,7 @@ the test too. Screenshots go to ``tests/screenshots/``.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -38,35 +39,48 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+@contextlib.contextmanager
+def serving(data_dir: Path):
+    """Run ``cityops serve`` over ``data_dir`` on a free port; yield its base URL.
+
+    Waits until ``/api/v1/health`` answers (at most 60 s); the server's output goes
+    to ``<data_dir>/server.log``, shown if it exits early.
+    """
+    port = _free_port()
+    env = {**os.environ, "CITYOPS_DATA_DIR": str(data_dir), "CITYOPS_DATABASE_URL": ""}
+    log_path = data_dir / "server.log"
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "cityops", "serve", "--port", str(port)],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            if proc.poll() is not None:
+                raise RuntimeError(log_path.read_text())
+            try:
+                if requests.get(f"{base}/api/v1/health", timeout=1).ok:
+                    break
+            except requests.RequestException:
+                time.sleep(0.3)
+        else:
+            proc.kill()
+            raise RuntimeError("cityops serve did not answer within 60 s")
+        try:
+            yield base
+        finally:
+            proc.terminate()
+            proc.wait(timeout=10)
+
+
 @pytest.fixture(scope="session")
 def server(demo_dir):
-    """Start ``cityops serve`` on a free port; yield its base URL."""
-    port = _free_port()
-    env = {**os.environ, "CITYOPS_DATA_DIR": str(demo_dir), "CITYOPS_DATABASE_URL": ""}
-    log = open(demo_dir / "server.log", "w")  # noqa: SIM115
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "cityops", "serve", "--port", str(port)],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError((demo_dir / "server.log").read_text())
-        try:
-            if requests.get(f"{base}/api/v1/health", timeout=1).ok:
-                break
-        except requests.RequestException:
-            time.sleep(0.3)
-    else:
-        proc.kill()
-        raise RuntimeError("cityops serve did not answer within 60 s")
-    yield base
-    proc.terminate()
-    proc.wait(timeout=10)
-    log.close()
+    """A real cityops server over the demo store; yields its base URL."""
+    with serving(demo_dir) as base:
+        yield base
 
 
 @pytest.fixture(scope="session")

@@ -27,21 +27,17 @@ import csv
 import datetime as dt
 import io
 import os
-import subprocess
-import sys
-import time
 from urllib.parse import urlencode
 
 import openpyxl
 import pytest
-import requests
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from cityops.context import TZ
 from cityops.i18n import t
 from components.tables import is_formula_like, rows_to_xlsx
 from tests import hostile as H
-from tests.browser.conftest import LOCAL, SHOTS, _free_port, settle, shot
+from tests.browser.conftest import LOCAL, SHOTS, serving, settle, shot
 
 pytestmark = pytest.mark.browser
 DAY = "2026-11-25"
@@ -165,35 +161,8 @@ def hostile(demo_dir, tmp_path_factory) -> H.HostileStore:
 @pytest.fixture(scope="module")
 def hostile_server(hostile):
     """``cityops serve`` over the hostile store; yields its base URL."""
-    port = _free_port()
-    env = {**os.environ, "CITYOPS_DATA_DIR": str(hostile.data_dir), "CITYOPS_DATABASE_URL": ""}
-    log_path = hostile.data_dir / "server.log"
-    with open(log_path, "w") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "cityops", "serve", "--port", str(port)],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        base = f"http://127.0.0.1:{port}"
-        deadline = time.time() + 60
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(log_path.read_text())
-            try:
-                if requests.get(f"{base}/api/v1/health", timeout=1).ok:
-                    break
-            except requests.RequestException:
-                pass
-            if time.time() > deadline:
-                proc.kill()
-                raise RuntimeError("cityops serve did not answer within 60 s")
-            time.sleep(0.3)
-        try:
-            yield base
-        finally:
-            proc.terminate()
-            proc.wait(timeout=10)
+    with serving(hostile.data_dir) as base:
+        yield base
 
 
 class Watch:
