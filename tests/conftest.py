@@ -72,6 +72,14 @@ def fresh_store(boundaries_store, tmp_path):
     return settings, storage, geo
 
 
+@pytest.fixture()
+def data_dir(boundaries_store, tmp_path) -> Path:
+    """A copy of the boundaries-only store, as a ``CITYOPS_DATA_DIR`` for the CLI."""
+    path = tmp_path / "data"
+    shutil.copytree(boundaries_store / "store", path / "store")
+    return path
+
+
 @pytest.fixture(scope="session")
 def demo_settings(demo_dir):
     return get_settings(data_dir=str(demo_dir), database_url="")

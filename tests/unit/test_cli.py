@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -46,14 +45,6 @@ def one_line(text: str) -> str:
     assert len(lines) == 1, text
     assert not any(word in lines[0] for word in RAW_TEXT), lines[0]
     return lines[0]
-
-
-@pytest.fixture()
-def data_dir(boundaries_store, tmp_path) -> Path:
-    """A copy of the boundaries-only store, as ``CITYOPS_DATA_DIR``."""
-    path = tmp_path / "data"
-    shutil.copytree(boundaries_store / "store", path / "store")
-    return path
 
 
 def counts(data_dir: Path) -> dict[str, int]:

@@ -7,41 +7,18 @@ The fixture places a few rows in 玄武区 (A), 秦淮区 (B) — both 南京市
 from __future__ import annotations
 
 import datetime as dt
-import os
-import uuid
 
 import pandas as pd
 import pytest
-import sqlalchemy as sa
 
 from cityops import derived, store
 from cityops.geo import Geography, ScopeDenied
 from cityops.kpis import KPI_NAMES, RentalRule, RentalRules, compute_kpis, kpi_record
+from tests.pg import pg_engine
 
-PG_URL = os.environ.get(
-    "CITYOPS_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
 DAY = dt.date(2026, 11, 25)
 T0 = dt.datetime(2026, 11, 25, 9, 0)
 XUANWU, QINHUAI, GUSU = "320102", "320104", "320508"
-
-
-def _pg_engine():
-    schema = f"cityops_test_{uuid.uuid4().hex[:8]}"
-    admin = sa.create_engine(PG_URL)
-    try:
-        with admin.begin() as conn:
-            conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    except sa.exc.OperationalError as exc:  # pragma: no cover - depends on the machine
-        pytest.skip(f"PostgreSQL not reachable at {PG_URL}: {exc}")
-    engine = sa.create_engine(PG_URL, connect_args={"options": f"-csearch_path={schema}"})
-    return engine, lambda: _drop(admin, schema)
-
-
-def _drop(admin, schema):
-    with admin.begin() as conn:
-        conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
 
 
 @pytest.fixture(
@@ -54,7 +31,7 @@ def hand(request, tmp_path_factory, areas_frame):
         engine = store.make_engine(f"duckdb:///{path}")
         cleanup = engine.dispose
     else:
-        engine, cleanup = _pg_engine()
+        engine, cleanup = pg_engine()
     store.create_schema(engine)
     geo = Geography(areas_frame, ("320100", "320500"), 8)
     at = {

@@ -334,9 +334,9 @@ def test_a_bom_nul_and_zero_width_characters_are_removed_and_counted(fresh_store
 @pytest.mark.postgres
 def test_nul_bytes_load_the_same_on_postgresql(tmp_path, areas_frame):
     from cityops.geo import Geography
-    from tests.unit.test_kpis import _pg_engine
+    from tests.pg import pg_engine
 
-    engine, cleanup = _pg_engine()
+    engine, cleanup = pg_engine()
     try:
         store.create_schema(engine)
         with engine.begin() as conn:

@@ -21,7 +21,7 @@ from loaders.load import load_into
 from loaders.read import FileRefused, read_file
 from loaders.specs import DATASETS
 from tests.loader_fixtures import canonical
-from tests.unit.test_kpis import _pg_engine
+from tests.pg import pg_engine
 
 CAMERAS_ZH = "点位编号,点位名称,经度,纬度,状态,是否智能分析\n"
 CAMERA_ROWS = "C1,东门,118.797,32.07,在线,是\nC2,西门,120.62,31.31,离线,否\n"
@@ -386,7 +386,7 @@ def test_a_store_created_before_the_new_columns_keeps_working(fresh_store, tmp_p
 
 @pytest.mark.postgres
 def test_the_migration_runs_on_postgresql():
-    engine, cleanup = _pg_engine()
+    engine, cleanup = pg_engine()
     try:
         store.create_schema(engine)
         _drop_new_columns(engine)

@@ -19,7 +19,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import uuid
 from pathlib import Path
 
 import duckdb
@@ -32,15 +31,13 @@ from cityops.storage import NotEnoughDisk, Storage
 from loaders.load import load_file
 from tests.conftest import write_areas
 from tests.loader_fixtures import canonical
+from tests.pg import pg_schema
 from tests.unit.test_store_versions import cameras_csv, count
 
 REPO = Path(__file__).resolve().parents[2]
 SCRIPT = Path(sys.executable).parent / "cityops"
 if not SCRIPT.exists():  # run with another interpreter: the project's virtualenv
     SCRIPT = REPO / ".venv" / "bin" / "cityops"
-PG_URL = os.environ.get(
-    "CITYOPS_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
 KEEP = 2  # CITYOPS_KEEP_VERSIONS' default
 MB = 1024 * 1024
 NAME, PHONE = "张三", "13912341234"  # row R1 of the canonical rentals
@@ -256,13 +253,6 @@ def one_line(text: str) -> str:
     return lines[0]
 
 
-@pytest.fixture()
-def data_dir(boundaries_store, tmp_path) -> Path:
-    path = tmp_path / "data"
-    shutil.copytree(boundaries_store / "store", path / "store")
-    return path
-
-
 @pytest.mark.parametrize("args", [("load", "cameras", "{file}"), ("demo",)], ids=["load", "demo"])
 def test_load_and_demo_refuse_a_short_disk_with_one_line_exit_2(data_dir, tmp_path, args):
     cameras_csv(tmp_path / "c.csv", 10)
@@ -323,26 +313,9 @@ def test_safe_error_keeps_one_line_without_statement_or_values():
     assert store.refused_rows(sa.exc.OperationalError("x", None, OSError("gone")), "f", "d") is None
 
 
-def _pg_schema():
-    schema = f"cityops_test_{uuid.uuid4().hex[:8]}"
-    admin = sa.create_engine(PG_URL)
-    try:
-        with admin.begin() as conn:
-            conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    except sa.exc.OperationalError as exc:  # pragma: no cover - depends on the machine
-        pytest.skip(f"PostgreSQL not reachable at {PG_URL}: {exc}")
-
-    def drop():
-        with admin.begin() as conn:
-            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
-
-    return f"{PG_URL}?options=-csearch_path%3D{schema}", drop
-
-
 @pytest.mark.parametrize("kind", ["duckdb", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def test_engines_hide_the_parameters_of_a_failed_insert(kind, tmp_path):
-    url, drop = (f"duckdb:///{tmp_path / 'p.duckdb'}", None) if kind == "duckdb" else _pg_schema()
+    url, drop = (f"duckdb:///{tmp_path / 'p.duckdb'}", None) if kind == "duckdb" else pg_schema()
     engine = store.make_engine(url)
     people = sa.Table("people", sa.MetaData(), sa.Column("name", sa.Text, nullable=False),
                       sa.Column("phone", sa.Text))  # fmt: skip
@@ -430,7 +403,7 @@ def test_a_database_error_on_duckdb_prints_no_personal_data(data_dir, tmp_path, 
 )
 def test_a_database_error_on_postgresql_prints_no_personal_data(tmp_path, areas_frame, how,
                                                                  names):  # fmt: skip
-    url, drop = _pg_schema()
+    url, drop = pg_schema()
     engine = store.make_engine(url)
     try:
         _refusing_store(engine, how, areas_frame)
@@ -453,7 +426,7 @@ def test_a_database_error_on_postgresql_prints_no_personal_data(tmp_path, areas_
 @pytest.mark.postgres
 def test_a_nul_byte_on_postgresql_prints_no_personal_data(tmp_path, areas_frame):
     """PostgreSQL refuses NUL in text: the file loads (cleaning strips it) or fails safely."""
-    url, drop = _pg_schema()
+    url, drop = pg_schema()
     engine = store.make_engine(url)
     try:
         store.create_schema(engine)
