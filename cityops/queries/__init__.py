@@ -220,11 +220,6 @@ def read(ctx: Context, query) -> pd.DataFrame:
     return mask_personal(execute(ctx, query))
 
 
-def read_unmasked(ctx: Context, query) -> pd.DataFrame:
-    """Run a SELECT whose personal columns are needed as keys, never shown; return it typed."""
-    return execute(ctx, query)
-
-
 # --------------------------------------------------------------------- entities
 def entity(
     ctx: Context,
@@ -316,7 +311,6 @@ __all__ = [
     "hours_since",
     "mask_personal",
     "read",
-    "read_unmasked",
     "scope_kpis",
     "typed",
 ]
