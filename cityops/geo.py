@@ -280,11 +280,7 @@ class Geography:
         cell must be reachable.
         """
         lat, lon = h3.cell_to_latlng(cell)
-        return self.district_of(lon, lat) or self._edge_owner(cell)
-
-    def _edge_owner(self, cell: str) -> str | None:
-        """Return the enabled district overlapping ``cell`` most, or None."""
-        return _edge_owner(self, cell)
+        return self.district_of(lon, lat) or _edge_owner(self, cell)
 
     def grid_cells(self, district_code: str) -> list[str]:
         """Return the grid cells of a district, sorted (see :meth:`cell_district`)."""

@@ -732,7 +732,6 @@ TABLE: dict[str, tuple[str, str]] = {
         "{kind} {id} is outside the area you may see.",
     ),
     "entity.filter_note": ("筛选：{what}", "Filter: {what}"),
-    "kpi.filtered": ("已筛选", "filtered"),
     "kpi.entity": ("当前对象", "this item"),
     "pop.cameras": ("视频点位", "cameras"),
     "pop.video_events": ("视频智能事件", "video algorithm events"),

@@ -58,7 +58,6 @@ class View:
     allowed: Scope
     filters: Filters = field(default_factory=Filters)
     found: Found | None = None
-    asked: str | None = None  # the scope in the URL, when the entity moved the view
 
     @property
     def entity_key(self) -> str | None:
@@ -131,7 +130,6 @@ def resolve_view(
         return None, page_message("denied", t("error.denied_scope", lang, code=where.code),
                                   links=[(t("error.to_province", lang), path)])  # fmt: skip
     found = None
-    asked = None
     if kind and key:
         found = find_entity(ctx, kind, key, allowed=allowed)
         if found.state == "found":
@@ -139,10 +137,10 @@ def resolve_view(
             if found.cell and found.cell != where.code:
                 # a cell outside every enabled district: stay where asked
                 with contextlib.suppress(ScopeError):
-                    asked, where = where.code, ctx.geo.scope(found.cell)
+                    where = ctx.geo.scope(found.cell)
         else:
             values.pop(kind, None)
-    view = View(ctx, lang, where, day, allowed, Filters.of(values), found, asked)
+    view = View(ctx, lang, where, day, allowed, Filters.of(values), found)
     return view, None
 
 
