@@ -11,11 +11,11 @@ import re
 from dash import Dash, Input, Output, State, clientside_callback
 from flask_compress import Compress
 
-from cityops import api, ids
-from cityops.context import Context, install
-from cityops.i18n import LANG_COOKIE, normalise_lang, t
+from cityops import ids
+from cityops.queries.context import Context, install
 from cityops.settings import Settings, get_settings
-from cityops.web import install_error_handlers, request_lang
+from cityops.text.i18n import LANG_COOKIE, normalise_lang, t
+from cityops.web import api, install_error_handlers, request_lang
 from components import tables  # noqa: F401 -- registers the download callbacks
 from components.shell import shell
 

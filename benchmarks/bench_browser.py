@@ -15,6 +15,7 @@ import statistics
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import requests
 from playwright.sync_api import sync_playwright
@@ -40,7 +41,7 @@ def main() -> None:
         port = s.getsockname()[1]
     env = {**os.environ, "CITYOPS_DATA_DIR": args.data_dir}
     server = subprocess.Popen(
-        [sys.executable, "-m", "cityops", "serve", "--port", str(port)],
+        [str(Path(sys.executable).parent / "cityops"), "serve", "--port", str(port)],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

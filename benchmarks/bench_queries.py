@@ -16,13 +16,13 @@ import tempfile
 import time
 from pathlib import Path
 
-from cityops.context import Context, install
-from cityops.demo_files import run_demo
 from cityops.geo import geography
 from cityops.queries import child_kpis, scope_kpis
+from cityops.queries.context import Context, install
 from cityops.settings import get_settings
-from cityops.storage import Storage
+from cityops.store.versions import Storage
 from loaders.boundaries import load_boundaries
+from loaders.demo_files import run_demo
 
 
 def timed(fn, repeat: int) -> tuple[float, float]:

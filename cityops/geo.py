@@ -70,6 +70,10 @@ class Scope:
         return other.level == "grid" and other.code == self.code
 
 
+#: The whole province: what the command line (the data officer on the server) may read.
+PROVINCE = Scope("province", PROVINCE_CODE)
+
+
 def ensure_allowed(scope: Scope, allowed: Scope) -> None:
     """Raise :class:`ScopeDenied` unless ``scope`` lies inside ``allowed``."""
     if not allowed.contains(scope):
@@ -383,9 +387,10 @@ def _edge_owner(geo: Geography, cell: str) -> str | None:
 
 
 def read_areas(engine: Engine) -> pd.DataFrame:
-    """Return every row of the ``areas`` table."""
-    with engine.connect() as conn:
-        return pd.read_sql(sa.select(store.areas), conn)
+    """Return every row of the ``areas`` table (through the read door)."""
+    from cityops.store.executor import execute
+
+    return execute(engine, sa.select(store.areas).limit(100_000))
 
 
 _GEO_CACHE: dict[tuple[str, tuple[str, ...], int], Geography] = {}
@@ -393,11 +398,10 @@ _GEO_CACHE: dict[tuple[str, tuple[str, ...], int], Geography] = {}
 
 def areas_revision(engine: Engine) -> str:
     """Return the revision of the boundaries in the store (changes when they are reloaded)."""
-    with engine.connect() as conn:
-        rev = conn.execute(
-            sa.select(store.meta.c.value).where(store.meta.c.key == "areas_rev")
-        ).scalar()
-    return rev or str(engine.url)
+    from cityops.store.executor import execute
+
+    found = execute(engine, sa.select(store.meta.c.value).where(store.meta.c.key == "areas_rev"))
+    return found["value"].iloc[0] if len(found) else str(engine.url)
 
 
 def geography(engine: Engine, enabled_cities: tuple[str, ...], resolution: int) -> Geography:

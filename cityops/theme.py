@@ -5,6 +5,8 @@ Red is reserved for what needs action now; every other colour is calm.
 
 from __future__ import annotations
 
+from cityops.domains import DOMAINS
+
 #: Colours that carry a meaning everywhere (UX.md, "Colour meanings").
 STATUS = {
     "online": "#16a34a",  # green: online / ok
@@ -16,13 +18,17 @@ SEVERITY = {1: "#60a5fa", 2: STATUS["acknowledged"], 3: STATUS["fault"]}
 CROWDING = {"ok": "#16a34a", "busy": STATUS["acknowledged"], "full": STATUS["fault"]}
 CROWDING_THRESHOLDS = (0.6, 0.8)  # ≥ 60% amber, ≥ 80% red of instant capacity
 
-#: One accent per domain; sequential map ramps run from PALE to the accent.
-DOMAIN_ACCENT = {
-    "video": "#0369a1",  # sky
-    "hazmat": "#7e22ce",  # purple
-    "rentals": "#0f766e",  # teal
-    "tourism": "#4338ca",  # indigo
+#: Accents a domain may take (``cityops.domains.Domain.accent`` names one).
+ACCENTS = {
+    "sky": "#0369a1",
+    "purple": "#7e22ce",
+    "teal": "#0f766e",
+    "indigo": "#4338ca",
+    "amber": "#b45309",
+    "rose": "#be123c",
 }
+#: One accent per domain; sequential map ramps run from PALE to the accent.
+DOMAIN_ACCENT = {d.name: ACCENTS[d.accent] for d in DOMAINS}
 PALE = "#eef2f7"
 NO_DATA = "#e5e7eb"
 ZERO = "#f8fafc"  # a count of zero

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from dash import dcc, html
 
-from cityops.i18n import t
+from cityops.text.i18n import t
 
 
 def crumb_label(level: str, name: str, lang: str) -> str:

@@ -14,7 +14,7 @@ import pandas as pd
 from dash import html
 
 from cityops import ids
-from cityops.i18n import TABLE, t, t_value
+from cityops.text.i18n import TABLE, t, t_value
 from components.grid_locale import locale_text
 from components.states import empty
 
@@ -189,7 +189,7 @@ def issues_grid(frame: pd.DataFrame, lang: str) -> html.Div | dag.AgGrid:
     """Return the quarantined and flagged rows of one load, or a note when there are none.
 
     Reasons and messages are in ``lang``; the reason code stays in its own column.
-    Raw rows come masked from :func:`cityops.catalogue.issues`.
+    Raw rows come masked from :func:`cityops.queries.catalogue.issues`.
     """
     if frame.empty:
         return empty(t("data.no_issues", lang))

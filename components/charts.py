@@ -23,8 +23,8 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from cityops import theme
-from cityops.calendar import holiday_name
-from cityops.formatting import fmt_tick, nice_ticks
+from cityops.clock import holiday_name
+from cityops.text.formatting import fmt_tick, nice_ticks
 
 FONT = (
     "PingFang SC, Hiragino Sans GB, Microsoft YaHei, Noto Sans CJK SC, "

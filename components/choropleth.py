@@ -15,9 +15,9 @@ import pandas as pd
 from dash import html
 
 from cityops import ids, theme
-from cityops.formatting import fmt_value
-from cityops.i18n import t
-from cityops.kpis import KPI_BY_NAME
+from cityops.queries.kpis import KPI_BY_NAME
+from cityops.text.formatting import fmt_value
+from cityops.text.i18n import t
 
 JS_NAMESPACE = "cityops.map"
 #: The map pane of points, clusters and tracks: above the area polygons (400), below

@@ -16,7 +16,7 @@ import datetime as dt
 
 from dash import dcc
 
-from cityops.i18n import t
+from cityops.text.i18n import t
 
 #: Shown in the input: ISO dates are unambiguous in both languages and are what
 #: the URL carries; pages show the long form (fmt_date) beside the picker.

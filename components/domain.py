@@ -7,8 +7,8 @@ from collections.abc import Callable
 
 from dash import dcc, html
 
-from cityops.formatting import fmt_date
-from cityops.i18n import t
+from cityops.text.formatting import fmt_date
+from cityops.text.i18n import t
 from cityops.urls import DAY_RANGE
 from components.breadcrumb import breadcrumb
 from components.datepicker import date_picker

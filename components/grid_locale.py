@@ -12,7 +12,7 @@ import functools
 import json
 from pathlib import Path
 
-from cityops.i18n import t
+from cityops.text.i18n import t
 
 LOCALE_FILE = Path(__file__).with_name("ag_grid_locale_zh_CN.json")
 

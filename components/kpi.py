@@ -5,9 +5,10 @@ from __future__ import annotations
 from dash import html
 
 from cityops import ids
-from cityops.formatting import fmt_value
-from cityops.i18n import t
-from cityops.kpis import KPI_BY_NAME, KPIS
+from cityops.domains import DOMAIN_NAMES
+from cityops.queries.kpis import KPI_BY_NAME, KPIS
+from cityops.text.formatting import fmt_value
+from cityops.text.i18n import t
 from cityops.theme import DOMAIN_ACCENT
 
 
@@ -38,7 +39,7 @@ def kpi_card(name: str, value: float | int | None, lang: str) -> html.Div:
 def kpi_groups(values: dict[str, float | int | None], lang: str) -> html.Div:
     """Return every KPI as cards grouped by domain (video, hazmat, rentals, tourism)."""
     groups = []
-    for domain in DOMAIN_ACCENT:
+    for domain in DOMAIN_NAMES:
         cards = [kpi_card(k.name, values.get(k.name), lang) for k in KPIS if k.domain == domain]
         groups.append(
             html.Section(

@@ -12,21 +12,21 @@ import dash
 from dash import ALL, ClientsideFunction, Input, Output, State, clientside_callback, dcc, html
 
 from cityops import ids
-from cityops.i18n import t
+from cityops.text.i18n import t
 
-#: The header's pages, in order: (name, path). Labels are ``nav.<name>``.
-NAV_PAGES = (
-    ("overview", "/"),
-    ("video", "/video"),
-    ("hazmat", "/hazmat"),
-    ("rentals", "/rentals"),
-    ("tourism", "/tourism"),
-    ("data", "/data"),
-)
+
+def nav_pages() -> list[tuple[str, str]]:
+    """Return the header's pages as (name, path), in order, from Dash's page registry.
+
+    A page is in the navigation when it registered a ``nav_order``
+    (``pages._shared.register_page``); labels are ``nav.<name>``.
+    """
+    pages = [p for p in dash.page_registry.values() if p.get("nav_order") is not None]
+    return [(p["name"], p["path"]) for p in sorted(pages, key=lambda p: p["nav_order"])]
 
 
 def nav_link_id(page: str) -> dict:
-    """Return the pattern ID of the header link to ``page`` (a name of NAV_PAGES)."""
+    """Return the pattern ID of the header link to ``page`` (a name in :func:`nav_pages`)."""
     return {"type": "nav-link", "page": page}
 
 
@@ -49,7 +49,7 @@ def header(lang: str) -> html.Header:
                         id=nav_link_id(page),
                         className="nav-link",
                     )
-                    for page, path in NAV_PAGES
+                    for page, path in nav_pages()
                 ],
                 className="main-nav",
                 **{"aria-label": t("nav.label", lang)},

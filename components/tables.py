@@ -30,9 +30,9 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from cityops.context import TZ
-from cityops.formatting import fmt_times
-from cityops.i18n import t
+from cityops.clock import TZ
+from cityops.text.formatting import fmt_times
+from cityops.text.i18n import t
 from cityops.web import (
     check_clicks,
     check_column_defs,

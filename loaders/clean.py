@@ -25,7 +25,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from cityops.i18n import t
+from cityops.datasets import Column, DatasetSpec
+from cityops.text.i18n import t
 from loaders.read import (
     INVISIBLE,
     SPREADSHEET_ERRORS,
@@ -37,7 +38,6 @@ from loaders.read import (
     refuse_other_dataset,
     visible,
 )
-from loaders.specs import Column, DatasetSpec
 
 TZ = "Asia/Shanghai"
 BOOL = {
@@ -64,7 +64,7 @@ class Issue:
     """A problem with one row: ``severity`` is ``quarantined`` or ``flagged``.
 
     ``message`` is English (for the command line); ``key`` and ``params`` give
-    the same message for :func:`cityops.i18n.t`, so pages show it in either language.
+    the same message for :func:`cityops.text.i18n.t`, so pages show it in either language.
     """
 
     row: int  # position in the table (0-based)

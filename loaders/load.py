@@ -5,7 +5,7 @@ in the quarantine with their reason, a row in ``loads``) or changes nothing.
 A file that cannot be read at all raises :class:`FileRefused` before anything
 is written; :func:`record_refusal` then writes the refusal into the load history
 (in its own transaction), so a nightly import can see which file was rejected
-and why. :func:`load_into` does both on a :class:`~cityops.storage.Storage`.
+and why. :func:`load_into` does both on a :class:`~cityops.store.versions.Storage`.
 """
 
 from __future__ import annotations
@@ -25,14 +25,15 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from cityops import derived, store
-from cityops.context import TZ
+from cityops import store
+from cityops.clock import TZ
+from cityops.datasets import DATASETS, DatasetSpec
 from cityops.geo import Geography
-from cityops.i18n import t
+from cityops.store import derived
+from cityops.text.i18n import t
 from loaders.clean import MAX_FIELD_CHARS, Issue, clean_table, issue
 from loaders.crs import CRS_CHOICES, to_wgs84
 from loaders.read import FORMATS, FileRefused, RawTable, crs_mentioned, read_file
-from loaders.specs import DATASETS, DatasetSpec
 
 Progress = Callable[[str], None]
 
@@ -559,7 +560,7 @@ def record_refusal(engine: Engine, dataset: str, path: str | Path, refusal: File
 def load_into(storage, dataset: str, path: str | Path, *, geography: Callable[[Engine], Geography],
               crs: str = "wgs84", sheet: str | None = None, encoding: str | None = None,
               progress: Progress | None = None) -> LoadReport:  # fmt: skip
-    """Load a file into ``storage`` (a :class:`cityops.storage.Storage`), recording refusals.
+    """Load a file into ``storage`` (a :class:`cityops.store.versions.Storage`), recording refusals.
 
     The load runs in one writer session; if the file is refused, that session
     changes nothing and a second one records the refusal in the load history,

@@ -38,8 +38,15 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
-from cityops.i18n import TABLE, t
-from loaders.specs import DATASETS, DatasetSpec
+from cityops.datasets import (
+    DATASETS,
+    INVISIBLE,
+    DatasetSpec,
+    header_lookup,
+    match_header,
+    normalise_header,
+)
+from cityops.text.i18n import TABLE, t
 
 FORMATS = {
     ".csv": "csv",
@@ -67,16 +74,6 @@ CRS_WORDS = (
     (re.compile(r"wgs", re.I), "WGS84", "wgs84"),
 )
 
-#: Characters removed from every text cell and header: NUL and the other control
-#: characters (but tab and line feed), U+FEFF (a byte-order mark in mid-file),
-#: zero-width and direction marks. They are invisible on screen, so a key holding
-#: one would be a second, invisible entity; PostgreSQL refuses NUL in text.
-INVISIBLE_CHARS = (
-    "\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f"
-    + "".join(map(chr, range(0x80, 0xA0)))
-    + "\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb"
-)
-INVISIBLE = re.compile(f"[{INVISIBLE_CHARS}]")
 #: The error values a spreadsheet shows instead of a value.
 SPREADSHEET_ERRORS = frozenset(
     ("#N/A", "#VALUE!", "#REF!", "#DIV/0!", "#NAME?", "#NULL!", "#NUM!", "#GETTING_DATA",
@@ -87,7 +84,7 @@ SPREADSHEET_ERRORS = frozenset(
 class FileRefused(ValueError):
     """The file cannot be loaded at all; the message says why in one line.
 
-    ``key`` and ``params`` give the same message for :func:`cityops.i18n.t`;
+    ``key`` and ``params`` give the same message for :func:`cityops.text.i18n.t`;
     the message itself is the English text. ``load_id`` is set once the
     refusal has been recorded in the load history.
     """
@@ -180,40 +177,6 @@ def _header_cells(cells: list) -> tuple[list[str], Counter]:
             removed.update(INVISIBLE.findall(str(cell)))
     names = [_one_line(c) if c is not None and pd.notna(c) else "" for c in cells]
     return unique_headers(names), removed
-
-
-def normalise_header(text: object) -> str:
-    """Return a header cell folded for matching: no spaces, full-width brackets, lower case."""
-    s = INVISIBLE.sub("", str(text)).strip()
-    for a, b in (("（", "("), ("）", ")"), (" ", ""), ("\u3000", ""), ("_", "")):
-        s = s.replace(a, b)
-    return s.lower()
-
-
-def header_lookup(spec: DatasetSpec) -> dict[str, str]:
-    """Return a map from every accepted (normalised) header to its canonical column."""
-    out: dict[str, str] = {}
-    for col in spec.columns:
-        for name in (col.name, *col.aliases):
-            out.setdefault(normalise_header(name), col.name)
-    return out
-
-
-# a unit in brackets at the end of a header: 经度（°）, 载重(吨), 速度[km/h], 面积【m²】
-_UNIT = re.compile(r"^(.+?)[(\[【][^()\[\]【】]*[)\]】]$")
-
-
-def match_header(header: object, lookup: dict[str, str]) -> str | None:
-    """Return the canonical column a file's header names, or None.
-
-    The header is matched as written first; when that is unknown, without a
-    trailing bracketed unit (``经度（°）`` → ``经度``, ``建筑面积(m²)`` → ``建筑面积``).
-    """
-    key = normalise_header(header)
-    if key in lookup:
-        return lookup[key]
-    unit = _UNIT.match(key)
-    return lookup.get(unit.group(1)) if unit else None
 
 
 def _cells(row) -> list[str]:

@@ -17,14 +17,17 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
+import dash
 from dash import Input, Output, State, callback, clientside_callback, html, no_update
 
 from cityops import ids, queries
-from cityops.context import Context, current, today
+from cityops.clock import today
+from cityops.domains import DOMAINS, domain
 from cityops.geo import Scope, ScopeDenied, ScopeError, ensure_allowed
-from cityops.i18n import t, t_value
-from cityops.kpis import Filters, kpi_record
 from cityops.queries import Found, find_entity
+from cityops.queries.context import Context, current
+from cityops.queries.kpis import Filters, kpi_record
+from cityops.text.i18n import t, t_value
 from cityops.urls import DAY_RANGE, parse_day
 from cityops.web import (
     MAX_INPUT,
@@ -219,6 +222,28 @@ def error_frame(path: str, params: dict) -> html.Div:
         ],
         className="domain-page",
     )  # fmt: skip
+
+
+def register_page(module: str, name: str, path: str, *, order: int) -> None:
+    """Register page ``name`` at ``path`` with Dash, in the header's navigation at ``order``.
+
+    The header (``components.shell.header``) lists the registered pages that carry
+    ``nav_order``, in that order; ``title.<name>`` and ``nav.<name>`` are its labels.
+    """
+    dash.register_page(module, path=path, title=page_title(name), name=name, nav_order=order)
+
+
+def register_page_for_domain(
+    module: str, name: str
+) -> str:  # Dash imports a page module only if its text says "register_page"
+    """Register the page of domain ``name`` from its declaration; return its path.
+
+    Its place in the navigation follows :data:`cityops.domains.DOMAINS` (after the
+    overview, before the data catalogue).
+    """
+    found = domain(name)
+    register_page(module, name, found.path, order=10 + DOMAINS.index(found))
+    return found.path
 
 
 def page_title(name: str) -> Callable[[], str]:

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import datetime as dt
 
-import dash
 from dash import Input, Output, callback, html, no_update
 
-from cityops import catalogue, ids
-from cityops.context import TZ, current
-from cityops.i18n import t
+from cityops import ids
+from cityops.clock import TZ
+from cityops.queries import catalogue
+from cityops.queries.context import current
+from cityops.text.i18n import t
 from cityops.web import check_rows, check_text, input_rule, request_lang
 from components.catalogue import (
     datasets_grid,
@@ -23,31 +24,31 @@ from components.catalogue import (
     refusal_note,
 )
 from components.states import notice
-from pages._shared import checked_id, guarded_layout, page_title
+from pages._shared import checked_id, guarded_layout, register_page
 
 PATH = "/data"
 
-dash.register_page(__name__, path=PATH, title=page_title("data"), name="data")
+register_page(__name__, "data", PATH, order=90)
 
 
 @guarded_layout(PATH)
 def layout(load: str | None = None, **_):
     ctx = current()
     lang = request_lang(ctx.settings.default_lang)
-    engine = ctx.engine
+    storage, allowed = ctx.storage, ctx.allowed_scope()
     now = dt.datetime.now(TZ).replace(tzinfo=None, microsecond=0)
-    datasets = catalogue.datasets(engine, now=now)
-    loads = catalogue.loads(engine, limit=50)
-    departments = catalogue.cameras_by_department(engine)
+    datasets = catalogue.datasets(storage, allowed=allowed, now=now)
+    loads = catalogue.loads(storage, allowed=allowed, limit=50)
+    departments = catalogue.cameras_by_department(storage, allowed=allowed)
     load = check_text(load, "load") if isinstance(load, str) else ("?" if load else None)
-    opened = catalogue.load(engine, load) if load else None
+    opened = catalogue.load(storage, load, allowed=allowed) if load else None
     if load and opened is None:
         issues_part = [notice("not-found", t("data.load_not_found", lang, id=load))]
     elif opened is not None and opened["status"] == "refused":
         issues_part = [html.P(load, className="hint mono"), refusal_note(opened, lang)]
     elif load:
         # personal data comes masked from the catalogue (the quarantine's read boundary)
-        issues = catalogue.issues(engine, load_id=load, limit=500)
+        issues = catalogue.issues(storage, allowed=allowed, load_id=load, limit=500)
         issues_part = [html.P(load, className="hint mono"), issues_grid(issues, lang)]
     else:
         issues_part = [html.P(t("data.issues_hint", lang), className="hint")]

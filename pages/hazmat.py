@@ -11,22 +11,21 @@ from __future__ import annotations
 
 import datetime as dt
 
-import dash
 import dash_leaflet as dl
 from dash import Input, Output, State, callback, clientside_callback, dcc, html, no_update
 
 from cityops import ids, theme
-from cityops.context import TZ
-from cityops.formatting import fmt_times, fmt_tonnes
-from cityops.i18n import t, t_value
+from cityops.clock import TZ
+from cityops.datasets import HAZARD_CLASSES
 from cityops.queries import hazmat as hq
+from cityops.text.formatting import fmt_times, fmt_tonnes
+from cityops.text.i18n import t, t_value
 from cityops.urls import page_href
 from cityops.web import check_object, input_rule
 from components.charts import PALETTE, bars
 from components.choropleth import ENTITY_PANE, js
 from components.domain import chart, empty, facts, panel
 from components.tables import data_table, table_id
-from loaders.specs import HAZARD_CLASSES
 from pages._shared import (
     area_name,
     card_note,
@@ -39,13 +38,12 @@ from pages._shared import (
     guarded_layout,
     map_panel,
     map_state,
-    page_title,
     register_navigation,
+    register_page_for_domain,
     resolve_view,
     scope_values,
 )
 
-PATH = "/hazmat"
 KPIS = ["waybills_in_transit", "tonnage_in_transit", "hazmat_alarms_open"]
 P = "hazmat"
 AREAS, VEHICLES, STATE, DATE, CLASS, BY_CLASS = (
@@ -66,7 +64,7 @@ SLIDER, TRACK, DONE, HERE, PASSED, NOW = (
 )
 ALARM_DAYS = 7
 
-dash.register_page(__name__, path=PATH, title=page_title("hazmat"), name="hazmat")
+PATH = register_page_for_domain(__name__, "hazmat")
 
 
 def href(scope, day, hazard_class=None, waybill=None) -> str:

@@ -2,8 +2,8 @@
 
 import dash
 
-from cityops.context import current
-from cityops.i18n import t
+from cityops.queries.context import current
+from cityops.text.i18n import t
 from cityops.web import request_lang
 from components.states import page_message
 

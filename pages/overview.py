@@ -11,10 +11,11 @@ import dash
 from dash import Input, Output, State, callback, clientside_callback, dcc, html, no_update
 
 from cityops import ids
-from cityops.context import current, today
-from cityops.formatting import fmt_date
-from cityops.i18n import normalise_lang, t
-from cityops.kpis import KPI_BY_NAME, KPIS
+from cityops.clock import today
+from cityops.queries.context import current
+from cityops.queries.kpis import KPI_BY_NAME, KPIS
+from cityops.text.formatting import fmt_date
+from cityops.text.i18n import normalise_lang, t
 from cityops.urls import DAY_RANGE, page_href, parse_day
 from cityops.web import check_object, input_rule
 from components.breadcrumb import breadcrumb
@@ -28,7 +29,7 @@ from pages._shared import (
     checked_area,
     guarded_layout,
     map_state,
-    page_title,
+    register_page,
     resolve_view,
     scope_values,
 )
@@ -36,7 +37,7 @@ from pages._shared import (
 PATH = "/"
 DEFAULT_KPI = "cameras_online_rate"
 
-dash.register_page(__name__, path=PATH, title=page_title("overview"), name="overview")
+register_page(__name__, "overview", PATH, order=0)
 
 
 def _href(scope: str, day, kpi: str) -> str:

@@ -8,15 +8,14 @@ on screen and in downloads (张*明, 139****1234).
 
 from __future__ import annotations
 
-import dash
 import dash_leaflet as dl
 import h3
 from dash import Input, Output, State, callback, html, no_update
 
 from cityops import ids, theme
-from cityops.formatting import fmt_count, fmt_times
-from cityops.i18n import t
 from cityops.queries import rentals as rq
+from cityops.text.formatting import fmt_count, fmt_times
+from cityops.text.i18n import t
 from cityops.urls import page_href
 from components.charts import funnel
 from components.choropleth import choropleth_hideout, js
@@ -33,13 +32,12 @@ from pages._shared import (
     guarded_layout,
     map_panel,
     map_state,
-    page_title,
     register_navigation,
+    register_page_for_domain,
     resolve_view,
     scope_values,
 )
 
-PATH = "/rentals"
 KPIS = ["rentals_registered", "rentals_suspected", "rentals_rectify_rate"]
 P = "rentals"
 AREAS, HEAT, STATE, DATE = f"{P}-areas", f"{P}-heat", f"{P}-state", f"{P}-date"
@@ -47,7 +45,7 @@ UNITS = f"{P}-suspected"
 #: H3 resolution of the heat map by level: coarse enough to read at that zoom.
 HEAT_RESOLUTION = {"province": 6, "city": 7}
 
-dash.register_page(__name__, path=PATH, title=page_title("rentals"), name="rentals")
+PATH = register_page_for_domain(__name__, "rentals")
 
 
 def href(scope, day, unit=None) -> str:

@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import datetime as dt
 
-import dash
 import dash_leaflet as dl
 from dash import Input, Output, State, callback, dcc, html, no_update
 
 from cityops import ids, theme
-from cityops.formatting import fmt_count, fmt_rate
-from cityops.i18n import t, t_value
 from cityops.queries import tourism as tq
+from cityops.text.formatting import fmt_count, fmt_rate
+from cityops.text.i18n import t, t_value
 from cityops.urls import page_href
 from cityops.web import check_object, input_rule
 from components.charts import bars, load_heatmap, stacked_days
@@ -36,13 +35,12 @@ from pages._shared import (
     guarded_layout,
     map_panel,
     map_state,
-    page_title,
     register_navigation,
+    register_page_for_domain,
     resolve_view,
     scope_values,
 )
 
-PATH = "/tourism"
 KPIS = ["bookings_visitors", "bookings_checkin_rate", "peak_slot_load", "complaints_open"]
 P = "tourism"
 AREAS, SPOTS, STATE, DATE, SPOT, HEAT = (
@@ -62,7 +60,7 @@ STATUS_COLOURS = {
     "cancelled": "#e2e8f0",
 }
 
-dash.register_page(__name__, path=PATH, title=page_title("tourism"), name="tourism")
+PATH = register_page_for_domain(__name__, "tourism")
 
 
 def href(scope, day, spot=None) -> str:

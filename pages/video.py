@@ -11,16 +11,16 @@ from __future__ import annotations
 import datetime as dt
 from urllib.parse import urlencode
 
-import dash
 import dash_leaflet as dl
 from dash import Input, Output, State, callback, dcc, html, no_update
 
 from cityops import ids
-from cityops.context import TZ, current
-from cityops.formatting import fmt_rate, fmt_times
-from cityops.i18n import t, t_value
-from cityops.kpis import ratio
+from cityops.clock import TZ
 from cityops.queries import video as vq
+from cityops.queries.context import current
+from cityops.queries.kpis import ratio
+from cityops.text.formatting import fmt_rate, fmt_times
+from cityops.text.i18n import t, t_value
 from cityops.theme import DOMAIN_ACCENT, STATUS
 from cityops.urls import page_href
 from cityops.web import check_object, input_rule
@@ -41,13 +41,12 @@ from pages._shared import (
     level_label,
     map_panel,
     map_state,
-    page_title,
     register_navigation,
+    register_page_for_domain,
     resolve_view,
     scope_values,
 )
 
-PATH = "/video"
 KPIS = ["cameras_total", "cameras_online_rate", "cameras_ai", "video_events_open"]
 ACCENT = DOMAIN_ACCENT["video"]
 TREND_DAYS = 30
@@ -65,7 +64,7 @@ MAP, AREAS, POINTS, STATE, DATE, DEPT, BY_DEPT = (
     f"{P}-by-department",
 )
 
-dash.register_page(__name__, path=PATH, title=page_title("video"), name="video")
+PATH = register_page_for_domain(__name__, "video")
 
 
 def href(scope: str, day, department: str | None = None, camera: str | None = None) -> str:

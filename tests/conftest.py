@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 
 from cityops import store
-from cityops.context import Context, install
-from cityops.demo_files import run_demo
 from cityops.geo import geography
+from cityops.queries.context import Context, install
 from cityops.settings import get_settings
-from cityops.storage import Storage
+from cityops.store.versions import Storage
 from loaders.boundaries import boundaries_frame
+from loaders.demo_files import run_demo
 
 REPO = Path(__file__).resolve().parent.parent
 #: The demo's "now": fixed, so every run sees the same data.

@@ -23,7 +23,7 @@ import pandas as pd
 
 from cityops.geo import geography
 from cityops.settings import get_settings
-from cityops.storage import Storage
+from cityops.store.versions import Storage
 from loaders.load import load_into
 from loaders.read import FileRefused
 

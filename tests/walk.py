@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
+from cityops.domains import DOMAIN_NAMES
+
 DAY = "2026-11-25"
 #: The values ``data-state`` may take (components/states.py).
 STATES = ("error", "empty", "not-found", "denied")
@@ -30,7 +32,7 @@ PAGES = {
     "data": "/data",
 }
 #: Pages drawn by ``domain_page`` (scope, cards, map, entity).
-DOMAIN_PAGES = ("video", "hazmat", "rentals", "tourism")
+DOMAIN_PAGES = DOMAIN_NAMES
 #: The entity each page opens from its URL.
 ENTITY = {"video": "camera", "hazmat": "waybill", "rentals": "unit", "tourism": "spot"}
 #: The filter each page takes from its URL (the API takes the same names).
@@ -77,7 +79,7 @@ def render(dash_app, path: str, lang: str | None = None, **params) -> View:
     """Return the layout of ``path`` for URL ``params`` as a :class:`View` (``lang``: the cookie)."""
     import plotly.utils
 
-    from cityops.i18n import LANG_COOKIE
+    from cityops.text.i18n import LANG_COOKIE
 
     headers = {"Cookie": f"{LANG_COOKIE}={lang}"} if lang else {}
     with dash_app.server.test_request_context("/", headers=headers):
@@ -124,7 +126,7 @@ def text_of(node) -> str:
 
 def failure_texts() -> list[str]:
     """Return the generic failure messages, both languages (what must never show)."""
-    from cityops.i18n import t
+    from cityops.text.i18n import t
 
     return [
         t(key, lang) for key in ("error.unavailable", "error.page_failed") for lang in ("zh", "en")
@@ -139,7 +141,7 @@ QUIET_KEYS = ("empty.no_rows", "empty.no_events", "empty.not_found", "data.no_is
 
 def quiet_messages() -> list[str]:
     """Return the fixed part (before any ``{placeholder}``) of each quiet message, both languages."""
-    from cityops.i18n import TABLE
+    from cityops.text.i18n import TABLE
 
     out = []
     for key in QUIET_KEYS:

@@ -1,7 +1,7 @@
 """Questions of the hazmat page (危化品全流程监管): waybills, positions, tracks, alarms.
 
 A waybill in transit is placed where its vehicle's last fix since departure is
-(else at its origin): the same rule as the KPIs (:func:`cityops.kpis.waybill_positions`).
+(else at its origin): the same rule as the KPIs (:func:`cityops.queries.kpis.waybill_positions`).
 """
 
 from __future__ import annotations
@@ -12,10 +12,10 @@ import pandas as pd
 import sqlalchemy as sa
 
 from cityops import store
-from cityops.context import Context
 from cityops.geo import Scope, ensure_allowed
-from cityops.kpis import scope_clause, waybill_positions
 from cityops.queries import entity, hours_since, read
+from cityops.queries.context import Context
+from cityops.queries.kpis import scope_clause, waybill_positions
 
 w, trk, al = store.hazmat_waybills, store.hazmat_tracks, store.hazmat_alarms
 

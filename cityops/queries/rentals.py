@@ -1,7 +1,7 @@
 """Questions of the rental-housing page (群租房智慧管控).
 
 A unit is a suspected group rental by the rule of its city
-(:func:`cityops.kpis.suspected_clause`), the same rule as the KPI.
+(:func:`cityops.queries.kpis.suspected_clause`), the same rule as the KPI.
 """
 
 from __future__ import annotations
@@ -11,10 +11,10 @@ import pandas as pd
 import sqlalchemy as sa
 
 from cityops import store
-from cityops.context import Context
 from cityops.geo import Scope, ensure_allowed
-from cityops.kpis import ORDERED, scope_clause, suspected_clause
 from cityops.queries import entity, read
+from cityops.queries.context import Context
+from cityops.queries.kpis import ORDERED, scope_clause, suspected_clause
 
 r = store.rentals
 

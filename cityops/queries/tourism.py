@@ -13,10 +13,10 @@ import pandas as pd
 import sqlalchemy as sa
 
 from cityops import store
-from cityops.context import Context
 from cityops.geo import Scope, ensure_allowed
-from cityops.kpis import COUNTED, PRESENT, ratio, scope_clause
 from cityops.queries import entity, read
+from cityops.queries.context import Context
+from cityops.queries.kpis import COUNTED, PRESENT, ratio, scope_clause
 
 sp, bk, fb = store.scenic_spots, store.bookings, store.feedback
 

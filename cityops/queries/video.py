@@ -12,10 +12,10 @@ import pandas as pd
 import sqlalchemy as sa
 
 from cityops import store
-from cityops.context import Context
 from cityops.geo import Level, Scope, ensure_allowed
-from cityops.kpis import GROUP_COLUMN, camera_measures, derive, ratio, scope_clause
 from cityops.queries import entity, hours_since, read
+from cityops.queries.context import Context
+from cityops.queries.kpis import GROUP_COLUMN, camera_measures, derive, ratio, scope_clause
 
 cam, ev = store.cameras, store.video_events
 

@@ -51,7 +51,7 @@ def serving(data_dir: Path):
     log_path = data_dir / "server.log"
     with open(log_path, "w") as log:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "cityops", "serve", "--port", str(port)],
+            [str(Path(sys.executable).parent / "cityops"), "serve", "--port", str(port)],
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,

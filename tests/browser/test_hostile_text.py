@@ -33,8 +33,8 @@ import openpyxl
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-from cityops.context import TZ
-from cityops.i18n import t
+from cityops.clock import TZ
+from cityops.text.i18n import t
 from components.tables import is_formula_like, rows_to_xlsx
 from tests import hostile as H
 from tests.browser.conftest import LOCAL, SHOTS, serving, settle, shot

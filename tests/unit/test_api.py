@@ -1,7 +1,7 @@
 """The KPI API over the demo store, and its agreement with the KPI layer."""
 
-from cityops.context import today
-from cityops.kpis import KPI_NAMES, compute_kpis, kpi_record
+from cityops.clock import today
+from cityops.queries.kpis import KPI_NAMES, compute_kpis, kpi_record
 from tests.conftest import DEMO_NOW
 
 

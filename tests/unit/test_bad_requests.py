@@ -19,7 +19,7 @@ import logging
 import h3
 import pytest
 
-from cityops.context import Context
+from cityops.queries.context import Context
 from tests.walk import (
     DAY,
     MATCH_NAME,

@@ -48,7 +48,7 @@ def walk(component):
 
 
 def test_kpi_groups_show_every_kpi_once():
-    from cityops.kpis import KPI_NAMES
+    from cityops.queries.kpis import KPI_NAMES
 
     cards = [c.to_plotly_json()["props"].get("data-kpi") for c in walk(kpi_groups({}, "zh"))]
     assert sorted(c for c in cards if c) == sorted(KPI_NAMES)
@@ -80,13 +80,17 @@ def test_map_has_no_tile_layer_unless_configured():
     assert layers and layers[0].url == "http://tiles.local/{z}/{x}/{y}.png"
 
 
-def test_header_links_are_addressable_labelled_and_cover_every_page():
-    from cityops.i18n import t
-    from components.shell import NAV_PAGES, header, nav_link_id
+def test_header_links_are_addressable_labelled_and_cover_every_page(dash_app):
+    from cityops.domains import DOMAIN_NAMES
+    from cityops.text.i18n import t
+    from components.shell import header, nav_link_id, nav_pages
+
+    # Built from the page registry: the overview, each declared domain in order, the catalogue.
+    assert [name for name, _ in nav_pages()] == ["overview", *DOMAIN_NAMES, "data"]
 
     nav = next(c for c in header("en").children if c.to_plotly_json()["type"] == "Nav")
     links = nav.children
-    assert [link.id for link in links] == [nav_link_id(page) for page, _ in NAV_PAGES]
-    assert [link.href for link in links] == [path for _, path in NAV_PAGES]
-    assert [link.children for link in links] == [t(f"nav.{p}", "en") for p, _ in NAV_PAGES]
+    assert [link.id for link in links] == [nav_link_id(page) for page, _ in nav_pages()]
+    assert [link.href for link in links] == [path for _, path in nav_pages()]
+    assert [link.children for link in links] == [t(f"nav.{p}", "en") for p, _ in nav_pages()]
     assert nav.to_plotly_json()["props"]["aria-label"] == t("nav.label", "en")

@@ -19,7 +19,7 @@ import sqlalchemy as sa
 
 from cityops import store
 from cityops.settings import get_settings
-from cityops.storage import Storage
+from cityops.store.versions import Storage
 from tests.loader_fixtures import canonical
 
 REPO = Path(__file__).resolve().parents[2]

@@ -21,9 +21,9 @@ from __future__ import annotations
 import h3
 import pytest
 
-from cityops.demo import DEPARTMENTS, SCENIC_SPOTS
-from cityops.kpis import KPI_NAMES
-from loaders.specs import HAZARD_CLASSES
+from cityops.datasets import HAZARD_CLASSES
+from cityops.queries.kpis import KPI_NAMES
+from loaders.demo import DEPARTMENTS, SCENIC_SPOTS
 from tests.walk import (
     DAY,
     DOMAIN_PAGES,

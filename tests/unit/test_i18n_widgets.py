@@ -13,13 +13,13 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from cityops import demo
-from cityops.i18n import LANG_COOKIE, TABLE, VOCABULARIES, t, t_value
+from cityops.datasets import HAZARD_CLASSES
+from cityops.text.i18n import LANG_COOKIE, TABLE, VOCABULARIES, t, t_value
 from components.charts import bars, stacked_days, value_axis
 from components.datepicker import date_picker
 from components.grid_locale import LOCALE_FILE, locale_text, source
 from components.tables import column_kind, data_table, is_formula_like, rows_to_xlsx
-from loaders.specs import HAZARD_CLASSES
+from loaders import demo
 
 REPO = Path(__file__).resolve().parents[2]
 ASSET = REPO / "assets" / "cityops-i18n.js"

@@ -11,9 +11,10 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from cityops import derived, store
+from cityops import store
 from cityops.geo import Geography, ScopeDenied
-from cityops.kpis import KPI_NAMES, RentalRule, RentalRules, compute_kpis, kpi_record
+from cityops.queries.kpis import KPI_NAMES, RentalRule, RentalRules, compute_kpis, kpi_record
+from cityops.store import derived
 from tests.pg import pg_engine
 
 DAY = dt.date(2026, 11, 25)
@@ -300,3 +301,11 @@ def test_a_scope_outside_the_allowed_one_is_refused(hand):
     engine, geo, _ = hand
     with pytest.raises(ScopeDenied):
         compute_kpis(engine, geo=geo, scope=geo.scope(GUSU), day=DAY, allowed=geo.scope("320100"))
+
+
+def test_every_kpi_belongs_to_a_declared_domain_and_every_domain_has_kpis():
+    from cityops.domains import DOMAIN_NAMES
+    from cityops.queries.kpis import KPIS, kpi_group
+
+    assert {k.domain for k in KPIS} == set(DOMAIN_NAMES)
+    assert sum(len(kpi_group(d)) for d in DOMAIN_NAMES) == len(KPIS)

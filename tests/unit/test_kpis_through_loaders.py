@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from cityops.context import Context, current, install
+from cityops.queries.context import Context, current, install
 from loaders.load import load_file
 from tests.loader_fixtures import canonical
 from tests.unit.test_loaders import write_variant

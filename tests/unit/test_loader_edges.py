@@ -7,9 +7,9 @@ import json
 import pandas as pd
 import sqlalchemy as sa
 
+from cityops.datasets import DATASETS
 from loaders.load import load_file
 from loaders.read import read_file
-from loaders.specs import DATASETS
 
 CAMERAS = DATASETS["cameras"]
 HEADER = "camera_id,lon,lat,status,ai_enabled"

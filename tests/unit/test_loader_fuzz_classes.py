@@ -25,11 +25,11 @@ from click.testing import CliRunner
 from openpyxl import Workbook
 
 from cityops import store
-from cityops.cli import cli
-from cityops.i18n import TABLE, t
+from cityops.datasets import DATASETS
+from cityops.text.i18n import TABLE, t
+from cli import cli
 from loaders.load import load_file, load_into
 from loaders.read import FileRefused
-from loaders.specs import DATASETS
 from tests.loader_fixtures import canonical
 
 HEADER = "camera_id,name,lon,lat,status,ai_enabled"

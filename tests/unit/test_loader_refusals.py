@@ -14,12 +14,14 @@ import plotly.utils
 import pytest
 import sqlalchemy as sa
 
-from cityops import catalogue, store
-from cityops.context import Context, current, install
-from cityops.demo_files import FilePlan, _localise, write_file
+from cityops import store
+from cityops.datasets import DATASETS
+from cityops.geo import PROVINCE
+from cityops.queries import catalogue
+from cityops.queries.context import Context, current, install
+from loaders.demo_files import FilePlan, _localise, write_file
 from loaders.load import load_into
 from loaders.read import FileRefused, read_file
-from loaders.specs import DATASETS
 from tests.loader_fixtures import canonical
 from tests.pg import pg_engine
 
@@ -229,7 +231,7 @@ def test_a_title_naming_another_crs_is_a_warning_not_a_refusal(title, crs, word,
     assert f"mentions {word} ({crs} coordinates) but they were read as wgs84" in report.warnings[0]
     assert f"--crs {crs}" in report.warnings[0]
     assert report.to_dict()["warnings"] == report.warnings
-    stored = catalogue.loads(fresh_store[1].reader_engine())
+    stored = catalogue.loads(fresh_store[1], allowed=PROVINCE)
     assert json.loads(stored["warnings"][0])[0]["key"] == "warning.crs_title"
 
 
@@ -282,7 +284,7 @@ def test_a_missing_path_is_refused(fresh_store, tmp_path):
 
 
 def test_refusals_have_both_languages(tmp_path):
-    from cityops.i18n import t
+    from cityops.text.i18n import t
 
     path = tmp_path / "empty.csv"
     path.write_bytes(b"")
@@ -299,10 +301,10 @@ def test_a_refusal_is_in_the_catalogue_and_does_not_refresh_the_dataset(fresh_st
     good = write(tmp_path, "good.csv", CAMERAS_ZH + CAMERA_ROWS)
     load(fresh_store, good)
     now = NOW
-    loaded = catalogue.datasets(storage.reader_engine(), now=now).set_index("dataset")
+    loaded = catalogue.datasets(storage, allowed=PROVINCE, now=now).set_index("dataset")
     bad = chinese_file("rentals", tmp_path, "rentals-as-cameras.csv")
     text = refusal(fresh_store, bad)
-    after = catalogue.datasets(storage.reader_engine(), now=now).set_index("dataset")
+    after = catalogue.datasets(storage, allowed=PROVINCE, now=now).set_index("dataset")
     cams = after.loc["cameras"]
     assert cams["refused_total"] == 1 and cams["last_refusal"] == text
     assert cams["last_refused_file"] == "rentals-as-cameras.csv"
@@ -311,9 +313,9 @@ def test_a_refusal_is_in_the_catalogue_and_does_not_refresh_the_dataset(fresh_st
     for column in ("loads", "last_loaded_at", "last_file", "rows", "quarantined_last"):
         assert cams[column] == loaded.loc["cameras", column], column
     assert after.loc["rentals", "refused_total"] == 0
-    history = catalogue.loads(storage.reader_engine())
+    history = catalogue.loads(storage, allowed=PROVINCE)
     assert history["status"].tolist() == ["refused", "accepted"]
-    refused_only = catalogue.loads(storage.reader_engine(), status="refused")
+    refused_only = catalogue.loads(storage, allowed=PROVINCE, status="refused")
     assert refused_only["refusal"].tolist() == [text]
 
 
@@ -365,21 +367,23 @@ def test_a_store_created_before_the_new_columns_keeps_working(fresh_store, tmp_p
         assert "status" not in store.table_columns(conn, store.loads)
     engine.dispose()
     # readers (the web server, `cityops quarantine`) read the old store as it is
-    reader = storage.reader_engine()
-    assert catalogue.loads(reader)["status"].tolist() == ["accepted"]
+    reader = storage
+    assert catalogue.loads(reader, allowed=PROVINCE)["status"].tolist() == ["accepted"]
     assert (
-        catalogue.datasets(reader, now=NOW).set_index("dataset").loc["cameras", "refused_total"]
+        catalogue.datasets(reader, allowed=PROVINCE, now=NOW)
+        .set_index("dataset")
+        .loc["cameras", "refused_total"]
         == 0
     )
-    old_issues = catalogue.issues(reader, load_id=load_id)
+    old_issues = catalogue.issues(reader, allowed=PROVINCE, load_id=load_id)
     assert old_issues["message_key"].isna().all() and len(old_issues) == 2
     # the next writer adds the columns; refusals are recorded from then on
     refusal(fresh_store, write(tmp_path, "e.csv", ""))
-    reader = storage.reader_engine()
-    with reader.connect() as conn:
+    reader = storage
+    with storage.reader_engine().connect() as conn:
         have = store.table_columns(conn, store.loads) | store.table_columns(conn, store.load_issues)
     assert {c for _, c in OLD_COLUMNS} <= have
-    assert catalogue.loads(reader)["status"].tolist() == ["refused", "accepted"]
+    assert catalogue.loads(reader, allowed=PROVINCE)["status"].tolist() == ["refused", "accepted"]
     with storage.writer() as engine:
         assert store.migrate(engine) == []  # idempotent
 
@@ -426,7 +430,7 @@ def test_quarantined_rows_are_masked_at_the_read_boundary(fresh_store, tmp_path)
     assert all(NAME in raw for raw in stored)
     malformed = next(json.loads(r) for r in stored if "(extra 1)" in r)
     assert malformed["房东电话"] == PHONE  # keyed by the file's headers
-    shown = catalogue.issues(storage.reader_engine(), load_id=report.load_id)
+    shown = catalogue.issues(storage, allowed=PROVINCE, load_id=report.load_id)
     assert set(shown["reason"]) == {"type", "malformed"}
     text = shown.to_json(force_ascii=False)
     assert NAME not in text and PHONE not in text
@@ -442,7 +446,7 @@ def test_plates_are_masked_and_legacy_rows_masked_whole(fresh_store, tmp_path):
     path = tmp_path / "gps.csv"
     frame.rename(columns={"vehicle_plate": "车牌号"}).to_csv(path, index=False)
     report = load(fresh_store, path, "hazmat_tracks")
-    shown = catalogue.issues(storage.reader_engine(), load_id=report.load_id)
+    shown = catalogue.issues(storage, allowed=PROVINCE, load_id=report.load_id)
     assert json.loads(shown["raw"][0])["车牌号"] == "苏A·1****"
     # a row stored before rows were keyed by header: every field masked
     with storage.writer() as engine, engine.begin() as conn:
@@ -450,7 +454,7 @@ def test_plates_are_masked_and_legacy_rows_masked_whole(fresh_store, tmp_path):
             load_id="legacy", dataset="rentals", row_number=5, severity="quarantined",
             reason="malformed", message="row has 3 fields, more than the header",
             raw=json.dumps({"fields": ["R1", NAME, PHONE]}, ensure_ascii=False)))  # fmt: skip
-    legacy = catalogue.issues(storage.reader_engine(), load_id="legacy")
+    legacy = catalogue.issues(storage, allowed=PROVINCE, load_id="legacy")
     assert NAME not in legacy["raw"][0] and PHONE not in legacy["raw"][0]
 
 
@@ -488,7 +492,7 @@ def test_the_data_page_shows_quarantined_rows_masked_and_translated(fresh_store,
 def test_the_data_page_shows_refused_loads(fresh_store, tmp_path, dash_app):
     settings, storage, _ = fresh_store
     refusal(fresh_store, chinese_file("rentals", tmp_path, "r.csv"))
-    refused_id = catalogue.loads(storage.reader_engine())["load_id"][0]
+    refused_id = catalogue.loads(storage, allowed=PROVINCE)["load_id"][0]
     en = _page(settings, refused_id, "en", dash_app)
     assert "This file was refused and changed nothing: this looks like a rentals file" in en
     assert '"status": "refused"' in en and "Refused (all loads)" in en
@@ -510,6 +514,6 @@ def test_a_hand_written_semicolon_file_with_units_and_an_amap_title(fresh_store)
     stored = rows(fresh_store, store.rentals).set_index("unit_id")
     assert stored.loc["R1", "district_code"] == "320102"
     assert stored.loc["R1", ["lon", "lat"]].tolist() == pytest.approx([118.797, 32.070], abs=1e-5)
-    shown = catalogue.issues(fresh_store[1].reader_engine(), load_id=as_gcj02.load_id)
+    shown = catalogue.issues(fresh_store[1], allowed=PROVINCE, load_id=as_gcj02.load_id)
     assert "欧阳小明" not in shown["raw"][0] and "13912345678" not in shown["raw"][0]
     assert json.loads(shown["raw"][0])["房东电话"] == "139****5678"

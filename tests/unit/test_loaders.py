@@ -12,12 +12,12 @@ import sqlalchemy as sa
 from click.testing import CliRunner
 
 from cityops import store
-from cityops.cli import cli
-from cityops.demo_files import FilePlan, _localise, write_file
+from cityops.datasets import DATASETS
+from cli import cli
 from loaders.crs import from_wgs84, to_wgs84
+from loaders.demo_files import FilePlan, _localise, write_file
 from loaders.load import load_file, load_into
 from loaders.read import FileRefused
-from loaders.specs import DATASETS
 from tests.loader_fixtures import DISTRICTS, PREREQUISITES, canonical
 
 DATA = Path(__file__).resolve().parents[1] / "data"
@@ -344,7 +344,7 @@ def test_fixture_data_folder_is_small():
 
 
 def test_personal_columns_are_declared_once_in_the_specs():
-    from loaders.specs import mask, personal_columns
+    from cityops.datasets import mask, personal_columns
 
     assert personal_columns() == {
         "vehicle_plate": "plate",

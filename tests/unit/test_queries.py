@@ -14,12 +14,12 @@ import pandas as pd
 import pytest
 
 from cityops.geo import ScopeDenied
-from cityops.kpis import Filters, RentalRules, kpi_record
 from cityops.queries import find_entity, hours_since, scope_kpis
 from cityops.queries import hazmat as hq
 from cityops.queries import rentals as rq
 from cityops.queries import tourism as tq
 from cityops.queries import video as vq
+from cityops.queries.kpis import Filters, RentalRules, kpi_record
 from cityops.settings import get_settings
 from tests.unit.test_kpis import DAY, GUSU, QINHUAI, T0, XUANWU, hand  # noqa: F401
 
@@ -33,7 +33,9 @@ def q(hand):  # noqa: F811
     """A context as the pages have one: engine, geography, rules."""
     engine, geo, at = hand
     settings = get_settings(data_dir="unused", database_url="", query_cache_entries=0)
-    storage = SimpleNamespace(data_revision=lambda: "hand")
+    storage = SimpleNamespace(
+        data_revision=lambda: "hand", settings=settings, reader_engine=lambda: engine
+    )
     return SimpleNamespace(
         engine=engine, geo=geo, rules=RentalRules(), at=at, settings=settings, storage=storage
     )
@@ -287,7 +289,8 @@ def test_positions_are_a_derived_table_rebuilt_when_missing(q):
     """A store older than the derived table gets it filled on its next write (ensure)."""
     import sqlalchemy as sa
 
-    from cityops import derived, store
+    from cityops import store
+    from cityops.store import derived
 
     before = hq.vehicles_in_transit(q, scope=everywhere(q), allowed=everywhere(q))
     with q.engine.begin() as conn:
@@ -319,13 +322,13 @@ def test_the_cache_serves_a_version_and_a_load_is_seen_by_the_next_request(fresh
     import sqlalchemy as sa
 
     from cityops import store
-    from cityops.context import Context
-    from cityops.queries import execute
+    from cityops.queries.context import Context
+    from cityops.store.executor import execute
 
     settings, storage, _ = fresh_store
     ctx = Context(settings)
     query = sa.select(sa.func.count().label("n")).select_from(store.cameras)
-    assert execute(ctx, query)["n"].iloc[0] == 0
+    assert execute(ctx.storage, query)["n"].iloc[0] == 0
     version = storage.version_label()
     with storage.writer() as engine, engine.begin() as conn:
         conn.execute(
@@ -334,24 +337,24 @@ def test_the_cache_serves_a_version_and_a_load_is_seen_by_the_next_request(fresh
             )
         )
     assert storage.version_label() != version
-    assert execute(ctx, query)["n"].iloc[0] == 1  # the new version, not the cached answer
-    cached = execute(ctx, query)
+    assert execute(ctx.storage, query)["n"].iloc[0] == 1  # the new version, not the cached answer
+    cached = execute(ctx.storage, query)
     cached.loc[0, "n"] = 99  # a caller changing its frame does not change the cache
-    assert execute(ctx, query)["n"].iloc[0] == 1
+    assert execute(ctx.storage, query)["n"].iloc[0] == 1
 
 
 def test_the_row_cap_cuts_a_runaway_read(fresh_store, caplog):
     import sqlalchemy as sa
 
     from cityops import store
-    from cityops.context import Context
-    from cityops.queries import execute
+    from cityops.queries.context import Context
     from cityops.settings import get_settings
+    from cityops.store.executor import execute
 
     settings, _, _ = fresh_store
     ctx = Context(get_settings(data_dir=settings.values["data_dir"], database_url="",
                                query_row_cap=5))  # fmt: skip
-    frame = execute(ctx, sa.select(store.areas.c.code))
+    frame = execute(ctx.storage, sa.select(store.areas.c.code))
     assert len(frame) == 5 and frame.attrs["truncated"]
     assert "cut there" in caplog.text
 
@@ -359,9 +362,9 @@ def test_the_row_cap_cuts_a_runaway_read(fresh_store, caplog):
 def test_a_read_past_its_time_out_is_stopped(fresh_store):
     import sqlalchemy as sa
 
-    from cityops.context import Context
-    from cityops.queries import QueryTimeout, execute
+    from cityops.queries.context import Context
     from cityops.settings import get_settings
+    from cityops.store.executor import QueryTimeout, execute
 
     settings, _, _ = fresh_store
     ctx = Context(get_settings(data_dir=settings.values["data_dir"], database_url="",
@@ -370,4 +373,4 @@ def test_a_read_past_its_time_out_is_stopped(fresh_store):
         sa.text("range(2000000000) a, range(1000) b")
     )
     with pytest.raises(QueryTimeout):
-        execute(ctx, slow)
+        execute(ctx.storage, slow)

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from cityops.formatting import (
+from cityops.settings import SETTINGS, get_settings
+from cityops.text.formatting import (
     fmt_count,
     fmt_date,
     fmt_rate,
@@ -18,8 +19,7 @@ from cityops.formatting import (
     mask_plate,
     nice_ticks,
 )
-from cityops.i18n import TABLE, t
-from cityops.settings import SETTINGS, get_settings
+from cityops.text.i18n import TABLE, t
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -39,7 +39,7 @@ def test_bad_values_are_refused_with_the_variable_name(monkeypatch):
 
 
 def test_default_store_is_the_versioned_duckdb_store_under_the_data_dir(tmp_path):
-    from cityops.storage import Storage
+    from cityops.store.versions import Storage
 
     storage = Storage(get_settings(data_dir=str(tmp_path), database_url=""))
     assert storage.versioned

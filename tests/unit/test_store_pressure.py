@@ -27,7 +27,7 @@ import sqlalchemy as sa
 
 from cityops import store
 from cityops.settings import get_settings
-from cityops.storage import NotEnoughDisk, Storage
+from cityops.store.versions import NotEnoughDisk, Storage
 from loaders.load import load_file
 from tests.conftest import write_areas
 from tests.loader_fixtures import canonical
@@ -81,7 +81,7 @@ def test_many_loads_in_a_row_keep_at_most_keep_versions_plus_one(fresh_store, tm
 WRITER = """
 import sys, time
 from cityops.settings import get_settings
-from cityops.storage import Storage
+from cityops.store.versions import Storage
 
 storage = Storage(get_settings(data_dir=sys.argv[1], database_url=""))
 with storage.writer() as engine:

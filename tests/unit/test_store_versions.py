@@ -8,6 +8,7 @@ import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -61,7 +62,7 @@ def test_a_load_killed_midway_leaves_the_store_unchanged(fresh_store, tmp_path):
     before, version = count(storage), storage.version_label()
     cameras_csv(tmp_path / "big.csv", 300_000)
     env = {**os.environ, "CITYOPS_DATA_DIR": settings.data_dir}
-    proc = subprocess.Popen([sys.executable, "-m", "cityops", "load", "cameras",
+    proc = subprocess.Popen([str(Path(sys.executable).parent / "cityops"), "load", "cameras",
                              str(tmp_path / "big.csv")], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
     deadline = time.time() + 60
@@ -96,7 +97,7 @@ def test_the_server_answers_during_a_load_and_never_shows_half_of_it(fresh_store
     cameras_csv(tmp_path / "big.csv", 60_000)
     port = _free_port()
     env = {**os.environ, "CITYOPS_DATA_DIR": settings.data_dir}
-    server = subprocess.Popen([sys.executable, "-m", "cityops", "serve", "--port", str(port)],
+    server = subprocess.Popen([str(Path(sys.executable).parent / "cityops"), "serve", "--port", str(port)],
                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
     url = f"http://127.0.0.1:{port}/api/v1/kpis?scope=320000"
     try:
@@ -118,7 +119,7 @@ def test_the_server_answers_during_a_load_and_never_shows_half_of_it(fresh_store
         reader.start()
         time.sleep(0.3)
         started = time.time()
-        load = subprocess.run([sys.executable, "-m", "cityops", "load", "cameras",
+        load = subprocess.run([str(Path(sys.executable).parent / "cityops"), "load", "cameras",
                                str(tmp_path / "big.csv")], env=env, capture_output=True)  # fmt: skip
         finished = time.time()
         time.sleep(0.5)

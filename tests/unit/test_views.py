@@ -14,7 +14,7 @@ import pytest
 import sqlalchemy as sa
 
 from cityops import store
-from cityops.context import Context
+from cityops.queries.context import Context
 
 DAY = "2026-11-25"
 

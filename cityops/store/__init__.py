@@ -117,7 +117,7 @@ hazmat_tracks = sa.Table(
     *_located(),
 )
 
-#: Derived at load time (cityops.derived): each waybill in transit at its current
+#: Derived at load time (cityops.store.derived): each waybill in transit at its current
 #: position — the vehicle's last fix since departure, else its origin. Rebuilt after
 #: every load of waybills or tracks, so no read scans the GPS history (5M+ fixes).
 hazmat_positions = sa.Table(

@@ -10,11 +10,11 @@ from functools import lru_cache
 import flask
 import geobuf
 
-from cityops import catalogue
-from cityops.context import TZ, current, today
+from cityops.clock import TZ, today
 from cityops.geo import ScopeDenied, ScopeError, ensure_allowed
-from cityops.kpis import Filters, kpi_record
-from cityops.queries import find_entity, scope_kpis
+from cityops.queries import catalogue, find_entity, scope_kpis
+from cityops.queries.context import current
+from cityops.queries.kpis import Filters, kpi_record
 from cityops.urls import parse_day
 
 blueprint = flask.Blueprint("api_v1", __name__, url_prefix="/api/v1")
@@ -93,7 +93,7 @@ def kpis():
 
     ``scope`` is an area code or H3 cell (default: the province); ``date`` is
     YYYY-MM-DD (default: today, Asia/Shanghai). The pages' filters are accepted
-    with the same names and meaning (:class:`cityops.kpis.Filters`):
+    with the same names and meaning (:class:`cityops.queries.kpis.Filters`):
     ``department``, ``hazard_class``, ``spot``, ``camera``, ``waybill``,
     ``unit`` — so a page's cards equal this answer for the same URL. Undefined
     rates are null; rates and tonnage keep 10 significant digits.
@@ -140,7 +140,7 @@ def datasets():
     """
     ctx = current()
     now = dt.datetime.now(TZ).replace(tzinfo=None, microsecond=0)
-    frame = catalogue.datasets(ctx.engine, now=now)
+    frame = catalogue.datasets(ctx.storage, allowed=ctx.allowed_scope(), now=now)
     records = json.loads(frame.to_json(orient="records", date_format="iso", date_unit="s"))
     return {
         "generated_at": now.isoformat(),

@@ -2,24 +2,15 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 from functools import cached_property
-from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import Engine
 
 from cityops.geo import Geography, Scope, geography
-from cityops.kpis import RentalRules
+from cityops.queries.kpis import RentalRules
 from cityops.settings import Settings, get_settings
-from cityops.storage import Storage
-
-TZ = ZoneInfo("Asia/Shanghai")
-
-
-def today() -> dt.date:
-    """Return today's date in Asia/Shanghai, the time zone of every dataset."""
-    return dt.datetime.now(TZ).date()
+from cityops.store.versions import Storage
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ This is DATA_CONTRACTS.md as code. The loader reads a file against one
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -63,7 +64,7 @@ class DatasetSpec:
     extra_points: tuple[tuple[str, str], ...] = ()  # converted to WGS84, not placed
     references: tuple[tuple[str, sa.Table, str], ...] = ()
     collapse_duplicates: bool = False  # tracks: a repeated key is the same fix
-    derived: tuple[str, ...] = ()  # derived tables a load rebuilds (cityops.derived)
+    derived: tuple[str, ...] = ()  # derived tables a load rebuilds (cityops.store.derived)
     time_column: str | None = None  # what "fresh" is measured on
     stale_after_hours: float = 24.0
     required_area_code: str | None = None  # a column that must name a known district
@@ -479,7 +480,7 @@ def personal_columns() -> dict[str, str]:
 
 def mask(kind: str, value: object) -> str:
     """Return ``value`` masked the way personal data of ``kind`` is shown (UX.md)."""
-    from cityops.formatting import mask_name, mask_phone, mask_plate
+    from cityops.text.formatting import mask_name, mask_phone, mask_plate
 
     maskers = {"name": mask_name, "phone": mask_phone, "plate": mask_plate}
     if kind not in maskers:
@@ -487,3 +488,50 @@ def mask(kind: str, value: object) -> str:
     if value is None or (isinstance(value, float) and value != value):
         return maskers[kind](None)
     return maskers[kind](str(value))
+
+
+# ------------------------------------------------------------------ headers
+#: Characters removed from every text cell and header: NUL and the other control
+#: characters (but tab and line feed), U+FEFF (a byte-order mark in mid-file),
+#: zero-width and direction marks. They are invisible on screen, so a key holding
+#: one would be a second, invisible entity; PostgreSQL refuses NUL in text.
+INVISIBLE_CHARS = (
+    "\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f"
+    + "".join(map(chr, range(0x80, 0xA0)))
+    + "\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb"
+)
+INVISIBLE = re.compile(f"[{INVISIBLE_CHARS}]")
+
+
+def normalise_header(text: object) -> str:
+    """Return a header cell folded for matching: no spaces, full-width brackets, lower case."""
+    s = INVISIBLE.sub("", str(text)).strip()
+    for a, b in (("（", "("), ("）", ")"), (" ", ""), ("\u3000", ""), ("_", "")):
+        s = s.replace(a, b)
+    return s.lower()
+
+
+def header_lookup(spec: DatasetSpec) -> dict[str, str]:
+    """Return a map from every accepted (normalised) header to its canonical column."""
+    out: dict[str, str] = {}
+    for col in spec.columns:
+        for name in (col.name, *col.aliases):
+            out.setdefault(normalise_header(name), col.name)
+    return out
+
+
+# a unit in brackets at the end of a header: 经度（°）, 载重(吨), 速度[km/h], 面积【m²】
+_UNIT = re.compile(r"^(.+?)[(\[【][^()\[\]【】]*[)\]】]$")
+
+
+def match_header(header: object, lookup: dict[str, str]) -> str | None:
+    """Return the canonical column a file's header names, or None.
+
+    The header is matched as written first; when that is unknown, without a
+    trailing bracketed unit (``经度（°）`` → ``经度``, ``建筑面积(m²)`` → ``建筑面积``).
+    """
+    key = normalise_header(header)
+    if key in lookup:
+        return lookup[key]
+    unit = _UNIT.match(key)
+    return lookup.get(unit.group(1)) if unit else None

@@ -5,7 +5,7 @@ districts); hazmat vehicles run trips between chemical parks and customers;
 tourism bookings peak on weekends and Chinese public holidays; the timeline
 ends today (Asia/Shanghai), so "today" always has data. The frames built here
 are written as department files and loaded through the real loaders
-(:mod:`cityops.demo_files`).
+(:mod:`loaders.demo_files`).
 
 ``small`` runs scenic-spot capacities and booking volumes at one tenth of real
 size and finishes in seconds; ``city`` is Suqian-scale for benchmarks.
@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from cityops.calendar import is_holiday
+from cityops.clock import is_holiday
 from cityops.geo import Geography
 
 DEPARTMENTS = {

@@ -13,8 +13,8 @@ import click
 import sqlalchemy as sa
 
 from cityops import store
+from cityops.datasets import DATASETS
 from cityops.settings import get_settings, settings_markdown
-from loaders.specs import DATASETS
 
 DATASET_NAMES = tuple(DATASETS)
 
@@ -40,7 +40,7 @@ def cli(ctx: click.Context, data_dir: str | None, database_url: str | None) -> N
 
 
 def _storage(ctx: click.Context):
-    from cityops.storage import Storage
+    from cityops.store.versions import Storage
 
     return Storage(_settings(ctx))
 
@@ -101,8 +101,8 @@ def demo(ctx: click.Context, seed: int, scale: str, if_empty: bool, today) -> No
     The files (mixed formats, encodings and coordinate systems, a few bad rows
     each) stay in <data_dir>/demo/ for trying `cityops load` by hand.
     """
-    from cityops.context import TZ
-    from cityops.demo_files import run_demo
+    from cityops.clock import TZ
+    from loaders.demo_files import run_demo
 
     storage = _storage(ctx)
     if not storage.has_areas():
@@ -266,11 +266,13 @@ DELIMITER_NAMES = {";": "semicolons", "\t": "tabs", "|": "bars", ",": "commas"}
 
 
 def _reader(ctx: click.Context):
-    """Return the read-only engine on the published store, or a one-line error (exit 1)."""
-    from cityops.storage import StoreMissing
+    """Return the published store to read, or a one-line error (exit 1) when there is none."""
+    from cityops.store.versions import StoreMissing
 
+    storage = _storage(ctx)
     try:
-        return _storage(ctx).reader_engine()
+        storage.reader_engine()
+        return storage
     except StoreMissing as exc:
         raise click.ClickException(str(exc)) from None
 
@@ -291,9 +293,12 @@ def quarantine() -> None:
 def quarantine_list(ctx: click.Context, dataset: str | None, status: str | None, limit: int,
                     as_json: bool) -> None:  # fmt: skip
     """List recent loads, accepted and refused, with their quarantined and flagged counts."""
-    from cityops import catalogue
+    from cityops.geo import PROVINCE
+    from cityops.queries import catalogue
 
-    frame = catalogue.loads(_reader(ctx), dataset=dataset, limit=limit, status=status)
+    frame = catalogue.loads(
+        _reader(ctx), allowed=PROVINCE, dataset=dataset, limit=limit, status=status
+    )
     if as_json:
         for rec in frame.to_dict("records"):
             for key in ("refusal_args", "warnings"):
@@ -328,10 +333,11 @@ def quarantine_show(ctx: click.Context, load_id: str, limit: int, as_json: bool)
     Personal data (landlords' names and phones, vehicle plates) is masked.
     Exit 1 when there is no such load.
     """
-    from cityops import catalogue
+    from cityops.geo import PROVINCE
+    from cityops.queries import catalogue
 
-    engine = _reader(ctx)
-    found = catalogue.load(engine, load_id)
+    storage = _reader(ctx)
+    found = catalogue.load(storage, load_id, allowed=PROVINCE)
     if found is None:
         raise click.ClickException(f"no load {load_id}: see `cityops quarantine list`")
     if found["status"] == "refused":
@@ -341,7 +347,7 @@ def quarantine_show(ctx: click.Context, load_id: str, limit: int, as_json: bool)
         else:
             click.echo(f"load {load_id}: {found['file']} was refused: {found['refusal']}")
         return
-    frame = catalogue.issues(engine, load_id=load_id, limit=limit)
+    frame = catalogue.issues(storage, allowed=PROVINCE, load_id=load_id, limit=limit)
     if frame.empty:
         click.echo(f"load {load_id}: no quarantined or flagged rows")
         return
@@ -422,7 +428,7 @@ def main() -> None:
     engines hide statement parameters, and :func:`cityops.store.safe_error` cuts
     the rest); ``CITYOPS_DEBUG=1`` shows the trace (parameters still hidden).
     """
-    from cityops.storage import NotEnoughDisk, StoreMissing
+    from cityops.store.versions import NotEnoughDisk, StoreMissing
 
     try:
         # without standalone mode click *returns* the code of ctx.exit(n) (and of

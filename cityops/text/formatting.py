@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 
-from cityops.i18n import t
+from cityops.text.i18n import t
 
 MISSING = "—"
 

@@ -18,11 +18,11 @@ import pandas as pd
 from sqlalchemy.engine import Engine
 
 from cityops import store
-from cityops.demo import build_demo
+from cityops.datasets import DATASETS
 from cityops.geo import Geography
 from loaders.crs import from_wgs84
+from loaders.demo import build_demo
 from loaders.load import LoadReport, load_file
-from loaders.specs import DATASETS
 
 
 @dataclass(frozen=True)

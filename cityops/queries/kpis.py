@@ -24,7 +24,6 @@ from cityops import store
 from cityops.geo import Geography, Level, Scope, ensure_allowed
 
 Unit = Literal["count", "rate", "tonnes"]
-Domain = Literal["video", "hazmat", "rentals", "tourism"]
 
 
 @dataclass(frozen=True)
@@ -42,7 +41,7 @@ class Kpi:
     """
 
     name: str
-    domain: Domain
+    domain: str  # a name in cityops.domains.DOMAINS
     unit: Unit
     numerator: str
     denominator: str | None = None
@@ -83,9 +82,14 @@ KPIS: tuple[Kpi, ...] = (
     Kpi("complaints_open", "tourism", "count", "complaints_open", population="pop.complaints"),
 )  # fmt: skip
 KPI_BY_NAME = {k.name: k for k in KPIS}
+
+
+def kpi_group(domain: str) -> tuple[Kpi, ...]:
+    """Return the KPIs of ``domain`` (a name in :data:`cityops.domains.DOMAINS`), in order."""
+    return tuple(k for k in KPIS if k.domain == domain)
+
+
 KPI_NAMES = tuple(KPI_BY_NAME)
-#: The domains in display order (each KPI belongs to one).
-DOMAINS: tuple[Domain, ...] = ("video", "hazmat", "rentals", "tourism")
 
 
 @dataclass(frozen=True)
@@ -215,7 +219,7 @@ def waybill_positions() -> sa.Table:
     """Return the waybills in transit at their current position (a derived table).
 
     The position is the vehicle's last track point since departure, or else the
-    waybill's origin (:func:`cityops.derived.live_positions`, rebuilt at every load
+    waybill's origin (:func:`cityops.store.derived.live_positions`, rebuilt at every load
     of waybills or tracks). Columns: ``waybill_id, vehicle_plate, hazard_class,
     tonnage, lon, lat, ts, city_code, district_code, grid_cell``.
     """
@@ -442,7 +446,7 @@ def compute_kpis(
     filters
         :class:`Filters` narrowing each domain's KPIs (see there).
     run
-        The read door that runs each SELECT (:func:`cityops.queries.execute`: cap,
+        The read door that runs each SELECT (:func:`cityops.store.executor.execute`: cap,
         time-out, cache); default: straight on ``conn``.
 
     Returns

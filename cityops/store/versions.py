@@ -41,19 +41,39 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
+from contextvars import ContextVar, Token
 from pathlib import Path
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from cityops import derived, store
+from cityops import store
 from cityops.settings import Settings
+from cityops.store import derived
 
 _MB = 1024 * 1024
 #: The files of one version: ``v<20 digits>.duckdb``, its ``.wal`` and ``.tmp`` (spill).
 _VERSION_FILE = re.compile(r"^(v\d{20})\.duckdb(\..*)?$")
 #: Errors meaning the disk (or the user's quota) is full.
 _DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
+
+
+#: Revisions of server stores already asked during the current request (None: not in one).
+_REQUEST_REVISIONS: ContextVar[dict[str, str] | None] = ContextVar("revisions", default=None)
+
+
+def begin_request() -> Token:
+    """Start a request: a server store's revision is asked once in it, not once per read.
+
+    Returns the token :func:`end_request` takes. (The embedded store's revision is
+    the published version's name, a file lookup that needs no memo.)
+    """
+    return _REQUEST_REVISIONS.set({})
+
+
+def end_request(token: Token) -> None:
+    """End the request :func:`begin_request` started."""
+    _REQUEST_REVISIONS.reset(token)
 
 
 class StoreMissing(RuntimeError):
@@ -135,11 +155,18 @@ class Storage:
         """
         if self.versioned:
             return self.version_label()
+        memo = _REQUEST_REVISIONS.get()
+        key = self.url
+        if memo is not None and key in memo:
+            return memo[key]
         with self.reader_engine().connect() as conn:
             newest = conn.execute(
                 sa.select(sa.func.max(store.loads.c.finished_at), sa.func.count())
             ).one()
-        return f"{newest[0]}/{newest[1]}"
+        revision = f"{newest[0]}/{newest[1]}"
+        if memo is not None:
+            memo[key] = revision
+        return revision
 
     def version_label(self) -> str:
         """Return an identifier of what readers see now (changes on every publish)."""

@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 import flask
 
-from cityops.i18n import LANG_COOKIE, normalise_lang
+from cityops.text.i18n import LANG_COOKIE, normalise_lang
 
 log = logging.getLogger("cityops.web")
 
@@ -180,6 +180,7 @@ def install_error_handlers(server: flask.Flask) -> None:
     from werkzeug.exceptions import HTTPException
 
     from cityops.geo import ScopeDenied
+    from cityops.store.versions import begin_request, end_request
 
     bad_input = (*BAD_INPUT, CallbackException, UnsupportedRelativePath)
     # Dash's page router (dash.page_container): a URL the browser really has
@@ -190,6 +191,17 @@ def install_error_handlers(server: flask.Flask) -> None:
     def _check_callback_inputs():
         if flask.request.path == CALLBACK_PATH and flask.request.method == "POST":
             check_callback_request(flask.request.get_json(silent=True))
+
+    # A server store's revision (the read cache's key) is asked once per request.
+    @server.before_request
+    def _begin_request():
+        flask.g.revisions = begin_request()
+
+    @server.teardown_request
+    def _end_request(_exc):
+        token = flask.g.pop("revisions", None)
+        if token is not None:
+            end_request(token)
 
     @server.errorhandler(Exception)
     def _callback_errors(exc: Exception):

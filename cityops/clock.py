@@ -1,12 +1,23 @@
-"""Chinese public holidays (法定节假日), as announced by the State Council.
+"""Time for every layer: the datasets' time zone, today, and Chinese public holidays.
 
-Used to mark holidays on tourism charts and to shape the demo's booking peaks.
-Add each year's dates when the State Council publishes them (usually in November).
+Every dataset is in Asia/Shanghai (``TZ``); :func:`today` is the day there. The
+holidays (法定节假日, as announced by the State Council) mark tourism charts and
+shape the demo's booking peaks. Add each year's dates when the State Council
+publishes them (usually in November).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from zoneinfo import ZoneInfo
+
+TZ = ZoneInfo("Asia/Shanghai")
+
+
+def today() -> dt.date:
+    """Return today's date in Asia/Shanghai, the time zone of every dataset."""
+    return dt.datetime.now(TZ).date()
+
 
 #: (first day, last day, Chinese name) of each official holiday period.
 HOLIDAYS: tuple[tuple[str, str, str], ...] = (

@@ -1,3 +1,0 @@
-from cityops.cli import main
-
-main()

@@ -1,0 +1,1 @@
+"""Text the user reads: the translation table and number/date formatting."""
