@@ -167,7 +167,7 @@ def find_entity(ctx: Context, kind: EntityKind, key: str, *, allowed: Scope) -> 
     if row is None:
         return Found(kind, key, "not-found")
     if kind == "waybill":
-        cell = hazmat.current_cell(ctx, waybill_id=key) or row["origin_grid_cell"]
+        cell = hazmat.current_cell(ctx, waybill_id=key, allowed=allowed) or row["origin_grid_cell"]
     else:
         cell = row["grid_cell"]
     return Found(kind, key, "found", row, cell if isinstance(cell, str) and cell else None)

@@ -52,8 +52,12 @@ def vehicles_in_transit(
     return read(ctx, query)
 
 
-def current_cell(ctx: Context, *, waybill_id: str) -> str | None:
-    """Return the grid cell where a waybill in transit is now (None when not in transit)."""
+def current_cell(ctx: Context, *, waybill_id: str, allowed: Scope) -> str | None:
+    """Return the grid cell where a waybill in transit is now (None when not in transit).
+
+    Raises ScopeDenied when the waybill lies outside ``allowed``.
+    """
+    waybill(ctx, waybill_id=waybill_id, allowed=allowed)
     pos = waybill_positions()
     frame = read(ctx, sa.select(pos.c.grid_cell).where(pos.c.waybill_id == waybill_id))
     return None if frame.empty else frame["grid_cell"].iloc[0]
@@ -153,12 +157,13 @@ def waybill(ctx: Context, *, waybill_id: str, allowed: Scope) -> pd.Series | Non
     )
 
 
-def waybill_track(ctx: Context, *, waybill_id: str) -> pd.DataFrame:
+def waybill_track(ctx: Context, *, waybill_id: str, allowed: Scope) -> pd.DataFrame:
     """Return the fixes of a waybill's vehicle from departure to arrival (or now).
 
     Columns: ``ts, lon, lat, speed_kmh``. The plate joins the two tables in SQL and
-    never leaves the store unmasked.
+    never leaves the store unmasked. Raises ScopeDenied outside ``allowed``.
     """
+    waybill(ctx, waybill_id=waybill_id, allowed=allowed)
     arrived = sa.and_(w.c.status == "arrived", w.c.arrive_at.is_not(None))
     query = (
         sa.select(trk.c.ts, trk.c.lon, trk.c.lat, trk.c.speed_kmh)
@@ -173,11 +178,12 @@ def waybill_track(ctx: Context, *, waybill_id: str) -> pd.DataFrame:
     return read(ctx, query)
 
 
-def waybill_alarms(ctx: Context, *, waybill_id: str) -> pd.DataFrame:
-    """Return a waybill's alarms in time order.
+def waybill_alarms(ctx: Context, *, waybill_id: str, allowed: Scope) -> pd.DataFrame:
+    """Return a waybill's alarms in time order (ScopeDenied outside ``allowed``).
 
     Columns: ``alarm_id, ts, alarm_type, severity, status, lon, lat``.
     """
+    waybill(ctx, waybill_id=waybill_id, allowed=allowed)
     query = (
         sa.select(
             al.c.alarm_id, al.c.ts, al.c.alarm_type, al.c.severity, al.c.status, al.c.lon, al.c.lat

@@ -150,9 +150,13 @@ def open_events(
     return frame
 
 
-def departments(ctx: Context) -> set[str]:
-    """Return the owning departments named by the cameras in the store (for checking filters)."""
-    query = sa.select(cam.c.department).where(cam.c.department.is_not(None)).distinct()
+def departments(ctx: Context, *, allowed: Scope) -> set[str]:
+    """Return the owning departments of the cameras inside ``allowed`` (for checking filters)."""
+    query = (
+        sa.select(cam.c.department)
+        .where(cam.c.department.is_not(None), scope_clause(cam.c, allowed, ctx.geo.enabled_cities))
+        .distinct()
+    )
     return set(read(ctx, query)["department"])
 
 
@@ -161,8 +165,12 @@ def camera(ctx: Context, *, camera_id: str, allowed: Scope) -> pd.Series | None:
     return entity(ctx, cam, "camera_id", camera_id, allowed=allowed, what="camera")
 
 
-def camera_history(ctx: Context, *, camera_id: str) -> pd.DataFrame:
-    """Return a camera's status changes, newest first: ``changed_at, status``."""
+def camera_history(ctx: Context, *, camera_id: str, allowed: Scope) -> pd.DataFrame:
+    """Return a camera's status changes, newest first: ``changed_at, status``.
+
+    Raises ScopeDenied when the camera lies outside ``allowed``.
+    """
+    camera(ctx, camera_id=camera_id, allowed=allowed)
     h = store.camera_status_history
     query = (
         sa.select(h.c.changed_at, h.c.status)
@@ -172,8 +180,11 @@ def camera_history(ctx: Context, *, camera_id: str) -> pd.DataFrame:
     return read(ctx, query)
 
 
-def camera_events(ctx: Context, *, camera_id: str, limit: int = 200) -> pd.DataFrame:
-    """Return a camera's algorithm events, newest first."""
+def camera_events(
+    ctx: Context, *, camera_id: str, allowed: Scope, limit: int = 200
+) -> pd.DataFrame:
+    """Return a camera's algorithm events, newest first (ScopeDenied outside ``allowed``)."""
+    camera(ctx, camera_id=camera_id, allowed=allowed)
     query = (
         sa.select(ev.c.event_id, ev.c.ts, ev.c.event_type, ev.c.status, ev.c.closed_at)
         .where(ev.c.camera_id == camera_id)

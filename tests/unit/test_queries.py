@@ -101,9 +101,9 @@ def test_camera_history_and_events(q):
     assert vq.camera(q, camera_id="nope", allowed=everywhere(q)) is None
     with pytest.raises(ScopeDenied):
         vq.camera(q, camera_id="c1", allowed=s(q, GUSU))
-    history = vq.camera_history(q, camera_id="c1")
+    history = vq.camera_history(q, camera_id="c1", allowed=everywhere(q))
     assert history.empty and pd.api.types.is_datetime64_any_dtype(history["changed_at"])
-    events = vq.camera_events(q, camera_id="c1")
+    events = vq.camera_events(q, camera_id="c1", allowed=everywhere(q))
     assert sorted(events["event_id"]) == ["e1", "e2"]
 
 
@@ -145,13 +145,13 @@ def test_alarm_counts_and_open_alarms(q):
 def test_waybill_track_cell_and_alarms(q):
     assert hq.waybill(q, waybill_id="w1", allowed=everywhere(q))["tonnage"] == 10.0
     assert hq.waybill(q, waybill_id="nope", allowed=everywhere(q)) is None
-    track = hq.waybill_track(q, waybill_id="w1")
+    track = hq.waybill_track(q, waybill_id="w1", allowed=everywhere(q))
     assert len(track) == 2 and (track["ts"] >= T0).all()  # the fix before departure is not it
-    cell = hq.current_cell(q, waybill_id="w1")
+    cell = hq.current_cell(q, waybill_id="w1", allowed=everywhere(q))
     assert q.geo.scope(cell).district_code == XUANWU
-    assert hq.current_cell(q, waybill_id="w4") is None  # arrived: not in transit
-    assert sorted(hq.waybill_alarms(q, waybill_id="w1")["alarm_id"]) == ["a1", "a2", "a3", "a4"]
-    assert hq.waybill_track(q, waybill_id="nope").empty
+    assert hq.current_cell(q, waybill_id="w4", allowed=everywhere(q)) is None  # arrived: not in transit
+    assert sorted(hq.waybill_alarms(q, waybill_id="w1", allowed=everywhere(q))["alarm_id"]) == ["a1", "a2", "a3", "a4"]
+    assert hq.waybill_track(q, waybill_id="nope", allowed=everywhere(q)).empty
 
 
 # --------------------------------------------------------------- rentals
@@ -234,7 +234,7 @@ def test_a_hazard_class_filter(q):
 
 
 def test_an_entity_makes_the_cards_describe_it(q):
-    cell = hq.current_cell(q, waybill_id="w1")
+    cell = hq.current_cell(q, waybill_id="w1", allowed=everywhere(q))
     one = kpis(q, cell, waybill="w1")
     # a1 and a2 lie in 玄武, a4 in 姑苏: the waybill's open alarms wherever they are
     assert (one["waybills_in_transit"], one["tonnage_in_transit"], one["hazmat_alarms_open"]) == (
@@ -275,7 +275,7 @@ def test_find_entity(q):
     assert find_entity(q, "camera", "zzz", allowed=everywhere(q)).state == "not-found"
     assert find_entity(q, "camera", "c5", allowed=s(q, XUANWU)).state == "denied"
     assert find_entity(q, "waybill", "w1", allowed=everywhere(q)).cell == hq.current_cell(
-        q, waybill_id="w1"
+        q, waybill_id="w1", allowed=everywhere(q)
     )
     assert find_entity(q, "unit", "r1", allowed=everywhere(q)).row["landlord_name"] == "张*"
 
