@@ -64,10 +64,50 @@ HAZARD_CLASS = {
 }  # fmt: skip
 
 
+#: A class with no placard colour of its own (grey, like class 9).
+UNKNOWN_HAZARD = "#94a3b8"
+
+
 def hazard_colour(hazard_class: str) -> str:
     """Return the placard colour of a class or division (1.4 → class 1)."""
     key = str(hazard_class)
-    return HAZARD_CLASS.get(key) or HAZARD_CLASS.get(key.split(".")[0], "#94a3b8")
+    return HAZARD_CLASS.get(key) or HAZARD_CLASS.get(key.split(".")[0], UNKNOWN_HAZARD)
+
+
+#: Entity layers on the maps (sent to the browser in each layer's ``hideout``).
+VEHICLE_BORDER = "#111827"  # outline of a vehicle dot (white placards stay visible)
+PLACARD_EDGE = "#111111"  # outline of a placard-colour dot in a waybill's card
+TRACK_ROUTE = "#94a3b8"  # a waybill's whole track, grey under the part driven so far
+TRACK_VEHICLE_EDGE = "#111827"  # the vehicle on its track: a white disc, dark rim
+TRACK_VEHICLE_FILL = "#ffffff"
+SPOT_BORDER = "#1e1b4b"  # outline of a scenic spot's circle (dark indigo)
+
+#: Bookings by status, the day's stack from the bottom up: checked in in the tourism
+#: accent, then ever paler (booked, no-show, cancelled).
+BOOKING_STATUS = {
+    "checked_in": DOMAIN_ACCENT["tourism"],
+    "booked": "#818cf8",
+    "no_show": "#94a3b8",
+    "cancelled": "#e2e8f0",
+}
+
+#: Charts: background, grid lines, outlines and shading with no data meaning of their own.
+CHART_BACKGROUND = "#ffffff"
+CHART_GRID = "#eef2f7"
+BAR_OUTLINE = "#111827"
+FUNNEL_CONNECTOR = "#cbd5e1"
+HOLIDAY_SHADE = "#fde68a"  # a public holiday behind a day chart (yellow)
+WEEKEND_SHADE = "#e5e7eb"  # a weekend behind a day chart (grey)
+LOAD_EMPTY = "#eef2ff"  # the pale end of the slot-load heat map (no one booked)
+#: Series of a chart whose categories carry no meaning of their own (departments…).
+SERIES = ["#0369a1", "#0891b2", "#4f46e5", "#7c3aed", "#0d9488", "#64748b", "#9333ea"]
+#: Alarms counted by type: violet, calm (red is kept for severity and open alarms).
+ALARM_TYPE_BAR = SERIES[3]
+
+#: Excel downloads (openpyxl takes these without the ``#``).
+EXPORT_HEADER_FILL = "#1e293b"
+EXPORT_HEADER_TEXT = "#ffffff"
+EXPORT_NOTE_TEXT = "#475569"
 
 
 def crowding(load: float | None) -> str:

@@ -50,14 +50,14 @@ def _layout(fig: go.Figure, height: int = 260) -> go.Figure:
         height=height,
         margin={"l": 8, "r": 8, "t": 8, "b": 8},
         font={"family": FONT, "size": 12},
-        paper_bgcolor="white",
-        plot_bgcolor="white",
+        paper_bgcolor=theme.CHART_BACKGROUND,
+        plot_bgcolor=theme.CHART_BACKGROUND,
         showlegend=False,
         bargap=0.25,
         separators=".,",
     )
-    fig.update_xaxes(gridcolor="#eef2f7", zeroline=False)
-    fig.update_yaxes(gridcolor="#eef2f7", zeroline=False, automargin=True)
+    fig.update_xaxes(gridcolor=theme.CHART_GRID, zeroline=False)
+    fig.update_yaxes(gridcolor=theme.CHART_GRID, zeroline=False, automargin=True)
     return fig
 
 
@@ -162,7 +162,7 @@ def stacked_days(
                 fig.add_vrect(
                     x0=pd.Timestamp(day) - pd.Timedelta(hours=12),
                     x1=pd.Timestamp(day) + pd.Timedelta(hours=12),
-                    fillcolor="#fde68a" if holiday_name(day) else "#e5e7eb",
+                    fillcolor=theme.HOLIDAY_SHADE if holiday_name(day) else theme.WEEKEND_SHADE,
                     opacity=0.5,
                     layer="below",
                     line_width=0,
@@ -196,7 +196,8 @@ def donut(
     return _layout(fig, height)
 
 
-PALETTE = ["#0369a1", "#0891b2", "#4f46e5", "#7c3aed", "#0d9488", "#64748b", "#9333ea"]
+#: Series colours of categorical charts (kept here for the pages that import it).
+PALETTE = theme.SERIES
 
 
 def bars(
@@ -223,7 +224,11 @@ def bars(
             y=_texts(labels),
             orientation="h",
             customdata=keys,
-            marker={"color": colours, "opacity": opacity, "line": {"color": "#111827", "width": 1}},
+            marker={
+                "color": colours,
+                "opacity": opacity,
+                "line": {"color": theme.BAR_OUTLINE, "width": 1},
+            },
             text=_texts(text) if text is not None else values,
             textposition="auto",
             hovertemplate="%{y}: %{x}<extra></extra>",
@@ -245,7 +250,7 @@ def funnel(
             text=_texts(text),
             textinfo="text+percent initial",
             marker={"color": colour},
-            connector={"line": {"color": "#cbd5e1"}},
+            connector={"line": {"color": theme.FUNNEL_CONNECTOR}},
         )
     )
     return _layout(fig, height)
@@ -261,18 +266,20 @@ def load_heatmap(
     accent: str,
     amber: str,
     red: str,
+    low: str = theme.LOAD_EMPTY,
     height: int = 320,
 ) -> go.Figure:
     """Return a rows × cols heat map of loads (fractions), amber and red from ``thresholds``.
 
-    Loads above 100 % are drawn red and labelled with their real value.
+    Loads run from ``low`` (none) to ``accent`` below the first threshold; loads
+    above 100 % are drawn red and labelled with their real value.
     """
     table = frame.pivot_table(index=rows, columns=cols, values=load, aggfunc="max")
     values = table.to_numpy(dtype=float)
     busy, full = thresholds
     eps = 1e-6
     scale = [
-        [0, "#eef2ff"],
+        [0, low],
         [busy - eps, accent],
         [busy, amber],
         [full - eps, amber],

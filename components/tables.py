@@ -30,6 +30,7 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from cityops import theme
 from cityops.clock import TZ
 from cityops.text.formatting import fmt_times
 from cityops.text.i18n import t
@@ -255,6 +256,11 @@ def _put(cell, value: object, column: dict) -> None:
         cell.quotePrefix = True  # Excel keeps it text even when the cell is edited
 
 
+def _rgb(colour: str) -> str:
+    """Return a theme colour (``#1e293b``) as openpyxl takes it (``1E293B``)."""
+    return colour.lstrip("#").upper()
+
+
 def _width(text: object) -> int:
     s = str(text or "")
     return sum(2 if ord(ch) > 0x2E7F else 1 for ch in s)
@@ -281,15 +287,15 @@ def rows_to_xlsx(
     if note:
         cell = ws.cell(row=1, column=1)
         _put(cell, note, {})
-        cell.font = Font(italic=True, color="475569")
+        cell.font = Font(italic=True, color=_rgb(theme.EXPORT_NOTE_TEXT))
         top = 3 if column_defs else 1
-    fill = PatternFill("solid", fgColor="1E293B")
+    fill = PatternFill("solid", fgColor=_rgb(theme.EXPORT_HEADER_FILL))
     widths = []
     for j, col in enumerate(column_defs, start=1):
         header = col.get("headerName") or col["field"]
         cell = ws.cell(row=top, column=j)
         _put(cell, header, {})
-        cell.font = Font(bold=True, color="FFFFFF")
+        cell.font = Font(bold=True, color=_rgb(theme.EXPORT_HEADER_TEXT))
         cell.fill = fill
         cell.alignment = Alignment(vertical="center")
         widths.append(_width(header))
