@@ -8,19 +8,17 @@ on screen and in downloads (张*明, 139****1234).
 
 from __future__ import annotations
 
-import dash_leaflet as dl
-import h3
-from dash import Input, Output, State, callback, html, no_update
+from functools import partial
 
-from cityops import ids, theme
+from dash import Input, Output, State, callback, no_update
+
+from cityops import ids
 from cityops.queries import rentals as rq
-from cityops.text.formatting import fmt_count, fmt_times
 from cityops.text.i18n import t
 from cityops.urls import page_href
-from components.charts import funnel
-from components.choropleth import choropleth_hideout, js
-from components.domain import chart, empty, facts, panel
-from components.tables import data_table, table_id
+from components.domain import panel
+from components.rentals import funnel_chart, heat_layer, rule_text, unit_card, units_table
+from components.tables import table_id
 from pages._shared import (
     area_name,
     card_note,
@@ -58,20 +56,42 @@ def layout(scope=None, date=None, unit=None, **_):
     view, error = resolve_view(PATH, scope, date, entity=("unit", unit))
     if error:
         return error
-    ctx, lang, where, day = view.ctx, view.lang, view.where, view.day
+    ctx, lang, where, day, allowed = view.ctx, view.lang, view.where, view.day, view.allowed
     unit = view.entity_key
+    names = partial(area_name, ctx)
     container, _, hideout = map_state(ctx, where, day, "rentals_suspected", lang)
     overlays = []
     if where.level in ("province", "city"):
         hideout = {**hideout, "outline": True}
-        overlays.append(_heat_layer(ctx, where, lang))
+        cells = rq.suspected_cells(
+            ctx, scope=where, allowed=allowed, resolution=HEAT_RESOLUTION[where.level]
+        )
+        overlays.append(heat_layer(cells, layer_id=HEAT, lang=lang))
     if unit:
-        right = _unit_detail(ctx, view.found.row, lang)
+        row = view.found.row
+        district = area_name(ctx, row["district_code"])
+        right = [unit_card(row, lang=lang, district=district, panel_id=f"{P}-unit")]
+        below = []
     else:
+        city = None if where.level == "province" else where.city_code
+        stages = rq.funnel(ctx, scope=where, allowed=allowed)
+        units = rq.suspected_units(ctx, scope=where, allowed=allowed)
         right = [
             *entity_notice(view, t("rentals.unit", lang)),
-            panel(t("rentals.rule", lang), *_rule(ctx, where, lang)),
-            panel(t("rentals.funnel", lang), _funnel(ctx, where, lang)),
+            panel(
+                t("rentals.rule", lang),
+                *rule_text(ctx.rules, city_code=city, lang=lang, name_of=names),
+            ),
+            panel(
+                t("rentals.funnel", lang),
+                funnel_chart(stages, lang=lang, graph_id=f"{P}-funnel"),
+            ),
+        ]
+        below = [
+            panel(
+                t("rentals.suspected_units", lang),
+                units_table(units, name=UNITS, lang=lang, name_of=names),
+            )
         ]
     return domain_page(
         P,
@@ -93,149 +113,11 @@ def layout(scope=None, date=None, unit=None, **_):
             legend_hideout=overlays[0].hideout if overlays else None,
         ),
         side=right,
-        below=[]
-        if unit
-        else [panel(t("rentals.suspected_units", lang), _units_table(ctx, where, lang))],
+        below=below,
         level=where.level,
         entity=unit,
         card_note=card_note(view),
     )
-
-
-def _heat_layer(ctx, where, lang):
-    """H3 cells coloured by their number of suspected units (no geometry for empty cells)."""
-    resolution = HEAT_RESOLUTION[where.level]
-    cells = rq.suspected_cells(ctx, scope=where, allowed=ctx.allowed_scope(), resolution=resolution)
-    features = []
-    for cell in cells["grid_cell"]:
-        ring = [[round(lng, 6), round(lat, 6)] for lat, lng in h3.cell_to_boundary(cell)]
-        features.append(
-            {
-                "type": "Feature",
-                "id": cell,
-                "geometry": {"type": "Polygon", "coordinates": [[*ring, ring[0]]]},
-                "properties": {"code": cell, "name": cell, "level": "grid", "enabled": True},
-            }
-        )
-    hideout = choropleth_hideout(
-        cells.set_index("grid_cell")["suspected"], kpi="rentals_suspected", names={}, lang=lang
-    )
-    return dl.GeoJSON(
-        id=HEAT,
-        data={"type": "FeatureCollection", "features": features},
-        hideout=hideout,
-        style=js("style"),
-        interactive=False,
-    )
-
-
-def _rule(ctx, where, lang) -> list:
-    rules = ctx.rules
-    out = [
-        html.P(
-            t(
-                "rentals.rule_text",
-                lang,
-                area=f"{rules.default.min_area_per_person:g}",
-                per_room=f"{rules.default.max_per_room:g}",
-            )
-        )
-    ]
-    for code, rule in rules.by_city:
-        if where.level == "province" or where.city_code == code:
-            out.append(
-                html.P(
-                    t(
-                        "rentals.rule_city",
-                        lang,
-                        city=area_name(ctx, code),
-                        area=f"{rule.min_area_per_person:g}",
-                        per_room=f"{rule.max_per_room:g}",
-                    ),
-                    className="hint",
-                )
-            )
-    return out
-
-
-def _funnel(ctx, where, lang):
-    stages = rq.funnel(ctx, scope=where, allowed=ctx.allowed_scope())
-    if not stages["registered"]:
-        return empty(t("empty.no_rows", lang))
-    labels = [t(f"funnel.{k}", lang) for k in stages]
-    return chart(
-        funnel(
-            labels,
-            list(stages.values()),
-            theme.DOMAIN_ACCENT["rentals"],
-            [fmt_count(v, lang) for v in stages.values()],
-        ),
-        t("empty.no_rows", lang),
-        graph_id=f"{P}-funnel",
-    )
-
-
-def _units_table(ctx, where, lang):
-    frame = rq.suspected_units(ctx, scope=where, allowed=ctx.allowed_scope())
-    if frame.empty:
-        return empty(t("empty.no_rows", lang))
-    frame["inspection_status"] = [t(f"inspection.{s}", lang) for s in frame["inspection_status"]]
-    frame["district_code"] = [area_name(ctx, c) for c in frame["district_code"]]
-    return data_table(
-        UNITS,
-        frame,
-        [
-            "unit_id",
-            "address",
-            "floor_area_m2",
-            "rooms",
-            "occupants",
-            "area_per_person",
-            "per_room",
-            "inspection_status",
-            "district_code",
-            "landlord_name",
-            "landlord_phone",
-        ],
-        lang,
-        widths={"address": 220},
-        row_id="unit_id",
-        selectable=True,
-    )
-
-
-def _unit_detail(ctx, row, lang):
-    """Return the panel of one flat (personal data arrives masked from the query layer)."""
-    unit_id = row["unit_id"]
-    occupants = int(row["occupants"])
-    per_person = round(row["floor_area_m2"] / occupants, 1) if occupants else None
-    return [
-        panel(
-            f"{t('rentals.unit', lang)} {unit_id}",
-            facts(
-                [
-                    (t("col.address", lang), row["address"]),
-                    (t("col.floor_area_m2", lang), f"{row['floor_area_m2']:g}"),
-                    (t("col.rooms", lang), int(row["rooms"])),
-                    (t("col.occupants", lang), occupants),
-                    (t("col.area_per_person", lang), per_person),
-                    (t("col.per_room", lang), round(occupants / row["rooms"], 1)),
-                    (
-                        t("col.inspection_status", lang),
-                        t(f"inspection.{row['inspection_status']}", lang),
-                    ),
-                    (t("col.registered_at", lang), fmt_times([row["registered_at"]])[0]),
-                    (t("col.inspected_at", lang), fmt_times([row["inspected_at"]])[0]),
-                    (t("col.landlord_name", lang), row["landlord_name"]),
-                    (t("col.landlord_phone", lang), row["landlord_phone"]),
-                    (t("col.district_code", lang), area_name(ctx, row["district_code"])),
-                    (t("col.grid_cell", lang), row["grid_cell"]),
-                ]
-            ),
-            extra="entity-card",
-            panel_id=f"{P}-unit",
-        )
-    ]
 
 
 @callback(
