@@ -7,7 +7,8 @@ export CITYOPS_DATA_DIR ?= data
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: install install-test system-test-deps run init demo test test-fast lint format clean
+.PHONY: install install-test system-test-deps run init demo test test-fast lint format clean \
+	bench bench-quick
 
 install: $(STAMP)
 
@@ -41,6 +42,14 @@ test: install-test
 
 test-fast: install-test
 	$(BIN)/pytest -m "not browser" -q
+
+# Benchmarks (benchmarks/README.md): stores built once under benchmarks/.stores/ — the city
+# store takes ~5 min and ~5 GB RAM the first time; CITYOPS_BENCH_CITY_DIR reuses one.
+bench: install-test
+	$(BIN)/python -m benchmarks.run
+
+bench-quick: install-test
+	$(BIN)/python -m benchmarks.run --quick
 
 lint: install-test
 	$(BIN)/ruff check .
