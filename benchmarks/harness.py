@@ -62,10 +62,14 @@ SCHEMA = 1
 
 
 def new_result(mode: str, store: dict) -> dict:
-    """Return an empty result: every key ``None``, the run's mode and store described."""
+    """Return an empty result: every key ``None``, the run's mode and store described.
+
+    ``reasons`` says why a key is ``None``; ``notes`` qualifies a value (say, measured
+    on another store than its goal's); ``conditions`` what a browser timing waits for.
+    """
     result: dict = {"schema": SCHEMA, "mode": mode, "store": store}
     result.update(dict.fromkeys(KEYS))
-    result.update({"reasons": {}, "conditions": {}, "details": {}, "goals": {}})
+    result.update({"reasons": {}, "notes": {}, "conditions": {}, "details": {}, "goals": {}})
     return result
 
 
@@ -232,6 +236,10 @@ def render_table(result: dict) -> str:
                 f"| {factor}× | {row['rows']:,} | {_fmt(row.get('kpis_p50_ms'))} | "
                 f"{_fmt(row.get('map_values_p50_ms'))} | {_fmt(row.get('pages_p50_ms'))} |"
             )
+    notes = result.get("notes") or {}
+    if notes:
+        lines += ["", "Notes:", ""]
+        lines += [f"- `{k}`: {text}" for k, text in notes.items()]
     conditions = result.get("conditions") or {}
     if conditions:
         lines += ["", "What each browser timing waits for:", ""]

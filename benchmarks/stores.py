@@ -92,6 +92,21 @@ def table_rows(data_dir: Path) -> dict[str, int]:
         engine.dispose()
 
 
+def cameras_in(data_dir: Path, city_code: str) -> int:
+    """Return how many cameras the store in ``data_dir`` has in one city."""
+    from cityops.settings import get_settings
+    from cityops.store.versions import Storage
+
+    engine = Storage(get_settings(data_dir=str(data_dir), database_url="")).reader_engine()
+    try:
+        with engine.connect() as conn:
+            return conn.execute(
+                sa.text("SELECT count(*) FROM cameras WHERE city_code = :c"), {"c": city_code}
+            ).scalar()
+    finally:
+        engine.dispose()
+
+
 def loads_of(data_dir: Path) -> str:
     """Return what identifies the data of a store: its loads (a migration adds none)."""
     from cityops.settings import get_settings
