@@ -257,7 +257,7 @@ def _put(cell, value: object, column: dict) -> None:
 
 
 def _rgb(colour: str) -> str:
-    """Return a theme colour (``#1e293b``) as openpyxl takes it (``1E293B``)."""
+    """Return a theme colour (``#rrggbb``) as openpyxl takes it (``RRGGBB``)."""
     return colour.lstrip("#").upper()
 
 

@@ -82,3 +82,30 @@ def test_crowding_thresholds():
 
     assert [crowding(v) for v in (None, 0.59, 0.6, 0.79, 0.8, 1.3)] == [
         "ok", "ok", "busy", "busy", "full", "full"]  # fmt: skip
+
+
+OWN_COLOURS = [
+    "pages/hazmat.py",
+    "pages/rentals.py",
+    "pages/tourism.py",
+    "components/charts.py",
+    "components/tables.py",
+    "components/kpi.py",
+    "components/domain.py",
+    "components/hazmat.py",
+    "components/hazmat_layers.py",
+    "components/playback.py",
+    "components/rentals.py",
+    "components/tourism.py",
+]
+
+
+@pytest.mark.parametrize("path", OWN_COLOURS)
+def test_colours_live_in_the_theme(path):
+    """Pages and builders name colours from cityops.theme; none writes one of its own."""
+    import re
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[2] / path).read_text(encoding="utf-8")
+    literal = re.compile(r"#[0-9a-fA-F]{3,8}\b|\brgba?\(|\b(?:white|black)\b(?=[\"'])")
+    assert not literal.findall(text), f"{path} writes colours itself; name them in cityops/theme.py"
