@@ -36,6 +36,7 @@ DISABLED_AREA = "#f3f4f6"
 MAP_BACKGROUND = "#f8fafc"
 BORDER = "#475569"
 SELECTED_BORDER = "#111827"
+POINT_BORDER = "#ffffff"  # outline of an entity dot (a camera, an alarm)
 RAMP_STEPS = 5
 
 

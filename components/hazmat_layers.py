@@ -81,6 +81,7 @@ def alarm_hideout() -> dict:
     return {
         "colorBy": "severity",
         "colors": {str(k): v for k, v in theme.SEVERITY.items()},
+        "border": theme.POINT_BORDER,
         "selectedBorder": theme.SELECTED_BORDER,
         "pane": ENTITY_PANE,
     }

@@ -122,6 +122,7 @@ def test_hl004_alarm_layer_colours_by_severity_as_text_keys():
     layer = alarm_layer("hazmat-passed")
     assert layer.data["features"] == []
     assert layer.hideout["colorBy"] == "severity"
+    assert layer.hideout["border"] == theme.POINT_BORDER  # white rim: the JS draws none unasked
     assert layer.hideout["colors"] == {"1": theme.SEVERITY[1], "2": theme.SEVERITY[2],
                                        "3": theme.SEVERITY[3]}  # fmt: skip
 
