@@ -9,6 +9,7 @@ checks it in milliseconds. :mod:`benchmarks.run` fills a result made by
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import platform
 import re
@@ -121,6 +122,74 @@ def finish(result: dict) -> dict:
         if result.get(key) is None and key not in result["reasons"]:
             result["reasons"][key] = "not measured (no reason recorded)"
     return result
+
+
+# ----------------------------------------------------------------- filling
+SERVER_KEYS = (
+    "kpis_server_p50_ms",
+    "kpis_server_p95_ms",
+    "drilldown_server_p95_ms",
+    "naive_pandas_kpis_p50_ms",
+    "naive_over_cityops_ratio",
+)
+BROWSER_KEYS = (
+    "drilldown_browser_p95_ms",
+    "page_first_render_ms",
+    "camera_map_70k_first_render_ms",
+)
+
+
+def fill_server(result: dict, server: dict) -> None:
+    """Set the server-side keys from :mod:`benchmarks.bench_queries`' JSON."""
+    result["details"]["server"] = server
+    result["kpis_server_p50_ms"] = server["kpis"]["kpis"]["p50"]
+    result["kpis_server_p95_ms"] = server["kpis"]["kpis"]["p95"]
+    result["drilldown_server_p95_ms"] = server["drill"]["total"]["p95"]
+    naive = server["naive"]
+    result["naive_pandas_kpis_p50_ms"] = naive["kpis"]["p50"]
+    result["naive_over_cityops_ratio"] = round(
+        naive["kpis"]["p50"] / server["kpis"]["kpis"]["p50"], 1
+    )
+    if not naive["same_answers"]:
+        result["notes"]["naive_over_cityops_ratio"] = (
+            "the naive answers differ from the app's for some scopes: "
+            + json.dumps(naive["differences"], ensure_ascii=False)[:300]
+        )
+
+
+def fill_browser(result: dict, shown: dict, cameras: int) -> None:
+    """Set the browser keys from :mod:`benchmarks.bench_browser`' JSON.
+
+    ``cameras`` is how many cameras 宿迁市 has in the store measured: below 70k, a
+    note says the 70k key was measured on fewer.
+    """
+    result["details"]["browser"] = shown
+    result["versions"]["chromium"] = shown["chromium"]
+    result["conditions"] = shown["conditions"]
+    result["drilldown_browser_p95_ms"] = shown["drilldown"]["p95"]
+    result["details"]["drilldown_browser_clicks"] = shown["drilldown"]["n"]
+    result["page_first_render_ms"] = {p: v["p50"] for p, v in shown["pages"].items()}
+    result["camera_map_70k_first_render_ms"] = shown["camera_map"]["p50"]
+    result["details"]["camera_map_cameras"] = cameras
+    if cameras < 70_000:
+        result["notes"]["camera_map_70k_first_render_ms"] = (
+            f"measured on the {result['store'].get('kind')} store: 宿迁市 has {cameras:,} "
+            "cameras, not 70k"
+        )
+
+
+def growth_row(measured: dict, rows: int) -> dict:
+    """Return one cost-growth row from :mod:`benchmarks.bench_queries`' JSON (kpis, pages)."""
+    by_path = measured["pages"]["by_path"]
+    pages = sorted(v["p50"] for v in by_path.values())
+    return {
+        "rows": rows,
+        "kpis_p50_ms": measured["kpis"]["kpis"]["p50"],
+        "kpis_p95_ms": measured["kpis"]["kpis"]["p95"],
+        "map_values_p50_ms": measured["kpis"]["map_values"]["p50"],
+        "pages_p50_ms": round(statistics.median(pages), 1),
+        "pages_ms": {p: v["p50"] for p, v in by_path.items()},
+    }
 
 
 # ----------------------------------------------------------------- machine

@@ -135,3 +135,69 @@ def test_bh007_machine_reports_cores_ram_and_cpu():
     assert m["cores"] >= 1
     assert m["cpu"]
     assert set(m) >= {"cores", "ram_gb", "cpu", "loadavg_start"}
+
+
+def summary(p50, p95=None):
+    return {"n": 3, "p50": p50, "p95": p95 if p95 is not None else p50, "max": p95 or p50}
+
+
+SERVER = {
+    "kpis": {"kpis": summary(20.0, 30.0), "map_values": summary(25.0)},
+    "drill": {"total": summary(40.0, 70.0)},
+    "pages": {"by_path": {"/": summary(100.0), "/video": summary(300.0), "/data": summary(50.0)}},
+    "naive": {"kpis": summary(200.0), "same_answers": True, "differences": {}},
+}
+BROWSER = {
+    "chromium": "156.0",
+    "conditions": {"page_first_render_ms": "drawn"},
+    "drilldown": {**summary(250.0, 280.0), "n": 25},
+    "pages": {"/": summary(900.0), "/video": summary(1500.0)},
+    "camera_map": summary(950.0),
+}
+
+
+def test_bh008_sub_results_fill_every_key_and_qualify_what_needs_qualifying():
+    result = harness.new_result("quick", {"kind": "small"})
+    result["versions"] = {}
+    harness.fill_server(result, SERVER)
+    harness.fill_browser(result, BROWSER, cameras=2000)
+    result["cost_growth"] = {"factors": {"1": harness.growth_row(SERVER, 348_436)}}
+    harness.missing(result, "cameras_csv_rows_per_s", "absent")
+    harness.missing(result, "gps_csv_rows_per_s", "absent")
+    harness.finish(result)
+    assert set(harness.KEYS) <= set(result)
+    assert result["kpis_server_p50_ms"] == 20.0 and result["kpis_server_p95_ms"] == 30.0
+    assert result["drilldown_server_p95_ms"] == 70.0
+    assert result["drilldown_browser_p95_ms"] == 280.0
+    assert result["page_first_render_ms"] == {"/": 900.0, "/video": 1500.0}
+    assert result["naive_over_cityops_ratio"] == 10.0
+    assert result["versions"]["chromium"] == "156.0"
+    assert "2,000 cameras, not 70k" in result["notes"]["camera_map_70k_first_render_ms"]
+    row = result["cost_growth"]["factors"]["1"]
+    assert row == {
+        "rows": 348_436,
+        "kpis_p50_ms": 20.0,
+        "kpis_p95_ms": 30.0,
+        "map_values_p50_ms": 25.0,
+        "pages_p50_ms": 100.0,
+        "pages_ms": {"/": 100.0, "/video": 300.0, "/data": 50.0},
+    }
+    assert set(result["reasons"]) == {"cameras_csv_rows_per_s", "gps_csv_rows_per_s"}
+    json.dumps(result)
+
+
+def test_bh009_naive_answers_that_differ_are_said():
+    result = harness.new_result("full", {"kind": "city"})
+    wrong = {
+        **SERVER,
+        "naive": {
+            **SERVER["naive"],
+            "same_answers": False,
+            "differences": {"320100": ["peak_slot_load"]},
+        },
+    }
+    harness.fill_server(result, wrong)
+    assert "peak_slot_load" in result["notes"]["naive_over_cityops_ratio"]
+    result["versions"] = {}
+    harness.fill_browser(result, BROWSER, cameras=70_000)
+    assert "camera_map_70k_first_render_ms" not in result["notes"]
