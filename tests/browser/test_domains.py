@@ -97,6 +97,39 @@ def test_hz001_drill_filter_download_and_track_playback(page, server, tmp_path):
     assert params(page)["hazard_class"] == chosen
 
 
+def test_hz002_playback_shows_a_waybills_alarms_once_the_slider_has_passed_them(page, server):
+    page.goto(f"{server}/hazmat?scope=320100&date={DAY}")
+    wait_view(page, "hazmat", "320100")
+    page.locator('[data-table="hazmat-open-alarms"] .ag-row').first.click()
+    page.wait_for_function("location.search.includes('waybill=')", timeout=20_000)
+    waybill = params(page)["waybill"]
+    wait_view(page, "hazmat", params(page)["scope"], waybill)
+    page.wait_for_selector("#hazmat-playback")
+    alarms = set(
+        page.locator(
+            '[data-table="hazmat-waybill-alarms"] [col-id="alarm_id"].ag-cell'
+        ).all_inner_texts()
+    )
+    assert alarms, "an open alarm's waybill lists it"
+    shown = (
+        "() => Array.from(document.querySelectorAll('path[data-entity^=\"AL\"]'))"
+        ".map(e => e.dataset.entity)"
+    )
+    # the slider starts at the last fix: every alarm raised on the way is on the map
+    page.wait_for_function(f"(n) => ({shown})().length === n", arg=len(alarms))
+    assert set(page.evaluate(shown)) == alarms
+    shot(page, "hz002-playback-end")
+    # back near the departure: only alarms raised by then stay
+    before = page.locator("#hazmat-now").inner_text()
+    box = page.locator("#hazmat-slider").bounding_box()
+    page.mouse.click(box["x"] + 2, box["y"] + box["height"] / 2)
+    page.wait_for_function(
+        "(before) => document.querySelector('#hazmat-now').innerText !== before", arg=before
+    )
+    settle(page)
+    assert set(page.evaluate(shown)) <= alarms
+
+
 def test_rt001_drill_open_a_flat_masked_and_download(page, server, tmp_path):
     page.goto(f"{server}/rentals?date={DAY}")
     wait_view(page, "rentals", "320000")
