@@ -206,12 +206,19 @@ class Browser:
 
 
 def first_renders(b: Browser, runs: int) -> dict:
-    """Return each page's first render (median of ``runs``) and every sample."""
-    samples = {p: [] for p in PAGES}
+    """Return each page's first render (median of ``runs``), or the error that stopped it."""
+    samples: dict[str, list[float]] = {p: [] for p in PAGES}
+    errors: dict[str, str] = {}
     for _ in range(runs):
         for path in PAGES:
-            samples[path].append(b.navigation(f"{path}?date={TODAY}", _PAGE_DRAWN))
-    return {p: harness.summary(s) for p, s in samples.items()}
+            if path in errors:
+                continue
+            try:
+                samples[path].append(b.navigation(f"{path}?date={TODAY}", _PAGE_DRAWN))
+            except Exception as exc:  # one broken page must not hide the others' timings
+                errors[path] = f"{type(exc).__name__}: {exc}".splitlines()[0][:300]
+    return {p: {"error": errors[p]} if p in errors else harness.summary(s)
+            for p, s in samples.items()}  # fmt: skip
 
 
 def camera_map(b: Browser, runs: int, scope: str = "321300") -> dict:
@@ -321,13 +328,19 @@ def measure(data_dir: str, *, runs: int, clicks: int, camera_runs: int) -> dict:
             serving(data_dir, logs) as base, sync_playwright() as p:  # fmt: skip
         b = Browser(p, base)
         try:
-            out = {"chromium": b.version}
+            out = {"chromium": b.version, "conditions": CONDITIONS}
             t0 = time.perf_counter()
-            out["camera_map"] = camera_map(b, camera_runs)
-            out["pages"] = first_renders(b, runs)
-            out["drilldown"] = drilldown(b, clicks)
+            for name, take in (
+                ("camera_map", lambda: camera_map(b, camera_runs)),
+                ("pages", lambda: first_renders(b, runs)),
+                ("drilldown", lambda: drilldown(b, clicks)),
+            ):
+                try:
+                    out[name] = take()
+                except Exception as exc:  # one failing timing must not lose the others
+                    out[name] = {"error": f"{type(exc).__name__}: {exc}".splitlines()[0][:300]}
+                    print(f"bench_browser: {name} failed: {exc}", file=sys.stderr)
             out["seconds"] = round(time.perf_counter() - t0, 1)
-            out["conditions"] = CONDITIONS
             return out
         finally:
             b.close()

@@ -166,11 +166,28 @@ def fill_browser(result: dict, shown: dict, cameras: int) -> None:
     result["details"]["browser"] = shown
     result["versions"]["chromium"] = shown["chromium"]
     result["conditions"] = shown["conditions"]
-    result["drilldown_browser_p95_ms"] = shown["drilldown"]["p95"]
-    result["details"]["drilldown_browser_clicks"] = shown["drilldown"]["n"]
-    result["page_first_render_ms"] = {p: v["p50"] for p, v in shown["pages"].items()}
-    result["camera_map_70k_first_render_ms"] = shown["camera_map"]["p50"]
+    failed = {name: part["error"] for name, part in shown.items()
+              if isinstance(part, dict) and "error" in part}  # fmt: skip
+    for key, name in (("drilldown_browser_p95_ms", "drilldown"),
+                      ("page_first_render_ms", "pages"),
+                      ("camera_map_70k_first_render_ms", "camera_map")):  # fmt: skip
+        if name in failed:
+            missing(result, key, f"failed in Chromium: {failed[name]}")
+    if "drilldown" not in failed:
+        result["drilldown_browser_p95_ms"] = shown["drilldown"]["p95"]
+        result["details"]["drilldown_browser_clicks"] = shown["drilldown"]["n"]
+    if "pages" not in failed:
+        pages = shown["pages"]
+        result["page_first_render_ms"] = {p: v.get("p50") for p, v in pages.items()}
+        broken = {p: v["error"] for p, v in pages.items() if "error" in v}
+        if broken:
+            result["notes"]["page_first_render_ms"] = "not measured: " + "; ".join(
+                f"{p}: {e}" for p, e in broken.items()
+            )
     result["details"]["camera_map_cameras"] = cameras
+    if "camera_map" in failed:
+        return
+    result["camera_map_70k_first_render_ms"] = shown["camera_map"]["p50"]
     if cameras < 70_000:
         result["notes"]["camera_map_70k_first_render_ms"] = (
             f"measured on the {result['store'].get('kind')} store: 宿迁市 has {cameras:,} "

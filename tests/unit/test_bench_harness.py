@@ -201,3 +201,24 @@ def test_bh009_naive_answers_that_differ_are_said():
     result["versions"] = {}
     harness.fill_browser(result, BROWSER, cameras=70_000)
     assert "camera_map_70k_first_render_ms" not in result["notes"]
+
+
+def test_bh010_a_failed_browser_timing_is_null_with_its_error_and_the_others_kept():
+    result = harness.new_result("full", {"kind": "city"})
+    result["versions"] = {}
+    shown = {**BROWSER, "camera_map": {"error": "TimeoutError: clusters never drawn"}}
+    harness.fill_browser(result, shown, cameras=70_000)
+    assert result["camera_map_70k_first_render_ms"] is None
+    assert "clusters never drawn" in result["reasons"]["camera_map_70k_first_render_ms"]
+    assert result["drilldown_browser_p95_ms"] == 280.0
+    assert result["page_first_render_ms"] == {"/": 900.0, "/video": 1500.0}
+
+
+def test_bh011_a_page_that_fails_is_null_and_said_the_others_kept():
+    result = harness.new_result("full", {"kind": "city"})
+    result["versions"] = {}
+    pages = {"/": summary(900.0), "/video": {"error": "TimeoutError: never drawn"}}
+    harness.fill_browser(result, {**BROWSER, "pages": pages}, cameras=70_000)
+    assert result["page_first_render_ms"] == {"/": 900.0, "/video": None}
+    assert "/video: TimeoutError" in result["notes"]["page_first_render_ms"]
+    assert "`page_first_render_ms` `/video` | —" in harness.render_table(harness.finish(result))
