@@ -12,6 +12,7 @@ is ``None``, never 0.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
 from typing import ClassVar, Literal
 
@@ -22,6 +23,16 @@ from sqlalchemy.engine import Connection, Engine
 
 from cityops import store
 from cityops.geo import Geography, Level, Scope, ensure_allowed
+from cityops.store.measures import (
+    CAMERA_CELL_MEASURES,
+    camera_measures,
+)
+from cityops.store.measures import (
+    count_if as _count_if,
+)
+from cityops.store.measures import (
+    sum_if as _sum_if,
+)
 
 Unit = Literal["count", "rate", "tonnes"]
 
@@ -207,14 +218,6 @@ def suspected_clause(t, rules: RentalRules):
     return sa.or_(*parts)
 
 
-def _count_if(cond):
-    return sa.func.sum(sa.case((cond, 1), else_=0))
-
-
-def _sum_if(value, cond):
-    return sa.func.sum(sa.case((cond, value), else_=0))
-
-
 def waybill_positions() -> sa.Table:
     """Return the waybills in transit at their current position (a derived table).
 
@@ -256,7 +259,8 @@ def _family_queries(
 
     cam, ev = store.cameras, store.video_events
     alarms, rent = store.hazmat_alarms, store.rentals
-    spots, book, fb = store.scenic_spots, store.bookings, store.feedback
+    # bookings are read from their load-time sums per spot, day, slot and status
+    spots, book, fb = store.scenic_spots, store.booking_slots, store.feedback
     pos = waybill_positions()
 
     cam_filter = camera_filter(filters)
@@ -269,7 +273,7 @@ def _family_queries(
         sa.select(
             book.c.spot_id,
             book.c.slot_start,
-            sa.func.sum(book.c.party_size).label("party"),
+            sa.func.sum(book.c.party).label("party"),
         )
         .where(book.c.visit_date == day, book.c.status.in_(PRESENT))
         .group_by(book.c.spot_id, book.c.slot_start)
@@ -278,14 +282,27 @@ def _family_queries(
     slot_load = sa.cast(slot_sums.c.party, sa.Double) / sa.func.nullif(spots.c.instant_capacity, 0)
 
     counted = book.c.status.in_(COUNTED)
+    if filters.camera:  # one camera: its own rows
+        video = [
+            grouped("video", cam.c, *camera_measures()).where(cam_filter),
+            grouped(
+                "video",
+                cam.c,
+                sa.func.count().label("video_events_open"),
+                from_=ev.join(cam, cam.c.camera_id == ev.c.camera_id),
+            ).where(ev.c.status == "open", cam_filter),
+        ]
+    else:  # areas: the load-time sums per cell and department (the same measures)
+        cc = store.camera_cells
+        video = [
+            grouped(
+                "video",
+                cc.c,
+                *[sa.func.sum(cc.c[m]).label(m) for m in CAMERA_CELL_MEASURES],
+            ).where(cc.c.department == filters.department if filters.department else sa.true())
+        ]
     return [
-        grouped("video", cam.c, *camera_measures()).where(cam_filter),
-        grouped(
-            "video",
-            cam.c,
-            sa.func.count().label("video_events_open"),
-            from_=ev.join(cam, cam.c.camera_id == ev.c.camera_id),
-        ).where(ev.c.status == "open", cam_filter),
+        *video,
         grouped(
             "hazmat",
             pos.c,
@@ -306,8 +323,8 @@ def _family_queries(
         grouped(
             "tourism",
             spots.c,
-            _sum_if(book.c.party_size, counted).label("bookings_visitors"),
-            _sum_if(book.c.party_size, book.c.status == "checked_in").label("bookings_checked_in"),
+            _sum_if(book.c.party, counted).label("bookings_visitors"),
+            _sum_if(book.c.party, book.c.status == "checked_in").label("bookings_checked_in"),
             from_=book.join(spots, spots.c.spot_id == book.c.spot_id),
         ).where(book.c.visit_date == day, spot_filter),
         grouped(
@@ -325,25 +342,54 @@ def _family_queries(
     ]
 
 
+@functools.lru_cache(maxsize=1024)
+def kpi_statement(
+    scope: Scope,
+    by: Level | None,
+    day: dt.date,
+    rules: RentalRules,
+    enabled: tuple[str, ...],
+    filters: Filters,
+    allowed: Scope,
+) -> sa.Select:
+    """Return the one SELECT of every KPI measure for these arguments (built once, kept).
+
+    Building the statement costs more than the database's answer from the
+    rollups, and a page asks the same few questions again and again.
+    """
+    return one_statement(_family_queries(scope, by, day, rules, enabled, filters, allowed))
+
+
+def one_statement(queries: list[sa.Select]) -> sa.Select:
+    """Return the family SELECTs as one statement: ``area`` and every measure, as floats.
+
+    One round trip instead of one per family (the database runs the branches in
+    parallel); each branch fills its own measures and leaves the others null.
+    """
+    measures: list[str] = []
+    for q in queries:
+        measures += [c.key for c in q.selected_columns if c.key != "area" and c.key not in measures]
+    branches = []
+    for q in queries:
+        sub = q.subquery()
+        branches.append(
+            sa.select(
+                sa.cast(sub.c.area, sa.String).label("area"),
+                *[
+                    sa.cast(sub.c[m] if m in sub.c else sa.null(), sa.Float).label(m)
+                    for m in measures
+                ],
+            )
+        )
+    union = sa.union_all(*branches).subquery("families")
+    return sa.select(*union.c)
+
+
 #: Statuses the KPI definitions count (DATA_CONTRACTS.md), shared with the domain queries.
 COUNTED = ("booked", "checked_in", "no_show")  # visitors of a day
 PRESENT = ("booked", "checked_in")  # people expected in a slot
 OPEN_ALARM = ("open", "acknowledged")
 ORDERED = ("rectify", "rectified")  # ever ordered to rectify
-
-
-def camera_measures() -> list:
-    """Return the camera measures (``cameras_total, cameras_online, cameras_ai``) as SQL.
-
-    The one definition behind ``cameras_total``, ``cameras_online_rate`` and
-    ``cameras_ai``; the video page's breakdowns group the same expressions.
-    """
-    cam = store.cameras
-    return [
-        sa.func.count().label("cameras_total"),
-        _count_if(cam.c.status == "online").label("cameras_online"),
-        _count_if(cam.c.ai_enabled).label("cameras_ai"),
-    ]
 
 
 def camera_filter(filters: Filters):
@@ -384,10 +430,23 @@ def alarm_filter_clause(filters: Filters):
 
 def ratio(num, den) -> pd.Series:
     """Return num / den as floats, ``None`` where den is 0 or missing (the rate rule)."""
-    num = pd.to_numeric(pd.Series(num), errors="coerce").astype(float)
-    den = pd.to_numeric(pd.Series(den), errors="coerce").astype(float)
-    out = num / den.where(den > 0)
-    return out.astype(object).where(out.notna(), None)
+    index = num.index if isinstance(num, pd.Series) else None
+    return _rate(_floats(num), _floats(den), index)
+
+
+def _floats(values) -> np.ndarray:
+    """Return ``values`` as a float array (NaN for what is not a number)."""
+    if isinstance(values, pd.Series) and values.dtype.kind == "f":
+        return values.to_numpy()
+    return pd.to_numeric(pd.Series(values), errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+
+
+def _rate(num: np.ndarray, den: np.ndarray, index) -> pd.Series:
+    """Return num / den with ``None`` where den is 0, missing or not a number."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = np.where(den > 0, num / den, np.nan)
+    values = np.array([None if v != v else float(v) for v in out], dtype=object)
+    return pd.Series(values, index=index, dtype=object)
 
 
 def derive(measures: pd.DataFrame, names: tuple[str, ...] | None = None) -> pd.DataFrame:
@@ -398,26 +457,28 @@ def derive(measures: pd.DataFrame, names: tuple[str, ...] | None = None) -> pd.D
     The one place where a KPI's formula is applied: the cards, the map, the API,
     the reports and every breakdown call it.
     """
-    out = pd.DataFrame(index=measures.index)
+    columns = {}
     for name in names or KPI_NAMES:
         kpi = KPI_BY_NAME[name]
+        num = _numbers(measures, kpi.numerator)
         if kpi.denominator is not None:
-            out[name] = ratio(_numbers(measures, kpi.numerator),
-                              _numbers(measures, kpi.denominator))  # fmt: skip
+            columns[name] = _rate(num, _numbers(measures, kpi.denominator), measures.index)
         elif kpi.unit == "rate":  # a measured rate (peak load): null stays null
-            value = pd.to_numeric(measures[kpi.numerator], errors="coerce").astype(float)
-            out[name] = value.astype(object).where(value.notna(), None)
+            values = np.array([None if v != v else float(v) for v in num], dtype=object)
+            columns[name] = pd.Series(values, index=measures.index, dtype=object)
         elif kpi.unit == "tonnes":
-            out[name] = _numbers(measures, kpi.numerator).fillna(0).astype(float)
+            columns[name] = pd.Series(np.nan_to_num(num, nan=0.0), index=measures.index)
         else:
-            out[name] = _numbers(measures, kpi.numerator).fillna(0).astype(np.int64)
-    return out
+            counts = np.nan_to_num(num, nan=0.0).astype(np.int64)
+            columns[name] = pd.Series(counts, index=measures.index)
+    return pd.DataFrame(columns, index=measures.index)
 
 
-def _numbers(frame: pd.DataFrame, column: str) -> pd.Series:
+def _numbers(frame: pd.DataFrame, column: str) -> np.ndarray:
+    """Return a measure column as floats (NaN where missing; zeros if the column is absent)."""
     if column not in frame:
-        return pd.Series(0.0, index=frame.index)
-    return pd.to_numeric(frame[column], errors="coerce").astype(float)
+        return np.zeros(len(frame))
+    return _floats(frame[column])
 
 
 def compute_kpis(
@@ -459,15 +520,16 @@ def compute_kpis(
     ensure_allowed(scope, allowed)
     rules = rules or RentalRules()
     filters = filters or Filters()
-    queries = _family_queries(scope, by, day, rules, geo.enabled_cities, filters, allowed)
+    query = kpi_statement(scope, by, day, rules, geo.enabled_cities, filters, allowed)
     if run is not None:
-        parts = [run(q).set_index("area") for q in queries]
+        rows = run(query)
     elif isinstance(conn, Engine):
         with conn.connect() as c:
-            parts = [pd.read_sql(q, c).set_index("area") for q in queries]
+            rows = pd.read_sql(query, c)
     else:
-        parts = [pd.read_sql(q, conn).set_index("area") for q in queries]
-    raw = pd.concat([p[~p.index.isna()] for p in parts], axis=1)
+        rows = pd.read_sql(query, conn)
+    # each family gave one row per area with its own measures (the others null)
+    raw = rows[rows["area"].notna()].groupby("area", sort=False).max()
     if by is None:
         raw = raw.reindex([scope.code])
     elif areas is not None:

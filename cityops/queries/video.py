@@ -15,7 +15,8 @@ from cityops import store
 from cityops.geo import Level, Scope, ensure_allowed
 from cityops.queries import entity, hours_since, read
 from cityops.queries.context import Context
-from cityops.queries.kpis import GROUP_COLUMN, camera_measures, derive, ratio, scope_clause
+from cityops.queries.kpis import GROUP_COLUMN, derive, ratio, scope_clause
+from cityops.store.measures import camera_measures
 
 cam, ev = store.cameras, store.video_events
 

@@ -195,6 +195,34 @@ bookings = sa.Table(
     sa.Column("booked_at", sa.DateTime),
 )
 
+#: Derived: cameras and their open algorithm events per grid cell and owning department
+#: (department '' when none) — the video KPIs read this (tens of thousands of rows)
+#: instead of joining every event to every camera. Rebuilt after loads of either.
+camera_cells = sa.Table(
+    "camera_cells",
+    metadata,
+    *_located(),
+    sa.Column("department", sa.Text, nullable=False),
+    sa.Column("cameras_total", sa.BigInteger, nullable=False),
+    sa.Column("cameras_online", sa.BigInteger, nullable=False),
+    sa.Column("cameras_ai", sa.BigInteger, nullable=False),
+    sa.Column("video_events_open", sa.BigInteger, nullable=False),
+)
+
+#: Derived: party sizes and bookings per spot, day, slot and status — the tourism KPIs
+#: and charts read this (thousands of rows) instead of every booking (millions).
+#: Rebuilt after every load of bookings.
+booking_slots = sa.Table(
+    "booking_slots",
+    metadata,
+    sa.Column("spot_id", sa.Text, primary_key=True),
+    sa.Column("visit_date", sa.Date, primary_key=True),
+    sa.Column("slot_start", sa.String(5), primary_key=True),
+    sa.Column("status", sa.String(12), primary_key=True),
+    sa.Column("party", sa.BigInteger, nullable=False),
+    sa.Column("bookings", sa.BigInteger, nullable=False),
+)
+
 feedback = sa.Table(
     "feedback",
     metadata,

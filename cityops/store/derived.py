@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from cityops import store
+from cityops.store.measures import CAMERA_CELL_MEASURES, camera_measures
 
 
 def live_positions() -> sa.Subquery:
@@ -72,10 +73,58 @@ def _rebuild_positions(conn: Connection) -> int:
     return conn.execute(sa.select(sa.func.count()).select_from(table)).scalar() or 0
 
 
+def _rebuild_booking_slots(conn: Connection) -> int:
+    """Rebuild ``booking_slots`` (sums per spot, day, slot and status); return its rows."""
+    table, b = store.booking_slots, store.bookings
+    keys = (b.c.spot_id, b.c.visit_date, b.c.slot_start, b.c.status)
+    sums = sa.select(
+        *keys, sa.func.sum(b.c.party_size).label("party"), sa.func.count().label("bookings")
+    ).group_by(*keys)
+    conn.execute(table.delete()).close()
+    cols = ["spot_id", "visit_date", "slot_start", "status", "party", "bookings"]
+    conn.execute(table.insert().from_select(cols, sums)).close()
+    return conn.execute(sa.select(sa.func.count()).select_from(table)).scalar() or 0
+
+
+def _rebuild_camera_cells(conn: Connection) -> int:
+    """Rebuild ``camera_cells`` (cameras and open events per cell and department)."""
+    table, cam, ev = store.camera_cells, store.cameras, store.video_events
+    open_events = (
+        sa.select(ev.c.camera_id, sa.func.count().label("n"))
+        .where(ev.c.status == "open")
+        .group_by(ev.c.camera_id)
+        .subquery("open_events")
+    )
+    department = sa.func.coalesce(cam.c.department, sa.literal_column("''"))
+    keys = (cam.c.city_code, cam.c.district_code, cam.c.grid_cell, department)
+    sums = (
+        sa.select(
+            *keys[:3],
+            department.label("department"),
+            *camera_measures(),
+            sa.func.coalesce(sa.func.sum(open_events.c.n), 0).label("video_events_open"),
+        )
+        .select_from(cam.outerjoin(open_events, open_events.c.camera_id == cam.c.camera_id))
+        .group_by(*keys)
+    )
+    conn.execute(table.delete()).close()
+    cols = ["city_code", "district_code", "grid_cell", "department", *CAMERA_CELL_MEASURES]
+    conn.execute(table.insert().from_select(cols, sums)).close()
+    return conn.execute(sa.select(sa.func.count()).select_from(table)).scalar() or 0
+
+
 #: Derived table name → the function that rebuilds it on a connection.
-REBUILD = {"hazmat_positions": _rebuild_positions}
+REBUILD = {
+    "hazmat_positions": _rebuild_positions,
+    "booking_slots": _rebuild_booking_slots,
+    "camera_cells": _rebuild_camera_cells,
+}
 #: Derived table name → the tables it is derived from (to tell whether it is due).
-SOURCES = {"hazmat_positions": (store.hazmat_waybills, store.hazmat_tracks)}
+SOURCES = {
+    "hazmat_positions": (store.hazmat_waybills, store.hazmat_tracks),
+    "booking_slots": (store.bookings,),
+    "camera_cells": (store.cameras,),
+}
 
 
 def refresh(conn: Connection, names: tuple[str, ...]) -> dict[str, int]:

@@ -52,7 +52,7 @@ def hand(request, tmp_path_factory, areas_frame):
                 for col in placed:
                     frame[prefix + col] = placed[col].to_numpy()
             store.bulk_insert(conn, store.metadata.tables[table], frame)
-        derived.refresh(conn, ("hazmat_positions",))  # as a load of waybills or tracks does
+        derived.refresh(conn, tuple(derived.REBUILD))  # as the loads of their sources do
     yield engine, geo, at
     cleanup()
 

@@ -149,8 +149,15 @@ def test_waybill_track_cell_and_alarms(q):
     assert len(track) == 2 and (track["ts"] >= T0).all()  # the fix before departure is not it
     cell = hq.current_cell(q, waybill_id="w1", allowed=everywhere(q))
     assert q.geo.scope(cell).district_code == XUANWU
-    assert hq.current_cell(q, waybill_id="w4", allowed=everywhere(q)) is None  # arrived: not in transit
-    assert sorted(hq.waybill_alarms(q, waybill_id="w1", allowed=everywhere(q))["alarm_id"]) == ["a1", "a2", "a3", "a4"]
+    assert (
+        hq.current_cell(q, waybill_id="w4", allowed=everywhere(q)) is None
+    )  # arrived: not in transit
+    assert sorted(hq.waybill_alarms(q, waybill_id="w1", allowed=everywhere(q))["alarm_id"]) == [
+        "a1",
+        "a2",
+        "a3",
+        "a4",
+    ]
     assert hq.waybill_track(q, waybill_id="nope", allowed=everywhere(q)).empty
 
 
@@ -303,6 +310,51 @@ def test_positions_are_a_derived_table_rebuilt_when_missing(q):
     with q.engine.connect() as conn:
         live = conn.execute(sa.select(sa.func.count()).select_from(derived.live_positions()))
         assert live.scalar() == len(after)
+
+
+def test_booking_slots_hold_the_sums_of_the_bookings_and_are_rebuilt_when_missing(q):
+    """The tourism KPIs read load-time sums; they must equal the raw bookings' sums."""
+    import sqlalchemy as sa
+
+    from cityops import store
+    from cityops.store import derived
+
+    b, s = store.bookings, store.booking_slots
+    keys = [b.c.spot_id, b.c.visit_date, b.c.slot_start, b.c.status]
+    raw = sa.select(*keys, sa.func.sum(b.c.party_size).label("party"),
+                    sa.func.count().label("bookings")).group_by(*keys)  # fmt: skip
+    cols = ["spot_id", "visit_date", "slot_start", "status"]
+    with q.engine.connect() as conn:
+        want = pd.read_sql(raw, conn).sort_values(cols, ignore_index=True)
+        have = pd.read_sql(sa.select(s), conn).sort_values(cols, ignore_index=True)
+    assert len(want) == 6 and want["party"].sum() == 132  # the hand-made bookings
+    pd.testing.assert_frame_equal(want, have, check_dtype=False)
+    before = scope_kpis(q, scope=everywhere(q), day=DAY, allowed=everywhere(q))
+    with q.engine.begin() as conn:
+        conn.execute(s.delete())
+    assert derived.ensure(q.engine) == ["booking_slots"]
+    after = scope_kpis(q, scope=everywhere(q), day=DAY, allowed=everywhere(q))
+    pd.testing.assert_frame_equal(before, after)
+
+
+def test_camera_cells_hold_the_camera_measures_and_open_events_of_the_raw_rows(q):
+    """The video KPIs read per-cell sums; the cards must equal counts over raw rows."""
+    import sqlalchemy as sa
+
+    from cityops import store
+    from cityops.queries.kpis import Filters
+
+    with q.engine.connect() as conn:
+        cells = pd.read_sql(sa.select(store.camera_cells), conn)
+    assert cells["cameras_total"].sum() == 5 and cells["video_events_open"].sum() == 3
+    xuanwu = cells[cells["district_code"] == XUANWU].set_index("department")
+    assert xuanwu.loc["公安", ["cameras_total", "cameras_online", "video_events_open"]].sum() == 5
+    # an area's cards (from the sums) and one camera's card (from raw rows) agree
+    area = kpi_record(scope_kpis(q, scope=s(q, XUANWU), day=DAY, allowed=everywhere(q)), XUANWU)
+    assert (area["cameras_total"], area["video_events_open"]) == (3, 1)
+    one = scope_kpis(q, scope=s(q, XUANWU), day=DAY, allowed=everywhere(q),
+                     filters=Filters(camera="c1"))  # fmt: skip
+    assert kpi_record(one, XUANWU)["video_events_open"] == 1
 
 
 def test_a_store_without_a_new_table_is_migrated_by_one_write(fresh_store):
