@@ -19,6 +19,8 @@ from cityops.queries.context import Context
 from cityops.queries.kpis import COUNTED, PRESENT, ratio, scope_clause
 
 sp, bk, fb = store.scenic_spots, store.bookings, store.feedback
+#: the load-time sums of the bookings per spot, day, slot and status (``party``)
+slots = store.booking_slots
 
 
 def _where(ctx: Context, scope: Scope, allowed: Scope, spot: str | None):
@@ -30,7 +32,7 @@ def _where(ctx: Context, scope: Scope, allowed: Scope, spot: str | None):
 
 
 def _sum_if(cond):
-    return sa.func.coalesce(sa.func.sum(sa.case((cond, bk.c.party_size), else_=0)), 0)
+    return sa.func.coalesce(sa.func.sum(sa.case((cond, slots.c.party), else_=0)), 0)
 
 
 def spots_day(ctx: Context, *, scope: Scope, allowed: Scope, day: dt.date) -> pd.DataFrame:
@@ -39,7 +41,7 @@ def spots_day(ctx: Context, *, scope: Scope, allowed: Scope, day: dt.date) -> pd
     Columns: ``spot_id, name, grade, lon, lat, daily_capacity, instant_capacity,
     district_code, grid_cell, visitors, checked_in``.
     """
-    on_day = sa.and_(bk.c.spot_id == sp.c.spot_id, bk.c.visit_date == day)
+    on_day = sa.and_(slots.c.spot_id == sp.c.spot_id, slots.c.visit_date == day)
     query = (
         sa.select(
             sp.c.spot_id,
@@ -51,10 +53,10 @@ def spots_day(ctx: Context, *, scope: Scope, allowed: Scope, day: dt.date) -> pd
             sp.c.instant_capacity,
             sp.c.district_code,
             sp.c.grid_cell,
-            _sum_if(bk.c.status.in_(COUNTED)).label("visitors"),
-            _sum_if(bk.c.status == "checked_in").label("checked_in"),
+            _sum_if(slots.c.status.in_(COUNTED)).label("visitors"),
+            _sum_if(slots.c.status == "checked_in").label("checked_in"),
         )
-        .select_from(sp.outerjoin(bk, on_day))
+        .select_from(sp.outerjoin(slots, on_day))
         .where(_where(ctx, scope, allowed, None))
         .group_by(*[c for c in sp.c if c.name not in ("city_code",)])
         .order_by(sp.c.spot_id)
@@ -74,14 +76,18 @@ def slot_load(
         sa.select(
             sp.c.spot_id,
             sp.c.name,
-            bk.c.slot_start,
-            sa.func.sum(bk.c.party_size).label("party"),
+            slots.c.slot_start,
+            sa.func.sum(slots.c.party).label("party"),
             sp.c.instant_capacity,
         )
-        .select_from(bk.join(sp, sp.c.spot_id == bk.c.spot_id))
-        .where(_where(ctx, scope, allowed, spot), bk.c.visit_date == day, bk.c.status.in_(PRESENT))
-        .group_by(sp.c.spot_id, sp.c.name, bk.c.slot_start, sp.c.instant_capacity)
-        .order_by(sp.c.spot_id, bk.c.slot_start)
+        .select_from(slots.join(sp, sp.c.spot_id == slots.c.spot_id))
+        .where(
+            _where(ctx, scope, allowed, spot),
+            slots.c.visit_date == day,
+            slots.c.status.in_(PRESENT),
+        )
+        .group_by(sp.c.spot_id, sp.c.name, slots.c.slot_start, sp.c.instant_capacity)
+        .order_by(sp.c.spot_id, slots.c.slot_start)
     )
     frame = read(ctx, query)
     # the rule of the KPI peak_slot_load: party present / instant capacity, None without one
@@ -101,14 +107,16 @@ def bookings_trend(
 ) -> pd.DataFrame:
     """Return party sizes per visit day and status around ``day``: ``visit_date, status, party``."""
     query = (
-        sa.select(bk.c.visit_date, bk.c.status, sa.func.sum(bk.c.party_size).label("party"))
-        .select_from(bk.join(sp, sp.c.spot_id == bk.c.spot_id))
+        sa.select(slots.c.visit_date, slots.c.status, sa.func.sum(slots.c.party).label("party"))
+        .select_from(slots.join(sp, sp.c.spot_id == slots.c.spot_id))
         .where(
             _where(ctx, scope, allowed, spot),
-            bk.c.visit_date.between(day - dt.timedelta(days=back), day + dt.timedelta(days=ahead)),
+            slots.c.visit_date.between(
+                day - dt.timedelta(days=back), day + dt.timedelta(days=ahead)
+            ),
         )
-        .group_by(bk.c.visit_date, bk.c.status)
-        .order_by(bk.c.visit_date)
+        .group_by(slots.c.visit_date, slots.c.status)
+        .order_by(slots.c.visit_date)
     )
     return read(ctx, query)
 

@@ -104,6 +104,20 @@ def events_by_day(
 
     Columns: ``day, event_type, events``.
     """
+    if scope.level != "grid":  # a city or district: the load-time sums per district and day
+        ensure_allowed(scope, allowed)
+        vd = store.video_event_days
+        where = [scope_clause(vd.c, scope, ctx.geo.enabled_cities),
+                 vd.c.day.between(day - dt.timedelta(days=days - 1), day)]  # fmt: skip
+        if department:
+            where.append(vd.c.department == department)
+        query = (
+            sa.select(vd.c.day, vd.c.event_type, sa.func.sum(vd.c.events).label("events"))
+            .where(*where)
+            .group_by(vd.c.day, vd.c.event_type)
+            .order_by(vd.c.day)
+        )
+        return read(ctx, query)
     start = dt.datetime.combine(day - dt.timedelta(days=days - 1), dt.time())
     end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time())
     day_col = sa.cast(ev.c.ts, sa.Date)

@@ -209,6 +209,20 @@ camera_cells = sa.Table(
     sa.Column("video_events_open", sa.BigInteger, nullable=False),
 )
 
+#: Derived: algorithm events per district, owning department, day and type — the video
+#: page's event trend for a city or district reads this instead of joining events to
+#: cameras. Rebuilt after loads of cameras or events.
+video_event_days = sa.Table(
+    "video_event_days",
+    metadata,
+    sa.Column("city_code", sa.String(6), index=True),
+    sa.Column("district_code", sa.String(6), index=True),
+    sa.Column("department", sa.Text, nullable=False),
+    sa.Column("day", sa.Date, nullable=False),
+    sa.Column("event_type", sa.Text),
+    sa.Column("events", sa.BigInteger, nullable=False),
+)
+
 #: Derived: party sizes and bookings per spot, day, slot and status — the tourism KPIs
 #: and charts read this (thousands of rows) instead of every booking (millions).
 #: Rebuilt after every load of bookings.

@@ -113,17 +113,36 @@ def _rebuild_camera_cells(conn: Connection) -> int:
     return conn.execute(sa.select(sa.func.count()).select_from(table)).scalar() or 0
 
 
+def _rebuild_video_event_days(conn: Connection) -> int:
+    """Rebuild ``video_event_days`` (events per district, department, day and type)."""
+    table, cam, ev = store.video_event_days, store.cameras, store.video_events
+    department = sa.func.coalesce(cam.c.department, sa.literal_column("''"))
+    day = sa.cast(ev.c.ts, sa.Date)
+    keys = (cam.c.city_code, cam.c.district_code, department, day, ev.c.event_type)
+    sums = (
+        sa.select(*keys, sa.func.count())
+        .select_from(ev.join(cam, cam.c.camera_id == ev.c.camera_id))
+        .group_by(*keys)
+    )
+    conn.execute(table.delete()).close()
+    cols = ["city_code", "district_code", "department", "day", "event_type", "events"]
+    conn.execute(table.insert().from_select(cols, sums)).close()
+    return conn.execute(sa.select(sa.func.count()).select_from(table)).scalar() or 0
+
+
 #: Derived table name → the function that rebuilds it on a connection.
 REBUILD = {
     "hazmat_positions": _rebuild_positions,
     "booking_slots": _rebuild_booking_slots,
     "camera_cells": _rebuild_camera_cells,
+    "video_event_days": _rebuild_video_event_days,
 }
 #: Derived table name → the tables it is derived from (to tell whether it is due).
 SOURCES = {
     "hazmat_positions": (store.hazmat_waybills, store.hazmat_tracks),
     "booking_slots": (store.bookings,),
     "camera_cells": (store.cameras,),
+    "video_event_days": (store.video_events,),
 }
 
 

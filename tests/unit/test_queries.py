@@ -86,6 +86,17 @@ def test_events_by_day(q):
     assert none.empty and list(none.columns) == ["day", "event_type", "events"]
 
 
+def test_events_by_day_from_the_district_sums_equal_the_raw_rows_of_a_cell(q):
+    """A district's trend reads load-time sums; a grid cell's, the raw events: they agree."""
+    cell = vq.camera(q, camera_id="c1", allowed=everywhere(q))["grid_cell"]  # all of 玄武's
+    district = vq.events_by_day(q, scope=s(q, XUANWU), allowed=everywhere(q), day=DAY)
+    raw = vq.events_by_day(q, scope=s(q, cell), allowed=everywhere(q), day=DAY)
+    assert district.values.tolist() == raw.values.tolist() == [[DAY, "烟火", 2]]
+    water = vq.events_by_day(q, scope=s(q, XUANWU), allowed=everywhere(q), day=DAY,
+                             department="水务")  # fmt: skip
+    assert water.empty and list(water.columns) == ["day", "event_type", "events"]
+
+
 def test_open_events_and_an_area_without_any(q):
     frame = vq.open_events(q, scope=s(q, XUANWU), allowed=everywhere(q), now=NOW)
     assert list(frame["event_id"]) == ["e1"]
