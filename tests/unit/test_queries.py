@@ -437,3 +437,36 @@ def test_a_read_past_its_time_out_is_stopped(fresh_store):
     )
     with pytest.raises(QueryTimeout):
         execute(ctx.storage, slow)
+
+
+@pytest.mark.postgres
+def test_a_server_store_is_asked_its_revision_once_per_request():
+    """The read cache's key needs the store's revision; a request asks a server once."""
+    import sqlalchemy as sa
+
+    from cityops import store
+    from cityops.store.versions import Storage, begin_request, end_request
+    from tests.pg import pg_schema
+
+    url, drop = pg_schema()
+    try:
+        storage = Storage(get_settings(data_dir="unused", database_url=url))
+        with storage.writer() as engine:
+            store.create_schema(engine)
+        asked = []
+        sa.event.listen(
+            storage.reader_engine(), "before_cursor_execute",
+            lambda *a: asked.append(a[2]) if "loads" in a[2] else None,
+        )  # fmt: skip
+        storage.data_revision(), storage.data_revision()
+        assert len(asked) == 2  # outside a request: every read asks
+        token = begin_request()
+        try:
+            first = storage.data_revision()
+            assert storage.data_revision() == first
+        finally:
+            end_request(token)
+        assert len(asked) == 3  # inside one: once
+        storage.reader_engine().dispose()
+    finally:
+        drop()
