@@ -122,7 +122,7 @@ def _place(
     )
     given = frame["district_code"].copy() if check_given else None
     for col in placed.columns:
-        frame[spec.area_prefix + col] = placed[col].to_numpy()
+        frame[spec.area_prefix + col] = placed[col].array
     outside = todo & placed["district_code"].isna().to_numpy()
     for i in np.flatnonzero(outside):
         issues.append(issue(int(i), "quarantined", "outside", lon_col, "issue.outside",
@@ -163,19 +163,31 @@ def _missing_references(
 def _duplicates(
     frame: pd.DataFrame, spec: DatasetSpec, alive: np.ndarray, row_numbers: list[int]
 ) -> tuple[list[Issue], np.ndarray]:
-    """Return issues for repeated keys (the last row wins) and the mask of rows collapsed."""
-    parts = [frame[k].astype(object).where(frame[k].notna(), "").astype(str) for k in spec.key]
-    keys = parts[0]
-    for part in parts[1:]:
-        keys = keys + "\x1f" + part
-    dup = keys.where(alive).duplicated(keep="last").to_numpy() & alive
+    """Return issues for repeated keys (the last row wins) and the mask of rows collapsed.
+
+    Keys compare by value (a missing part equals a missing part), among the rows
+    still alive; vectorised, so a 5M-row file costs a hash of its keys.
+    """
+    key = list(spec.key)
+    where = np.flatnonzero(alive)
+    keys = frame[key].iloc[where]
+    repeated = keys.duplicated(keep="last").to_numpy()
+    dup = np.zeros(len(frame), bool)
+    dup[where[repeated]] = True
     if spec.collapse_duplicates:
         return [], dup
-    last = {k: i for i, k in enumerate(keys) if alive[i]}
+    if not repeated.any():
+        return [], dup
+    group = keys.groupby(key, dropna=False, sort=False).ngroup().to_numpy()
+    last = pd.Series(where).groupby(group).max()  # the row each key's repeats give way to
+
+    def shown(i: int) -> str:
+        return ", ".join("" if _missing(v) else str(v) for v in frame[key].iloc[i])
+
     issues = [
         issue(int(i), "quarantined", "duplicate", ",".join(spec.key), "issue.duplicate",
-              ids=keys.iloc[i].replace(chr(31), ", "), row=row_numbers[last[keys.iloc[i]]])
-        for i in np.flatnonzero(dup)
+              ids=shown(i), row=row_numbers[int(last[g])])
+        for i, g in zip(where[repeated], group[repeated], strict=True)
     ]  # fmt: skip
     return issues, np.zeros(len(frame), bool)
 
@@ -202,6 +214,10 @@ def upsert(
     """
     if frame.empty:
         return 0, 0
+    if store.is_duckdb(conn):
+        done = _upsert_duckdb(conn, table, frame, key, keep)
+        if done is not None:
+            return done
     stage = sa.Table(
         f"_stage_{table.name}",
         sa.MetaData(),
@@ -230,6 +246,34 @@ def upsert(
     return len(frame) - existing, existing
 
 
+def _upsert_duckdb(conn: Connection, table: sa.Table, frame: pd.DataFrame, key: tuple[str, ...],
+                   keep: list[str] | None) -> tuple[int, int] | None:  # fmt: skip
+    """:func:`upsert` on DuckDB straight from the frame (no staging copy); None if it cannot.
+
+    DuckDB reads the frame in place: the rows are matched, the old ones deleted
+    and the new ones inserted in the caller's transaction. Rows that already
+    exist while the file lacks some columns (``keep``) need the staging table.
+    """
+    raw = conn.connection.driver_connection
+    view = f"_cityops_rows_{table.name}"
+    raw.register(view, frame)
+    try:
+        match = " AND ".join(f't."{k}" = f."{k}"' for k in key)
+        existing = raw.execute(
+            f'SELECT count(*) FROM "{table.name}" t JOIN "{view}" f ON {match}'
+        ).fetchall()[0][0]
+        if existing and keep:
+            return None
+        if existing:
+            raw.execute(f'DELETE FROM "{table.name}" t WHERE EXISTS '
+                        f'(SELECT 1 FROM "{view}" f WHERE {match})').fetchall()  # fmt: skip
+        cols = ", ".join(f'"{c}"' for c in frame.columns)
+        raw.execute(f'INSERT INTO "{table.name}" ({cols}) SELECT {cols} FROM "{view}"').fetchall()
+    finally:
+        raw.unregister(view)
+    return len(frame) - existing, existing
+
+
 def _record_status_changes(conn: Connection, cameras: pd.DataFrame, load_id: str,
                            now: dt.datetime) -> int:  # fmt: skip
     """Append a history row for each camera whose status is new or changed; return how many.
@@ -253,7 +297,7 @@ def _record_status_changes(conn: Connection, cameras: pd.DataFrame, load_id: str
 def _stored_frame(frame: pd.DataFrame, spec: DatasetSpec) -> pd.DataFrame:
     """Return the columns of the table, with nullable integers where the table has them."""
     cols = [c.name for c in spec.table.columns if c.name in frame.columns]
-    out = frame[cols].copy()
+    out = frame[cols]  # a new frame: converting its columns leaves ``frame`` alone
     for c in spec.table.columns:
         if c.name in out and isinstance(c.type, sa.Integer):
             out[c.name] = pd.to_numeric(out[c.name]).astype("Int64")
@@ -405,7 +449,7 @@ def load_file(
         issues.extend(dup_issues)
         keep = alive_mask() & ~collapsed
         say(f"writing {int(keep.sum()):,} rows")
-        accepted = _stored_frame(frame[keep], spec)
+        accepted = _stored_frame(frame if keep.all() else frame[keep], spec)
         if spec.name == "cameras":
             _record_status_changes(conn, accepted, load_id, now)
         inserted, updated = upsert(conn, spec.table, accepted, spec.key, keep=absent)

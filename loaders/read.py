@@ -41,6 +41,7 @@ import pandas as pd
 from cityops.datasets import (
     DATASETS,
     INVISIBLE,
+    INVISIBLE_CHARS,
     DatasetSpec,
     header_lookup,
     match_header,
@@ -167,6 +168,8 @@ class RawTable:
     nested: set[str] = field(default_factory=set)  # headers of columns holding Nested cells
     normalised: dict[str, int] = field(default_factory=dict)
     header_stripped: Counter = field(default_factory=Counter)  # invisible characters removed
+    # True when no cell can hold an invisible character or a CR (the whole body was checked)
+    visible_only: bool = False
 
 
 def _header_cells(cells: list) -> tuple[list[str], Counter]:
@@ -434,15 +437,15 @@ def _utf8_stray(data: bytes) -> tuple[int, int] | None:
     "A few": the valid multi-byte characters outnumber the bad bytes three to one
     (GBK text read as UTF-8 is mostly bad bytes).
     """
-    text = data.decode("utf-8", "surrogateescape")
-    bad = [m.start() for m in re.finditer("[\udc80-\udcff]", text)]
+    text = data.decode("utf-8", "surrogateescape")  # each bad byte one lone surrogate
+    bad = len(data) - len(text.encode("utf-8", "ignore"))
     if not bad:
         return None
-    multibyte = len(_ASCII_RUNS.sub("", text)) - len(bad)
-    if multibyte < 2 or multibyte < 3 * len(bad):
+    multibyte = len(text) - len(text.encode("ascii", "ignore")) - bad
+    if multibyte < 2 or multibyte < 3 * bad:
         return None
-    first = len(text[: bad[0]].encode("utf-8", "surrogateescape"))
-    return len(bad), first
+    at = re.search("[\udc80-\udcff]", text).start()
+    return bad, len(text[:at].encode("utf-8", "surrogateescape"))
 
 
 def _decode_as(data: bytes, name: str) -> tuple[str, str]:
@@ -588,18 +591,32 @@ def _drop_blank(body: pd.DataFrame, numbers: list[int],
     value: a problem to report, not a blank row). The frame's ``attrs["grid_rows"]``
     gives each kept row's position in ``body``.
     """
-    index = list(body.index)
+    index = body.index.to_numpy()
     if len(body):
-        filled = body.notna() & body.astype(str).apply(lambda c: c.str.strip() != "")
-        keep = filled.any(axis=1).to_numpy()
+        keep = _filled(body.iloc[:, 0]).copy()
+        for n in range(1, body.shape[1]):
+            if keep.all():
+                break
+            empty = np.flatnonzero(~keep)  # only rows still looking blank are looked at
+            keep[empty] = _filled(body.iloc[empty, n])
         if occupied is not None:
             keep = keep | np.asarray(occupied, bool)
-        body = body[keep]
-        numbers = [n for n, k in zip(numbers, keep, strict=True) if k]
-        index = [i for i, k in zip(index, keep, strict=True) if k]
+        if not keep.all():
+            body = body[keep]
+            numbers = np.asarray(numbers)[keep].tolist()
+            index = index[keep]
     frame = body.reset_index(drop=True)
     frame.attrs["grid_rows"] = index
-    return RawTable(frame, numbers, "", None)
+    return RawTable(frame, list(numbers), "", None)
+
+
+def _filled(column: pd.Series) -> np.ndarray:
+    """Return which cells of ``column`` hold something other than white space."""
+    if column.dtype == object:
+        return (column.notna() & (column.astype(str).str.strip() != "")).to_numpy(bool)
+    if pd.api.types.is_string_dtype(column):  # CSV text, vectorised
+        return (column.notna() & (column.str.strip() != "")).to_numpy(bool)
+    return column.notna().to_numpy(bool)  # a number or a time is never blank
 
 
 # ---------------------------------------------------------------- CSV
@@ -764,6 +781,7 @@ def _read_csv(data: bytes, spec: DatasetSpec, ext: str = ".csv",
     quoted value, blank, or quarantined (:class:`Malformed`).
     """
     text, encoding = decode_csv(data, ext, encoding)
+    as_decoded = "\r" not in text  # the text is still the file's own bytes (if UTF-8)
     text, cr_lines = normalise_line_endings(text)
     delimiter = sniff_delimiter(text, spec)
     records, ends, _, _ = _header_area(text, delimiter, spec)
@@ -777,15 +795,19 @@ def _read_csv(data: bytes, spec: DatasetSpec, ext: str = ".csv",
     start = 0
     for _ in range(header_line):
         start = text.find("\n", start) + 1 or len(text)
-    body_text = text[start:]
     body_cr = {n - header_line for n in cr_lines if n >= header_line}
     # a bare CR inside a value only where line feeds are the file's line breaks
     rejoin = bool(body_cr) and 2 * len(cr_lines) < text.count("\n")
     table = None
-    if '"' not in body_text and not rejoin:
-        table = _read_csv_fast(body_text, delimiter, headers, width, header_line)
+    if text.find('"', start) < 0 and not rejoin:
+        # the common clean file first (pyarrow), then pandas, then record by record
+        body, offset = _body_bytes(data, text, start, encoding, as_decoded=as_decoded)
+        table = _read_csv_arrow(body, offset, delimiter, headers, header_line)
+        del body
+        if table is None:
+            table = _read_csv_fast(text[start:], delimiter, headers, width, header_line)
     if table is None:
-        lines = _lines(body_text)
+        lines = _lines(text[start:])
         table = _read_csv_records(lines, delimiter, headers, width, header_line,
                                   body_cr if rejoin else set())  # fmt: skip
     table.encoding = encoding
@@ -796,6 +818,76 @@ def _read_csv(data: bytes, spec: DatasetSpec, ext: str = ".csv",
         table.normalised["cr_line_endings"] = len(cr_lines)
     return table
 
+
+def _body_bytes(data: bytes, text: str, start: int, encoding: str, *,
+                as_decoded: bool) -> tuple[bytes, int]:  # fmt: skip
+    """Return the body (``text`` from ``start``) as UTF-8: bytes and the offset it starts at.
+
+    A UTF-8 file whose line endings were already line feeds (``as_decoded``) is its
+    own body: neither copied nor encoded again.
+    """
+    if encoding in ("utf-8", "utf-8-sig") and as_decoded:
+        skip = 3 if encoding == "utf-8-sig" else 0
+        return data, skip + len(text[:start].encode("utf-8"))
+    return text[start:].encode("utf-8"), 0
+
+
+#: pandas' ``str`` columns (as ``read_csv(dtype=str)`` makes them), from Arrow without a copy
+_ARROW_STR = pd.StringDtype("pyarrow", na_value=np.nan)
+
+
+def _read_csv_arrow(data: bytes, offset: int, delimiter: str, headers: list[str],
+                    header_line: int) -> RawTable | None:  # fmt: skip
+    """Parse a body (``data`` from ``offset``) without quotes with pyarrow, every line a row.
+
+    The common clean file: each physical line holds exactly one field per header,
+    so row ``i`` is line ``header_line + 1 + i``. Returns None for anything else
+    (a short, long or empty line), which the careful readers then handle; the
+    cells are the strings :func:`_read_csv_fast` would give.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.csv as pacsv
+
+    if offset >= len(data):
+        return None
+    lines = data.count(b"\n", offset) + (not data.endswith(b"\n"))
+    invalid = []
+    names = [str(i) for i in range(len(headers))]
+    try:
+        arrow = pacsv.read_csv(
+            pa.py_buffer(memoryview(data)[offset:]),
+            read_options=pacsv.ReadOptions(column_names=names, block_size=1 << 24),
+            parse_options=pacsv.ParseOptions(
+                delimiter=delimiter, quote_char=False, double_quote=False, escape_char=False,
+                newlines_in_values=False, ignore_empty_lines=False,
+                invalid_row_handler=lambda row: invalid.append(row) or "skip",
+            ),
+            convert_options=pacsv.ConvertOptions(
+                column_types=dict.fromkeys(names, pa.large_string()), strings_can_be_null=False,
+                quoted_strings_can_be_null=False, check_utf8=False,
+            ),
+        )  # fmt: skip
+    except (pa.ArrowInvalid, ValueError):
+        return None
+    if invalid or arrow.num_rows != lines:
+        return None
+    frame = pd.DataFrame(
+        {h: pd.array(arrow.column(i), dtype=_ARROW_STR) for i, h in enumerate(headers)}
+    )
+    numbers = list(range(header_line + 1, header_line + 1 + lines))
+    table = _drop_blank(frame, numbers)
+    table.frame.attrs.pop("grid_rows", None)
+    whole = pa.LargeStringArray.from_buffers(
+        1, pa.py_buffer(np.array([0, len(data) - offset], np.int64).tobytes()),
+        pa.py_buffer(memoryview(data)[offset:]),
+    )  # fmt: skip
+    table.visible_only = not pc.match_substring_regex(whole, _SUSPECT_RE2)[0].as_py()
+    return table
+
+
+#: An invisible character or a CR in text (RE2), looked for once in a whole CSV body
+_SUSPECT_RE2 = f"[{INVISIBLE_CHARS}\r]"
 
 _READ_OPTIONS = dict(header=None, dtype=str, keep_default_na=False, skip_blank_lines=False,
                      index_col=False, engine="c")  # fmt: skip
