@@ -1,10 +1,17 @@
 /* cityops client-side map functions, referenced from Python as
  * {"variable": "cityops.map.<name>"}. They read the GeoJSON layer's `hideout`
- * (values, colours, labels), so changing the KPI never resends geometry. */
+ * (values, colours, labels), so changing the KPI never resends geometry.
+ * Every colour comes from the hideout (cityops/theme.py); none is written here.
+ *
+ * A hideout describes one KPI (`values`, `labels`, `breaks`, `colors`: a domain
+ * page's map) or every KPI (`kpis[name]` = `classes`, `texts`, `colors` over the
+ * areas `codes`, with `kpi` the one shown: the overview, whose KPI switch only
+ * changes `kpi`). */
 window.cityops = Object.assign({}, window.cityops, {
     map: {
         layers: {},
-        labels: {},
+        hideout: {},
+        _index: new WeakMap(),
 
         colour: function (h, v) {
             if (v === null || v === undefined) { return h.nodata; }
@@ -14,9 +21,42 @@ window.cityops = Object.assign({}, window.cityops, {
             return h.colors[h.colors.length - 1] || h.nodata;
         },
 
+        // The shown KPI of an every-KPI hideout and where each area sits in its lists
+        // (null for a one-KPI hideout).
+        shown: function (h) {
+            if (!h.kpis || !h.codes) { return null; }
+            const m = window.cityops.map;
+            let index = m._index.get(h.codes);
+            if (!index) {
+                index = {};
+                h.codes.forEach(function (code, i) { index[code] = i; });
+                m._index.set(h.codes, index);
+            }
+            return {index: index, kpi: h.kpis[h.kpi] || {classes: [], texts: [], colors: []}};
+        },
+
+        fill: function (h, id) {
+            const m = window.cityops.map;
+            const s = m.shown(h);
+            if (!s) { return m.colour(h, (h.values || {})[id]); }
+            const i = s.index[id];
+            const c = i === undefined ? -1 : s.kpi.classes[i];
+            return c >= 0 ? s.kpi.colors[c] : h.nodata;
+        },
+
+        // Name and value on two lines (undefined where the hideout has none).
+        labelText: function (h, id) {
+            const s = window.cityops.map.shown(h);
+            if (!s) { return (h.labels || {})[id]; }
+            const i = s.index[id];
+            if (i === undefined) { return undefined; }
+            const text = s.kpi.texts[i];
+            return h.names[i] + '\n' + (text === null || text === undefined ? h.missing : text);
+        },
+
         // Labels are built as DOM text, never parsed as HTML: names come from data.
         label: function (feature) {
-            const text = window.cityops.map.labels[feature.id];
+            const text = window.cityops.map.labelText(window.cityops.map.hideout, feature.id);
             const name = feature.properties.name;
             const lines = String((feature.properties.enabled && text) || name || '').split('\n');
             return window.cityops.text(lines);
@@ -25,19 +65,19 @@ window.cityops = Object.assign({}, window.cityops, {
         style: function (feature, context) {
             const h = (context && context.hideout) || {};
             const m = window.cityops.map;
-            m.labels = h.labels || {};
+            m.hideout = h;
             const layer = m.layers[feature.id];
             if (layer && layer.getTooltip()) { layer.setTooltipContent(m.label(feature)); }
             if (!feature.properties.enabled) {
-                return {fillColor: h.disabled, fillOpacity: 0.8, color: '#cbd5e1', weight: 1};
+                return {fillColor: h.disabled, fillOpacity: 0.8, color: h.disabledBorder, weight: 1};
             }
             const selected = h.selected === feature.id;
             const grid = feature.properties.level === 'grid';
             if (h.outline) {  // outlines only: another layer carries the colours
-                return {fillColor: '#ffffff', fillOpacity: 0.15, color: h.border, weight: 1.2};
+                return {fillColor: h.outlineFill, fillOpacity: 0.15, color: h.border, weight: 1.2};
             }
             return {
-                fillColor: m.colour(h, (h.values || {})[feature.id]),
+                fillColor: m.fill(h, feature.id),
                 fillOpacity: grid ? 0.75 : 0.85,
                 color: selected ? h.selectedBorder : h.border,
                 weight: selected ? 3.5 : (grid ? 0.4 : 1.2),
@@ -181,3 +221,23 @@ window.cityops.hazmat = {
         return [done, track.points[i], {type: 'FeatureCollection', features: features}, label];
     },
 };
+
+/* Client-side callbacks (window.dash_clientside.cityops; cityops-i18n.js adds its own). */
+window.dash_clientside = window.dash_clientside || {};
+window.dash_clientside.cityops = Object.assign({}, window.dash_clientside.cityops, {
+    // The overview's KPI switch, from what the page already holds: the map shows
+    // another of the KPIs its hideout carries, that KPI's legend and title show,
+    // and the address bar names it (in place, no history entry). No request.
+    switchKpi: function (kpi, hideout) {
+        const dc = window.dash_clientside;
+        if (!kpi || !hideout || !hideout.kpis || !hideout.kpis[kpi]) {
+            return [dc.no_update, dc.no_update, dc.no_update];
+        }
+        const url = new URL(window.location.href);
+        url.searchParams.set('kpi', kpi);
+        window.history.replaceState(window.history.state, '', url.toString());
+        const outputs = dc.callback_context.outputs_list;
+        const hidden = function (list) { return list.map(function (o) { return o.id.kpi !== kpi; }); };
+        return [Object.assign({}, hideout, {kpi: kpi}), hidden(outputs[1]), hidden(outputs[2])];
+    },
+});

@@ -36,7 +36,13 @@ DISABLED_AREA = "#f3f4f6"
 MAP_BACKGROUND = "#f8fafc"
 BORDER = "#475569"
 SELECTED_BORDER = "#111827"
+DISABLED_BORDER = "#cbd5e1"  # outline of a switched-off area
+OUTLINE_FILL = "#ffffff"  # the faint fill of an area layer drawn as outlines only
 POINT_BORDER = "#ffffff"  # outline of an entity dot (a camera, an alarm)
+#: A camera cluster: its share of cameras offline or faulty, ≤ 5 % / ≤ 15 % / more.
+CLUSTER_BAD_SHARE = (0.05, 0.15)
+CLUSTER_COLOURS = [STATUS["online"], STATUS["acknowledged"], STATUS["fault"]]
+SHARE_REST = "#e5e7eb"  # the rest of a share (a donut's other part: cameras without AI)
 RAMP_STEPS = 5
 
 

@@ -1,8 +1,10 @@
 """The area map: district or grid choropleth of one KPI, restyled through ``hideout``.
 
-Geometry is fetched once by URL (cached by the browser); changing the KPI only
-sends new values, colours and labels, which the style function in
-``assets/cityops.js`` applies in the browser.
+Geometry is fetched once by URL (cached by the browser); the style function in
+``assets/cityops.js`` colours it from the layer's ``hideout``. A domain page's
+hideout carries one KPI (:func:`choropleth_hideout`); the overview's carries
+every KPI (:func:`all_kpis_hideout`), so switching its KPI is a restyle in the
+browser with no request.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import pandas as pd
 from dash import html
 
 from cityops import ids, theme
-from cityops.queries.kpis import KPI_BY_NAME
+from cityops.queries.kpis import KPI_BY_NAME, KPI_NAMES
 from cityops.text.formatting import fmt_value
 from cityops.text.i18n import t
 
@@ -23,6 +25,11 @@ JS_NAMESPACE = "cityops.map"
 #: The map pane of points, clusters and tracks: above the area polygons (400), below
 #: the labels and tooltips (650).
 ENTITY_PANE = "entities"
+
+
+def boundaries_url(code: str) -> str:
+    """Return the URL of the boundaries one level below area ``code`` (GeoJSON)."""
+    return f"/api/v1/geo/{code}/children.geojson"
 
 
 def js(name: str, namespace: str = JS_NAMESPACE) -> dict:
@@ -67,20 +74,10 @@ def kpi_breaks(values: pd.Series, kpi: str) -> list[float]:
     return breaks
 
 
-def choropleth_hideout(
-    values: pd.Series,
-    *,
-    kpi: str,
-    names: dict[str, str],
-    lang: str,
-    selected: str | None = None,
-) -> dict:
-    """Return the ``hideout`` the map's style function reads.
+def kpi_classes(values: pd.Series, kpi: str) -> tuple[list[float], list[str]]:
+    """Return ``(breaks, colours)`` of ``kpi``'s map classes for these values (same length).
 
-    Keys: ``values`` (area → raw number or null), ``labels`` (area → name and value
-    on two lines),
-    ``breaks`` and ``colors`` (same length), ``nodata``, ``disabled``,
-    ``border``, ``selectedBorder``, ``selected`` and ``kpi``.
+    Colours run up the ramp of the KPI's domain accent; a zero class is the palest.
     """
     meta = KPI_BY_NAME[kpi]
     breaks = kpi_breaks(values, kpi)
@@ -89,6 +86,40 @@ def choropleth_hideout(
     colours = ramp[-len(positive) :] if positive else []
     if breaks and breaks[0] <= 0:
         colours = [theme.ZERO, *colours]  # "none" reads as the palest class
+    return breaks, colours
+
+
+def _area_style(lang: str, selected: str | None) -> dict:
+    """Return the hideout keys every area layer shares: outline and state colours."""
+    return {
+        "nodata": theme.NO_DATA,
+        "disabled": theme.DISABLED_AREA,
+        "disabledBorder": theme.DISABLED_BORDER,
+        "outlineFill": theme.OUTLINE_FILL,
+        "border": theme.BORDER,
+        "selectedBorder": theme.SELECTED_BORDER,
+        "selected": selected,
+        "disabledLabel": t("overview.not_enabled", lang),
+    }
+
+
+def choropleth_hideout(
+    values: pd.Series,
+    *,
+    kpi: str,
+    names: dict[str, str],
+    lang: str,
+    selected: str | None = None,
+) -> dict:
+    """Return the ``hideout`` the map's style function reads, for one KPI.
+
+    Keys: ``values`` (area → raw number or null), ``labels`` (area → name and value
+    on two lines),
+    ``breaks`` and ``colors`` (same length), ``nodata``, ``disabled``,
+    ``border``, ``selectedBorder``, ``selected`` and ``kpi``.
+    """
+    meta = KPI_BY_NAME[kpi]
+    breaks, colours = kpi_classes(values, kpi)
     clean: dict[str, float | None] = {}
     labels: dict[str, str] = {}
     for code, value in values.items():
@@ -101,13 +132,78 @@ def choropleth_hideout(
         "labels": labels,
         "breaks": breaks,
         "colors": colours,
-        "nodata": theme.NO_DATA,
-        "disabled": theme.DISABLED_AREA,
-        "border": theme.BORDER,
-        "selectedBorder": theme.SELECTED_BORDER,
-        "selected": selected,
-        "disabledLabel": t("overview.not_enabled", lang),
+        **_area_style(lang, selected),
     }
+
+
+def class_of(values: pd.Series, breaks: list[float]) -> list[int]:
+    """Return each value's class, as ``cityops.map.colour`` picks it in the browser.
+
+    The class is the first break the value does not exceed (the last class for a
+    value above them all), or -1 for a missing value.
+    """
+    numbers = pd.to_numeric(values, errors="coerce").astype(float).to_numpy()
+    if not breaks:
+        return [-1] * len(numbers)
+    found = np.minimum(np.searchsorted(np.asarray(breaks, dtype=float), numbers), len(breaks) - 1)
+    return [-1 if math.isnan(v) else int(c) for v, c in zip(numbers, found, strict=True)]
+
+
+def value_texts(values: pd.Series, unit: str, lang: str) -> list[str | None]:
+    """Return each value as the map's label shows it (None for a missing value)."""
+    numbers = pd.to_numeric(values, errors="coerce").astype(float)
+    shown = {v: fmt_value(v, unit, lang) for v in numbers.dropna().unique()}
+    return [None if math.isnan(v) else shown[v] for v in numbers]
+
+
+def all_kpis_hideout(
+    frame: pd.DataFrame,
+    *,
+    kpi: str,
+    names: dict[str, str],
+    lang: str,
+    selected: str | None = None,
+) -> dict:
+    """Return the ``hideout`` of a map that shows any KPI: every KPI's classes per area.
+
+    ``frame`` has one row per area (index: area code) and a column per KPI. Keys:
+    ``kpi`` (the one shown), ``codes`` and ``names`` (the areas, in the order of
+    every list below), ``kpis`` (KPI → ``classes``: each area's class or -1 for no
+    data, ``texts``: its value as labelled or null, ``colors``: one per class),
+    ``missing`` (the text of no value) and the outline and state colours of
+    :func:`choropleth_hideout`. Switching the KPI is ``{**hideout, "kpi": other}``.
+    """
+    kpis = {}
+    for name in KPI_NAMES:
+        if name not in frame:
+            continue
+        breaks, colours = kpi_classes(frame[name], name)
+        kpis[name] = {
+            "classes": class_of(frame[name], breaks),
+            "texts": value_texts(frame[name], KPI_BY_NAME[name].unit, lang),
+            "colors": colours,
+        }
+    codes = [str(c) for c in frame.index]
+    return {
+        "kpi": kpi,
+        "codes": codes,
+        "names": [names.get(c, c) for c in codes],
+        "kpis": kpis,
+        "missing": fmt_value(None, "count", lang),
+        **_area_style(lang, selected),
+    }
+
+
+def kpi_legends(frame: pd.DataFrame, lang: str) -> dict[str, html.Div]:
+    """Return the legend of every KPI in ``frame`` for these areas (KPI → legend)."""
+    out = {}
+    for name in KPI_NAMES:
+        if name in frame:
+            breaks, colours = kpi_classes(frame[name], name)
+            out[name] = legend(
+                {"kpi": name, "breaks": breaks, "colors": colours, "nodata": theme.NO_DATA}, lang
+            )
+    return out
 
 
 def legend_labels(breaks: list[float], unit: str, lang: str) -> list[str]:

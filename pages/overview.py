@@ -2,24 +2,37 @@
 
 URL: ``/?scope=<area code or H3 cell>&date=YYYY-MM-DD&kpi=<name>``. Drilling and
 changing the date push a new URL (the back button walks back up); changing the
-map's KPI only restyles the map and rewrites the current URL in place.
+map's KPI restyles the map in the browser from every KPI's classes, sent with the
+page in the map's ``hideout``, shows that KPI's legend and title (all drawn with
+the page) and rewrites the current URL in place: no request to the server.
 """
 
 from __future__ import annotations
 
 import dash
-from dash import Input, Output, State, callback, clientside_callback, dcc, html, no_update
+from dash import (
+    ALL,
+    ClientsideFunction,
+    Input,
+    Output,
+    State,
+    callback,
+    clientside_callback,
+    dcc,
+    html,
+    no_update,
+)
 
-from cityops import ids
-from cityops.clock import today
+from cityops import ids, queries
+from cityops.geo import ScopeDenied, ScopeError, ensure_allowed
 from cityops.queries.context import current
 from cityops.queries.kpis import KPI_BY_NAME, KPIS
 from cityops.text.formatting import fmt_date
-from cityops.text.i18n import normalise_lang, t
-from cityops.urls import DAY_RANGE, page_href, parse_day
+from cityops.text.i18n import t
+from cityops.urls import DAY_RANGE, page_href
 from cityops.web import check_object, input_rule
 from components.breadcrumb import breadcrumb
-from components.choropleth import area_map, legend
+from components.choropleth import all_kpis_hideout, area_map, boundaries_url, kpi_legends
 from components.datepicker import date_picker
 from components.kpi import kpi_groups
 from pages._shared import (
@@ -28,7 +41,6 @@ from pages._shared import (
     check_state,
     checked_area,
     guarded_layout,
-    map_state,
     register_page,
     resolve_view,
     scope_values,
@@ -36,6 +48,8 @@ from pages._shared import (
 
 PATH = "/"
 DEFAULT_KPI = "cameras_online_rate"
+#: Pattern ids of each KPI's legend and map title (one shown at a time).
+LEGEND, TITLE = "ov-legend-kpi", "ov-title-kpi"
 
 register_page(__name__, "overview", PATH, order=0)
 
@@ -59,15 +73,23 @@ def layout(scope: str | None = None, date: str | None = None, kpi: str | None = 
     ctx, lang, where, day = view.ctx, view.lang, view.where, view.day
     values = scope_values(view)
     kpi_name = kpi if isinstance(kpi, str) and kpi in KPI_BY_NAME else DEFAULT_KPI
-    container, level, hideout = map_state(ctx, where, day, kpi_name, lang)
+    container, level, children = queries.child_kpis(ctx, scope=where, day=day, allowed=view.allowed)
+    areas = ctx.geo.areas
+    hideout = all_kpis_hideout(
+        children,
+        kpi=kpi_name,
+        names={c: areas[c].name if c in areas else c for c in children.index},
+        lang=lang,
+        selected=where.code if where.level == "grid" else None,
+    )
+    legends = kpi_legends(children, lang)
 
     crumbs = [(s.level, s.code, ctx.geo.scope_name(s)) for s in ctx.geo.lineage(where)]
-    area = ctx.geo.areas[container.code]
-    state = {"scope": where.code, "date": day.isoformat(), "kpi": kpi_name, "lang": lang}
+    area = areas[container.code]
+    state = {"scope": where.code, "date": day.isoformat(), "lang": lang}
     return html.Div(
         [
             dcc.Store(id=ids.OV_STATE, data=state),
-            dcc.Store(id=ids.OV_URL_SINK),
             html.Div(
                 [
                     breadcrumb(crumbs, lambda code: _href(code, day, kpi_name), lang),
@@ -95,7 +117,14 @@ def layout(scope: str | None = None, date: str | None = None, kpi: str | None = 
                             html.Div(
                                 [
                                     html.H2(
-                                        _map_title(level, kpi_name, lang),
+                                        [
+                                            html.Span(
+                                                _map_title(level, k.name, lang),
+                                                id={"type": TITLE, "kpi": k.name},
+                                                hidden=k.name != kpi_name,
+                                            )
+                                            for k in KPIS
+                                        ],
                                         id=ids.OV_MAP_TITLE,
                                         className="panel-title",
                                     ),
@@ -116,13 +145,23 @@ def layout(scope: str | None = None, date: str | None = None, kpi: str | None = 
                             html.Div(
                                 [
                                     area_map(
-                                        geojson_url=f"/api/v1/geo/{container.code}/children.geojson",
+                                        geojson_url=boundaries_url(container.code),
                                         hideout=hideout,
                                         bounds=area.bounds,
                                         tile_url=ctx.settings.tile_url,
                                         tile_attribution=ctx.settings.tile_attribution,
                                     ),
-                                    html.Div(legend(hideout, lang), id=ids.OV_LEGEND),
+                                    html.Div(
+                                        [
+                                            html.Div(
+                                                legends[k.name],
+                                                id={"type": LEGEND, "kpi": k.name},
+                                                hidden=k.name != kpi_name,
+                                            )
+                                            for k in KPIS
+                                        ],
+                                        id=ids.OV_LEGEND,
+                                    ),
                                 ],
                                 className="map-wrap",
                             ),
@@ -146,62 +185,55 @@ def layout(scope: str | None = None, date: str | None = None, kpi: str | None = 
     )
 
 
+def preloads(scope=None, **_) -> list[str]:
+    """Return the boundaries the map of a link will show, for the page to preload.
+
+    Nothing for an area the link cannot show (unknown, switched off, not permitted).
+    """
+    ctx = current()
+    try:
+        where = ctx.geo.scope(scope if isinstance(scope, str) else None)
+        ensure_allowed(where, ctx.allowed_scope())
+    except (ScopeError, ScopeDenied):
+        return []
+    container, _ = ctx.geo.map_container(where)
+    return [boundaries_url(container.code)]
+
+
 @callback(
     Output(ids.NAV, "href", allow_duplicate=True),
     Input(ids.OV_AREAS, "clickData"),
     Input(ids.OV_DATE, "date"),
     State(ids.OV_STATE, "data"),
+    State(ids.OV_KPI_SELECT, "value"),
     prevent_initial_call=True,
 )
-def navigate(feature, date, state):
-    """Drill into a clicked area, or move to another day: a new URL either way."""
+def navigate(feature, date, state, kpi):
+    """Drill into a clicked area, or move to another day: a new URL either way.
+
+    The URL keeps the KPI the map shows (``kpi``, switched in the browser).
+    """
     if dash.ctx.triggered_id == ids.OV_DATE:
         if not date or date == state["date"]:
             return no_update
-        return _href(state["scope"], date, state["kpi"])
+        return _href(state["scope"], date, kpi)
     if not feature or not feature.get("properties", {}).get("enabled", False):
         return no_update
     code = feature["properties"]["code"]
     if code == state["scope"]:
         return no_update
-    return _href(checked_area(code), state["date"], state["kpi"])
+    return _href(checked_area(code), state["date"], kpi)
 
 
-@callback(
-    Output(ids.OV_AREAS, "hideout"),
-    Output(ids.OV_LEGEND, "children"),
-    Output(ids.OV_MAP_TITLE, "children"),
-    Input(ids.OV_KPI_SELECT, "value"),
-    State(ids.OV_STATE, "data"),
-    prevent_initial_call=True,
-)
-def restyle(kpi_name, state):
-    """Colour the map by another KPI: new values and legend, same geometry.
-
-    The state and the KPI name come from the browser: the callback gate has checked
-    them (the rules at the end of this module) before this runs, so a hand-made
-    state or an unknown KPI is a 400 and a scope outside the user's area a 403.
-    """
-    ctx = current()
-    lang = normalise_lang(state.get("lang"))
-    where = ctx.geo.scope(state["scope"])
-    day = parse_day(state["date"], today())
-    _, level, hideout = map_state(ctx, where, day, kpi_name, lang)
-    return hideout, legend(hideout, lang), _map_title(level, kpi_name, lang)
-
-
-# Keep the chosen KPI in the address bar without a navigation (no history entry).
+# Switch the map's KPI in the browser (assets/cityops.js): restyle from the hideout,
+# show that KPI's legend and title, keep it in the address bar. No server round trip.
 clientside_callback(
-    """
-    function(kpi) {
-        const url = new URL(window.location.href);
-        url.searchParams.set('kpi', kpi);
-        window.history.replaceState(window.history.state, '', url.toString());
-        return kpi;
-    }
-    """,
-    Output(ids.OV_URL_SINK, "data"),
+    ClientsideFunction(namespace="cityops", function_name="switchKpi"),
+    Output(ids.OV_AREAS, "hideout"),
+    Output({"type": LEGEND, "kpi": ALL}, "hidden"),
+    Output({"type": TITLE, "kpi": ALL}, "hidden"),
     Input(ids.OV_KPI_SELECT, "value"),
+    State(ids.OV_AREAS, "hideout"),
     prevent_initial_call=True,
 )
 

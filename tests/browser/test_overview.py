@@ -97,17 +97,35 @@ def test_ov003_url_reproduces_a_drill_state(page, server):
     assert int(values["rentals_suspected"]) == api["rentals_suspected"]
 
 
-def test_ov004_changing_the_map_kpi_restyles_without_reload(page, server):
+def test_ov004_changing_the_map_kpi_restyles_in_the_browser_without_a_request(page, server):
     page.goto(f"{server}/?scope=320100&date={DAY}")
     wait_scope(page, "320100")
     page.evaluate("window.__marker = 1")
+    fills = "els => els.map(e => e.getAttribute('fill'))"
+    before = page.locator("path[data-area]").evaluate_all(fills)
+    legend_before = page.locator("#ov-legend").inner_text()
+    shot(page, "ov004-kpi-online-rate")
+    calls = []
+    page.on("request", lambda r: calls.append(r.url) if "_dash-update-component" in r.url else None)
     page.locator("#ov-kpi-select").click()
     page.get_by_role("option", name="在途吨位").click()
     page.wait_for_function("document.querySelector('#ov-map-title').innerText.includes('在途吨位')")
+    settle(page)
     assert page.evaluate("window.__marker") == 1  # same page, no reload
     assert "kpi=tonnage_in_transit" in page.url
-    assert "吨" in page.locator(".map-legend").inner_text()
+    assert not calls, f"the KPI switch asked the server: {calls}"
+    after = page.locator("path[data-area]").evaluate_all(fills)
+    assert after != before  # the areas took the new KPI's colours
+    legend = page.locator("#ov-legend").inner_text()
+    assert "吨" in legend and legend != legend_before
+    assert page.locator("#ov-legend .map-legend:visible").count() == 1
+    assert "在线率" not in page.locator("#ov-map-title").inner_text()
     shot(page, "ov004-kpi-tonnage")
+    # a drill keeps the KPI the map shows now
+    click_area(page, "320102")
+    wait_scope(page, "320102")
+    assert "kpi=tonnage_in_transit" in page.url
+    assert "在途吨位" in page.locator("#ov-map-title").inner_text()
 
 
 def test_ov005_english_toggle_is_remembered(page, server):
