@@ -7,12 +7,16 @@ This is DATA_CONTRACTS.md as code. The loader reads a file against one
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import sqlalchemy as sa
 
 from cityops import store
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 Kind = Literal["text", "float", "int", "bool", "timestamp", "date", "hhmm", "enum", "code6"]
 Personal = Literal["name", "phone", "plate"]
@@ -50,6 +54,23 @@ class Column:
 
 
 @dataclass(frozen=True)
+class RowRule:
+    """A rule across the columns of a row, checked after each column is typed.
+
+    ``broken`` takes the typed rows (one column per spec column, missing cells
+    NA) and returns a boolean Series: the rows breaking the rule. Each gets an
+    issue of ``severity`` (``quarantined``: not loaded; ``flagged``: loaded,
+    listed) with reason ``rule``, naming ``column``; ``message_key`` is the
+    i18n key of its message.
+    """
+
+    column: str
+    severity: Literal["quarantined", "flagged"]
+    message_key: str
+    broken: Callable[[pd.DataFrame], pd.Series]
+
+
+@dataclass(frozen=True)
 class DatasetSpec:
     """A dataset: its table, key, columns, where its rows are, what they reference."""
 
@@ -69,6 +90,10 @@ class DatasetSpec:
     stale_after_hours: float = 24.0
     required_area_code: str | None = None  # a column that must name a known district
     depends_on: tuple[str, ...] = field(default=())
+    row_rules: tuple[RowRule, ...] = ()  # rules across a row's columns
+    # hooks run in the load's transaction just before its rows are written, seeing the
+    # store as it was (loaders.hooks: "status_history" records cameras' status changes)
+    write_hooks: tuple[str, ...] = ()
 
     def column(self, name: str) -> Column:
         """Return the column called ``name``."""
@@ -153,6 +178,7 @@ CAMERAS = DatasetSpec(
     point=("lon", "lat"),
     time_column="last_seen",
     stale_after_hours=24,
+    write_hooks=("status_history",),
 )
 
 VIDEO_EVENTS = DatasetSpec(
@@ -364,6 +390,18 @@ SCENIC_SPOTS = DatasetSpec(
     stale_after_hours=30 * 24,
 )
 
+
+def _slots_out_of_order(rows: pd.DataFrame) -> pd.Series:
+    """Return the bookings whose slot ends at or before it starts."""
+    both = rows["slot_start"].notna() & rows["slot_end"].notna()
+    return both & (rows["slot_end"].astype(str) <= rows["slot_start"].astype(str))
+
+
+def _rated_complaints(rows: pd.DataFrame) -> pd.Series:
+    """Return the complaints that carry a rating (an evaluation's field)."""
+    return (rows["kind"] == "complaint") & rows["rating"].notna()
+
+
 BOOKINGS = DatasetSpec(
     name="bookings",
     label="分时预约",
@@ -393,6 +431,7 @@ BOOKINGS = DatasetSpec(
         Column("booked_at", ("预约时间", "下单时间"), "timestamp", required=False),
     ),
     references=(("spot_id", store.scenic_spots, "spot_id"),),
+    row_rules=(RowRule("slot_end", "quarantined", "issue.slot_order", _slots_out_of_order),),
     time_column="booked_at",
     stale_after_hours=1,
     depends_on=("scenic_spots",),
@@ -427,6 +466,7 @@ FEEDBACK = DatasetSpec(
         Column("resolved_at", ("处理时间", "办结时间"), "timestamp", required=False),
     ),
     references=(("spot_id", store.scenic_spots, "spot_id"),),
+    row_rules=(RowRule("rating", "flagged", "issue.rating_on_complaint", _rated_complaints),),
     time_column="ts",
     stale_after_hours=24,
     depends_on=("scenic_spots",),

@@ -720,15 +720,10 @@ def clean_table(raw: RawTable, spec: DatasetSpec, *, max_chars: int = MAX_FIELD_
 
 
 def _row_rules(frame: pd.DataFrame, spec: DatasetSpec) -> list[Issue]:
-    """Rules across columns of a row."""
+    """Check the spec's rules across the columns of a row (:class:`~cityops.datasets.RowRule`)."""
     issues = []
-    if spec.name == "bookings":
-        bad = frame["slot_start"].notna() & frame["slot_end"].notna()
-        bad &= frame["slot_end"].astype(str) <= frame["slot_start"].astype(str)
-        for i in np.flatnonzero(bad.to_numpy()):
-            issues.append(issue(int(i), "quarantined", "rule", "slot_end", "issue.slot_order"))
-    if spec.name == "feedback":
-        odd = (frame["kind"] == "complaint") & frame["rating"].notna()
-        for i in np.flatnonzero(odd.to_numpy()):
-            issues.append(issue(int(i), "flagged", "rule", "rating", "issue.rating_on_complaint"))
+    for rule in spec.row_rules:
+        broken = rule.broken(frame).fillna(False).to_numpy(bool)
+        for i in np.flatnonzero(broken):
+            issues.append(issue(int(i), rule.severity, "rule", rule.column, rule.message_key))
     return issues

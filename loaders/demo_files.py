@@ -36,8 +36,10 @@ class FilePlan:
     chinese: bool = False  # Chinese headers and values
     crs: str = "wgs84"
     title: str | None = None  # a title line above the header
-    city: str | None = None  # only rows of this city (by id prefix)
+    city: str | None = None  # only rows of this city (their key starts with ``city_prefix``)
+    city_prefix: str = ""  # the key's prefix before a city code's first four digits
     slashed_times: bool = False  # 2026/11/25 08:00 instead of ISO 8601
+    yesterday: bool = False  # yesterday's export loaded first (a status history)
 
 
 def plans(cities: list[str], scale: str) -> list[FilePlan]:
@@ -54,6 +56,8 @@ def plans(cities: list[str], scale: str) -> list[FilePlan]:
                     chinese=True,
                     title="宿迁市视频监控点位台账",
                     city=city,
+                    city_prefix="CAM",
+                    yesterday=True,
                 )
             )
         else:
@@ -67,7 +71,9 @@ def plans(cities: list[str], scale: str) -> list[FilePlan]:
                     crs="gcj02",
                     title="视频点位导出（高德坐标）",
                     city=city,
+                    city_prefix="CAM",
                     slashed_times=True,
+                    yesterday=True,
                 )
             )
     out += [
@@ -223,9 +229,10 @@ def write_demo_files(
     for plan in plans(cities, scale):
         frame = tables[plan.dataset]
         if plan.city:
-            frame = frame[frame["camera_id"].str.startswith(f"CAM{plan.city[:4]}")]
+            key = DATASETS[plan.dataset].key[0]
+            frame = frame[frame[key].str.startswith(f"{plan.city_prefix}{plan.city[:4]}")]
         frame = frame.reset_index(drop=True)
-        if plan.dataset == "cameras":  # yesterday's export first, so cameras have a history
+        if plan.yesterday:  # yesterday's export first, so the entities have a history
             earlier = replace(plan, name=plan.name.replace(".", "_yesterday.", 1))
             written.append((earlier, write_file(_localise(_yesterday(frame, rng), earlier),
                                                 earlier, folder)))  # fmt: skip

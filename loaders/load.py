@@ -33,6 +33,7 @@ from cityops.store import derived
 from cityops.text.i18n import t
 from loaders.clean import MAX_FIELD_CHARS, Issue, clean_table, issue
 from loaders.crs import CRS_CHOICES, to_wgs84
+from loaders.hooks import HOOKS
 from loaders.read import FORMATS, FileRefused, RawTable, crs_mentioned, read_file
 
 Progress = Callable[[str], None]
@@ -274,26 +275,6 @@ def _upsert_duckdb(conn: Connection, table: sa.Table, frame: pd.DataFrame, key: 
     return len(frame) - existing, existing
 
 
-def _record_status_changes(conn: Connection, cameras: pd.DataFrame, load_id: str,
-                           now: dt.datetime) -> int:  # fmt: skip
-    """Append a history row for each camera whose status is new or changed; return how many.
-
-    The change is dated by the camera's ``last_seen`` when given, else by the load.
-    """
-    t = store.cameras
-    known = pd.read_sql(sa.select(t.c.camera_id, t.c.status), conn).set_index("camera_id")["status"]
-    before = cameras["camera_id"].map(known)
-    changed = cameras[before.isna().to_numpy() | (before != cameras["status"]).to_numpy()]
-    if changed.empty:
-        return 0
-    when = pd.to_datetime(changed["last_seen"]).fillna(pd.Timestamp(now))
-    history = pd.DataFrame({"camera_id": changed["camera_id"].to_numpy(),
-                            "changed_at": when.to_numpy(), "status": changed["status"].to_numpy(),
-                            "load_id": load_id})  # fmt: skip
-    store.bulk_insert(conn, store.camera_status_history, history)
-    return len(history)
-
-
 def _stored_frame(frame: pd.DataFrame, spec: DatasetSpec) -> pd.DataFrame:
     """Return the columns of the table, with nullable integers where the table has them."""
     cols = [c.name for c in spec.table.columns if c.name in frame.columns]
@@ -450,8 +431,8 @@ def load_file(
         keep = alive_mask() & ~collapsed
         say(f"writing {int(keep.sum()):,} rows")
         accepted = _stored_frame(frame if keep.all() else frame[keep], spec)
-        if spec.name == "cameras":
-            _record_status_changes(conn, accepted, load_id, now)
+        for hook in spec.write_hooks:  # e.g. cameras' status history, from the store as it was
+            HOOKS[hook](conn, accepted, load_id, now)
         inserted, updated = upsert(conn, spec.table, accepted, spec.key, keep=absent)
         rows = [
             {
