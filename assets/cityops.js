@@ -154,12 +154,13 @@ window.cityops.points = {
     point: function (feature, latlng, context) {
         const h = (context && context.hideout) || {};
         const key = feature.properties[h.colorBy || 'status'];
-        const colour = (h.colors || {})[key] || '#2563eb';
+        const colour = (h.colors || {})[key];
         const selected = h.selected && h.selected === feature.properties.id;
         const radius = h.sizeBy ? Math.max(5, Math.min(28, 4 + Math.sqrt(feature.properties[h.sizeBy] || 0) / (h.sizeScale || 4))) : 5;
+        const outline = selected ? h.selectedBorder : h.border;  // none unless the hideout names one
         const marker = L.circleMarker(latlng, {
             radius: selected ? radius + 4 : radius, fillColor: colour,
-            color: selected ? '#111827' : (h.border || '#ffffff'),
+            stroke: Boolean(outline), color: outline,
             weight: selected ? 3 : 1, fillOpacity: 0.9,
             pane: h.pane || 'overlayPane',
         });
@@ -180,7 +181,7 @@ window.cityops.points = {
         const count = feature.properties.point_count;
         const size = 24 + Math.min(30, Math.log10(count + 1) * 10);
         const label = window.cityops.clusterCount(count, h.lang);
-        let colour = '#0369a1';
+        let colour = h.clusterColor;
         if (h.clusterBreaks && index && index.getLeaves) {
             const leaves = index.getLeaves(feature.properties.cluster_id, 5000);
             let bad = 0;

@@ -9,25 +9,19 @@ charts and the events table. Wuxi's lesson: the value is in algorithm results.
 from __future__ import annotations
 
 import datetime as dt
-from urllib.parse import urlencode
 
-import dash_leaflet as dl
 from dash import Input, Output, State, callback, dcc, html, no_update
 
 from cityops import ids
 from cityops.clock import TZ
+from cityops.geo import ScopeDenied, ScopeError, ensure_allowed
 from cityops.queries import video as vq
 from cityops.queries.context import current
-from cityops.queries.kpis import ratio
-from cityops.text.formatting import fmt_rate, fmt_times
 from cityops.text.i18n import t, t_value
-from cityops.theme import DOMAIN_ACCENT, STATUS
 from cityops.urls import page_href
 from cityops.web import check_object, input_rule
-from components.charts import PALETTE, donut, rate_bars, stacked_days
-from components.choropleth import ENTITY_PANE, js
-from components.domain import chart, empty, facts, panel
-from components.tables import data_table
+from components import video
+from components.choropleth import boundaries_url
 from pages._shared import (
     area_name,
     card_note,
@@ -48,10 +42,7 @@ from pages._shared import (
 )
 
 KPIS = ["cameras_total", "cameras_online_rate", "cameras_ai", "video_events_open"]
-ACCENT = DOMAIN_ACCENT["video"]
 TREND_DAYS = 30
-#: Upper bounds of the offline/fault share that colour a camera cluster green, amber, red.
-CLUSTER_BAD_SHARE = (0.05, 0.15)
 
 P = "video"
 MAP, AREAS, POINTS, STATE, DATE, DEPT, BY_DEPT = (
@@ -63,6 +54,8 @@ MAP, AREAS, POINTS, STATE, DATE, DEPT, BY_DEPT = (
     f"{P}-department",
     f"{P}-by-department",
 )
+#: The containers of the charts beside the map and of the open events below it.
+SIDE, EVENTS = f"{P}-panels", f"{P}-events"
 
 PATH = register_page_for_domain(__name__, "video")
 
@@ -74,6 +67,12 @@ def href(scope: str, day, department: str | None = None, camera: str | None = No
 
 @guarded_layout(PATH)
 def layout(scope=None, date=None, department=None, camera=None, **_):
+    """Return the view's frame, cards and map; the charts and events follow (:func:`panels`).
+
+    The first paint is what the map needs: one query for the areas' colours, the
+    department selector, the cards. The charts (plotly.js) and the events table
+    come from one callback while the browser draws the camera layer.
+    """
     view, error = resolve_view(
         PATH, scope, date, filters={"department": department}, entity=("camera", camera)
     )
@@ -99,15 +98,26 @@ def layout(scope=None, date=None, department=None, camera=None, **_):
             if d
         ],
     )
-    chip = (
-        html.Span(t_value("department", department, lang), className="chip") if department else None
-    )
     if camera:
-        side = _camera_detail(ctx, view.found.row, lang)
-    else:
-        side = entity_notice(view, t("entity.camera", lang)) + _panels(
-            ctx, where, level, day, department, departments, lang
+        side = video.camera_panels(
+            view.found.row,
+            vq.camera_history(ctx, camera_id=camera, allowed=view.allowed),
+            vq.camera_events(ctx, camera_id=camera, allowed=view.allowed),
+            name_of=lambda code: area_name(ctx, code),
+            lang=lang,
+            prefix=P,
         )
+        below = []
+    else:
+        titles = [t("video.by_department", lang), t("video.ai_share", lang),
+                  t("video.events_trend", lang, days=TREND_DAYS)]  # fmt: skip
+        if where.level != "grid":
+            titles.insert(0, t("video.by_area", lang, level=level_label(level, lang)))
+        side = [
+            *entity_notice(view, t("entity.camera", lang)),
+            html.Div(video.pending(titles), id=SIDE, className="stack"),
+        ]
+        below = [html.Div(video.pending([t("video.open_events", lang)]), id=EVENTS)]
     return domain_page(
         P,
         state=view.state(department=department, camera=camera),
@@ -128,18 +138,43 @@ def layout(scope=None, date=None, department=None, camera=None, **_):
             html.P(t("map.points_hint", lang), className="hint"),
             overlays=_points(where, department, camera, lang),
             focus=_cell_focus(where) if where.level == "grid" else None,
-            chip=chip,
+            chip=_chip(department, lang),
         ),
         side=side,
-        below=[]
-        if camera
-        else [
-            panel(t("video.open_events", lang), chip, _events_table(ctx, where, department, lang))
-        ],
+        below=below,
         level=where.level,
         entity=camera,
         card_note=card_note(view),
     )
+
+
+def preloads(scope=None, date=None, department=None, camera=None, **_) -> list[str]:
+    """Return the URLs of the boundaries and the camera layer a link will show (to preload).
+
+    The browser then fetches them with the page's scripts, before the layout asks
+    for them. Only for a link whose scope is an area the user may see and that
+    opens no camera (a camera moves the view to its own cell); else nothing.
+    """
+    if camera or not isinstance(scope or "", str) or not isinstance(department or "", str):
+        return []
+    ctx = current()
+    try:
+        where = ctx.geo.scope(scope)
+        ensure_allowed(where, ctx.allowed_scope())
+    except (ScopeError, ScopeDenied):
+        return []
+    container, _ = ctx.geo.map_container(where)
+    urls = [boundaries_url(container.code)]
+    if where.level != "province":
+        urls.append(video.camera_layer_url(where.code, (department or "").strip() or None))
+    return urls
+
+
+def _chip(department: str | None, lang: str):
+    """Return the chip naming the department filter (None without one)."""
+    if not department:
+        return None
+    return html.Span(t_value("department", department, lang), className="chip")
 
 
 def _cell_focus(where):
@@ -155,213 +190,65 @@ def _points(where, department, camera, lang) -> list:
     """The camera layer: clustered points, from the city level down."""
     if where.level == "province":
         return []
-    # a department is data ("交通&运输", "+1"): encoded, or the layer asks for another one
-    query = {"scope": where.code, **({"department": department} if department else {})}
-    url = f"/api/v1/points/cameras.pbf?{urlencode(query)}"
-    return [
-        dl.GeoJSON(
-            id=POINTS,
-            url=url,
-            format="geobuf",
-            cluster=True,
-            zoomToBoundsOnClick=True,
-            superClusterOptions={"radius": 80, "maxZoom": 16},
-            pointToLayer=js("point", "cityops.points"),
-            clusterToLayer=js("cluster", "cityops.points"),
-            hideout={
-                "colorBy": "status",
-                "colors": STATUS,
-                "selected": camera,
-                "pane": ENTITY_PANE,
-                "lang": lang,
-                # clusters: share of cameras offline or faulty, ≤ 5 % / ≤ 15 % / more
-                "clusterBreaks": list(CLUSTER_BAD_SHARE),
-                "clusterColors": [STATUS["online"], STATUS["acknowledged"], STATUS["fault"]],
-            },
-        )
-    ]
+    url = video.camera_layer_url(where.code, department)
+    return [video.camera_layer(url, selected=camera, lang=lang, layer_id=POINTS)]
 
 
-def _panels(ctx, where, level, day, department, departments, lang) -> list:
-    allowed = ctx.allowed_scope()
-    out = []
+@callback(Output(SIDE, "children"), Output(EVENTS, "children"), Input(STATE, "data"))
+def panels(state):
+    """Draw the view's charts and open events, after the page's first paint.
+
+    Fires once when a view without a camera is shown (its page state store appears
+    with these panels' placeholders). The state was checked by the callback gate
+    (the rule :func:`pages._shared.register_navigation` declares): a real, permitted view.
+    """
+    view, error = resolve_view(
+        PATH, state["scope"], state["date"], filters={"department": state.get("department")}
+    )
+    if error:
+        return error, []
+    ctx, lang, where, department = view.ctx, view.lang, view.where, view.filters.department
+    _, level = ctx.geo.map_container(where)
+    departments = vq.online_by_department(ctx, scope=where, allowed=view.allowed)
+    side = []
     if where.level != "grid":
-        by_area = vq.online_by_area(
-            ctx, scope=where, level=level, allowed=allowed, department=department
-        )
-        by_area = by_area.sort_values("online_rate", ascending=True, na_position="first")
-        names = [area_name(ctx, c) if level != "grid" else c[:9] for c in by_area["area"]]
-        out.append(
-            panel(
-                t("video.by_area", lang, level=level_label(level, lang)),
-                chart(
-                    rate_bars(
-                        names[:25],
-                        list(by_area["online_rate"])[:25],
-                        list(by_area["area"])[:25],
-                        ACCENT,
-                    )
-                    if len(by_area)
-                    else None,
-                    t("empty.no_rows", lang),
-                    graph_id=f"{P}-by-area",
+        side.append(
+            video.by_area(
+                vq.online_by_area(
+                    ctx, scope=where, level=level, allowed=view.allowed, department=department
                 ),
+                title=t("video.by_area", lang, level=level_label(level, lang)),
+                name_of=(lambda c: c[:9]) if level == "grid" else (lambda c: area_name(ctx, c)),
+                lang=lang,
+                graph_id=f"{P}-by-area",
             )
         )
-    out.append(
-        panel(
-            t("video.by_department", lang),
-            chart(
-                rate_bars(
-                    [t_value("department", d, lang) for d in departments["department"]],
-                    list(departments["online_rate"]),
-                    list(departments["department"]),
-                    ACCENT,
-                    selected=department,
-                )
-                if len(departments)
-                else None,
-                t("empty.no_rows", lang),
-                graph_id=BY_DEPT,
+    side += [
+        video.by_department(departments, lang=lang, selected=department, graph_id=BY_DEPT),
+        video.ai_share(departments, lang=lang, department=department),
+        video.events_trend(
+            vq.events_by_day(
+                ctx,
+                scope=where,
+                allowed=view.allowed,
+                day=view.day,
+                days=TREND_DAYS,
+                department=department,
             ),
-        )
-    )
-    shown = departments[departments["department"] == department] if department else departments
-    total, ai = int(shown["cameras"].sum()), int(shown["ai"].sum())
-    out.append(
-        panel(
-            t("video.ai_share", lang),
-            chart(
-                donut(
-                    [t("col.ai_enabled", lang), t("video.ai_off", lang)],
-                    [ai, max(total - ai, 0)],
-                    [ACCENT, "#e5e7eb"],
-                    fmt_rate(ratio([ai], [total])[0], lang),
-                )
-                if total
-                else None,
-                t("empty.no_rows", lang),
-            ),
-        )
-    )
-    trend = vq.events_by_day(
-        ctx, scope=where, allowed=allowed, day=day, days=TREND_DAYS, department=department
-    )
-    trend["event_type"] = [t_value("event_type", e, lang) for e in trend["event_type"]]
-    out.append(
-        panel(
-            t("video.events_trend", lang, days=TREND_DAYS),
-            chart(
-                stacked_days(
-                    trend,
-                    x="day",
-                    y="events",
-                    colour="event_type",
-                    palette=PALETTE,
-                    lang=lang,
-                    axis_title=t("unit.events", lang),
-                )
-                if len(trend)
-                else None,
-                t("empty.no_events", lang, days=TREND_DAYS),
-            ),
-        )
-    )
-    return out
-
-
-def _events_table(ctx, where, department, lang):
-    now = dt.datetime.now(TZ).replace(tzinfo=None)
-    frame = vq.open_events(
-        ctx, scope=where, allowed=ctx.allowed_scope(), now=now, department=department
-    )
-    if frame.empty:
-        return empty(t("empty.no_rows", lang))
-    frame["ts"] = fmt_times(frame["ts"])
-    frame["district_code"] = [area_name(ctx, c) for c in frame["district_code"]]
-    frame["event_type"] = [t_value("event_type", e, lang) for e in frame["event_type"]]
-    frame["department"] = [t_value("department", d, lang) for d in frame["department"]]
-    return data_table(
-        f"{P}-open-events",
-        frame,
-        [
-            "ts",
-            "open_hours",
-            "event_type",
-            "camera_id",
-            "camera_name",
-            "department",
-            "district_code",
-            "event_id",
-        ],
-        lang,
-        widths={"ts": 140, "camera_name": 180},
-        row_id="event_id",
-        selectable=True,
-    )
-
-
-def _camera_detail(ctx, row, lang):
-    """Return the panels of one camera (its row found by the page's view)."""
-    camera_id = row["camera_id"]
-    status = row["status"]
-    card = panel(
-        f"{t('entity.camera', lang)} {camera_id}",
-        facts(
-            [
-                (t("col.name", lang), row["name"]),
-                (
-                    t("col.status", lang),
-                    html.Span(
-                        [
-                            html.Span(className="status-dot", style={"background": STATUS[status]}),
-                            t(f"status.{status}", lang),
-                        ]
-                    ),
-                ),
-                (t("col.department", lang), t_value("department", row["department"], lang)),
-                (t("col.kind", lang), t_value("camera_kind", row["kind"], lang)),
-                (t("col.ai_enabled", lang), t("yes" if row["ai_enabled"] else "no", lang)),
-                (
-                    t("col.last_seen", lang),
-                    None if row["last_seen"] is None else str(row["last_seen"])[:16],
-                ),
-                (t("col.district_code", lang), area_name(ctx, row["district_code"])),
-                (t("col.grid_cell", lang), row["grid_cell"]),
-                (t("col.lonlat", lang), f"{row['lon']:.6f}, {row['lat']:.6f}"),
-            ]
-        ),
-        extra="entity-card",
-        panel_id=f"{P}-camera",
-    )
-    history = vq.camera_history(ctx, camera_id=camera_id)
-    history["status"] = [t(f"status.{s}", lang) for s in history["status"]]
-    history["changed_at"] = fmt_times(history["changed_at"])
-    events = vq.camera_events(ctx, camera_id=camera_id)
-    for col in ("ts", "closed_at"):
-        events[col] = fmt_times(events[col])
-    events["event_type"] = [t_value("event_type", e, lang) for e in events["event_type"]]
-    events["status"] = [t_value("event_status", e, lang) for e in events["status"]]
-    return [
-        card,
-        panel(
-            t("video.history", lang),
-            data_table(f"{P}-history", history, ["changed_at", "status"], lang)
-            if len(history)
-            else empty(t("empty.no_rows", lang)),
-        ),
-        panel(
-            t("video.camera_events", lang),
-            data_table(
-                f"{P}-camera-events",
-                events,
-                ["ts", "event_type", "status", "closed_at", "event_id"],
-                lang,
-            )
-            if len(events)
-            else empty(t("empty.no_rows", lang)),
+            lang=lang,
+            days=TREND_DAYS,
         ),
     ]
+    now = dt.datetime.now(TZ).replace(tzinfo=None)
+    events = video.open_events(
+        vq.open_events(ctx, scope=where, allowed=view.allowed, now=now, department=department),
+        title=t("video.open_events", lang),
+        chip=_chip(department, lang),
+        name_of=lambda code: area_name(ctx, code),
+        lang=lang,
+        table_name=f"{P}-open-events",
+    )
+    return side, events
 
 
 @callback(
@@ -399,6 +286,8 @@ register_navigation(
     filter_key="department",
     filter_id=DEPT,
     filter_bar=BY_DEPT,
-    filter_check=check_choice(lambda: vq.departments(current()), "department"),
+    filter_check=check_choice(
+        lambda: vq.departments(current(), allowed=current().allowed_scope()), "department"
+    ),
 )
 input_rule(POINTS, "clickData", check_object)

@@ -18,8 +18,10 @@ def params(page) -> dict:
 
 
 def wait_view(page, scope: str, entity: str = "") -> None:
+    """Wait for the view and for its panels (drawn by one callback after the map)."""
     page.wait_for_selector(f'.video-page[data-scope="{scope}"][data-entity="{entity}"]',
                            timeout=20_000)  # fmt: skip
+    page.wait_for_selector(".video-page .panel-pending", state="detached", timeout=20_000)
     settle(page)
 
 
@@ -98,3 +100,41 @@ def test_vi002_department_filter_and_download(page, server, tmp_path):
     with page.expect_download() as csv:
         page.get_by_role("button", name="下载 CSV").first.click()
     assert csv.value.suggested_filename.endswith(".csv")
+
+
+def test_vi003_the_map_comes_before_plotly_and_its_layer_is_preloaded(page, server):
+    """The first paint is the map and the cards: plotly.js and the grid are asked for after.
+
+    The camera layer is named in the page's HTML (preload): fetched once, with the scripts.
+    """
+    page.add_init_script(
+        """window.__first = {};
+        performance.setResourceTimingBufferSize(2000);
+        new MutationObserver(() => {
+            for (const [k, sel] of [['map', '.leaflet-container'], ['chart', '.js-plotly-plot']]) {
+                if (!(k in window.__first) && document.querySelector(sel)) {
+                    window.__first[k] = performance.now();
+                }
+            }
+        }).observe(document, {childList: true, subtree: true});"""
+    )
+    page.goto(f"{server}/video?scope=320100&date={DAY}")
+    wait_view(page, "320100")
+    page.wait_for_selector(".cluster-icon", timeout=20_000)
+    page.wait_for_selector("#video-by-department .main-svg", timeout=20_000)
+    first = page.evaluate("window.__first")
+    resources = page.evaluate(
+        "() => performance.getEntriesByType('resource').map(e => [e.name, e.startTime])"
+    )
+    plotly = [start for url, start in resources if "plotly.min.js" in url]
+    assert plotly and plotly[0] > first["map"], (first, plotly)
+    assert first["chart"] > first["map"]
+    assert (
+        page.locator(
+            "#video-by-department.js-plotly-plot, #video-by-department .js-plotly-plot"
+        ).count()
+        == 1
+    )
+    assert page.locator("#video-events .ag-root").count() == 1
+    pbf = [(url, start) for url, start in resources if "cameras.pbf" in url]
+    assert len(pbf) == 1 and pbf[0][1] < first["map"], (pbf, first)

@@ -2,17 +2,26 @@
 
 - the overview's map carries every KPI's classes (the same colours the one-KPI hideout
   gives), every KPI's legend and title, and no server callback answers its KPI switch;
+- the video page's first layout holds the frame, the cards and the map, no chart and
+  no table (plotly.js and the grid stay off the first paint); one callback draws them;
+- the index HTML names the data a page's map will fetch (``<link rel=preload>``), the
+  same URLs the layout asks for.
 """
 
 from __future__ import annotations
 
+import json
+import re
+
 import pandas as pd
+import plotly.utils
 import pytest
 
-from cityops import ids
+from cityops import ids, theme
 from cityops.queries.kpis import KPI_NAMES
 from components.choropleth import all_kpis_hideout, choropleth_hideout, kpi_legends
-from tests.walk import DAY, View, render, server_callbacks
+from tests.conftest import REPO
+from tests.walk import DAY, View, render, server_callbacks, walk
 
 
 def colour_in_browser(hideout: dict, code: str) -> str:
@@ -52,6 +61,22 @@ def test_mf001_every_kpi_hideout_colours_and_labels_as_the_one_kpi_hideout():
     assert sorted(legends) == sorted(frame.columns)
 
 
+def test_mf002_every_colour_the_maps_use_comes_from_the_theme():
+    """The browser's style functions hold no colour: the hideouts bring them all."""
+    every = all_kpis_hideout(
+        pd.DataFrame({"cameras_total": [1]}, index=["320102"]), kpi="cameras_total", names={},
+        lang="zh",
+    )  # fmt: skip
+    for key in ("nodata", "disabled", "disabledBorder", "outlineFill", "border", "selectedBorder"):
+        assert re.fullmatch(r"#[0-9a-f]{6}", every[key]), key
+    from components.video import camera_hideout
+
+    cameras = camera_hideout(None, "zh")
+    assert cameras["colors"] == theme.STATUS and cameras["clusterColors"] == theme.CLUSTER_COLOURS
+    script = (REPO / "assets" / "cityops.js").read_text(encoding="utf-8")
+    assert not re.findall(r"#[0-9a-fA-F]{3,8}\b", script), "a colour written in cityops.js"
+
+
 def _hideout(view: View) -> dict:
     return next(
         n["props"]["hideout"] for n, _ in view.nodes if n["props"].get("id") == ids.OV_AREAS
@@ -80,3 +105,66 @@ def test_mf004_no_server_callback_answers_the_kpi_switch(dash_app):
     assert [d.get("clientside_function") for d in switch] == [
         {"namespace": "cityops", "function_name": "switchKpi"}
     ]
+
+
+def _types(tree) -> set[str]:
+    return {node["type"] for node, _ in walk(tree)}
+
+
+@pytest.mark.parametrize("scope", ["320100", "320102"])
+def test_mf005_the_video_layout_is_the_map_and_cards_and_one_callback_brings_the_rest(
+    dash_app, client, scope
+):
+    view = render(dash_app, "/video", scope=scope, date=DAY)
+    assert "Graph" not in _types(view.tree) and "AgGrid" not in _types(view.tree)
+    assert view.cards and any(n["type"] == "GeoJSON" for n, _ in view.nodes)
+    state = next(n["props"]["data"] for n, _ in view.nodes if n["props"].get("id") == "video-state")
+    body = {
+        "output": "..video-panels.children...video-events.children..",
+        "outputs": [{"id": "video-panels", "property": "children"},
+                    {"id": "video-events", "property": "children"}],
+        "inputs": [{"id": "video-state", "property": "data", "value": state}],
+        "changedPropIds": ["video-state.data"],
+        "state": [],
+    }  # fmt: skip
+    response = client.post("/_dash-update-component", json=body)
+    assert response.status_code == 200, response.get_data(as_text=True)[:300]
+    out = response.get_json()["response"]
+    panels = View("/video", {}, {"type": "Div", "namespace": "dash_html_components",
+                                  "props": {"children": [out["video-panels"]["children"],
+                                                         out["video-events"]["children"]]}})  # fmt: skip
+    assert not panels.problems(), panels.problems()
+    assert "Graph" in _types(panels.tree) and "AgGrid" in _types(panels.tree)
+    assert "video-by-department" in json.dumps(panels.tree)
+
+
+def test_mf006_a_camera_view_draws_its_card_in_the_layout(dash_app, demo_ctx):
+    from tests.walk import rows
+
+    camera = rows(demo_ctx, "select camera_id from cameras order by 1")[0][0]
+    view = render(dash_app, "/video", scope="320100", date=DAY, camera=camera)
+    assert view.entity == camera
+    assert not view.problems(), view.problems()
+    assert not [
+        n for n, _ in view.nodes if n["props"].get("id") in ("video-panels", "video-events")
+    ]
+
+
+def _preloads(client, url: str) -> list[str]:
+    page = client.get(url).get_data(as_text=True)
+    return re.findall(r'<link rel="preload" href="([^"]+)" as="fetch"', page)
+
+
+def test_mf007_the_page_preloads_what_its_map_fetches(dash_app, client):
+    links = _preloads(client, "/video?scope=320100&department=%E6%B0%B4%E5%8A%A1")
+    view = render(dash_app, "/video", scope="320100", department="水务", date=DAY)
+    urls = {n["props"].get("url") for n, _ in view.nodes if n["type"] == "GeoJSON"}
+    assert [u.replace("&amp;", "&") for u in links] == [
+        "/api/v1/geo/320100/children.geojson",
+        next(u for u in urls if u and "cameras.pbf" in u),
+    ]
+    assert _preloads(client, "/?scope=320102") == ["/api/v1/geo/320102/children.geojson"]
+    for bad in ("/video?scope=999999", "/video?scope=320100&scope=320200", "/?scope=abc"):
+        assert _preloads(client, bad) == [], bad
+    tree = json.dumps(view.tree, cls=plotly.utils.PlotlyJSONEncoder)
+    assert "cameras.pbf" in tree
