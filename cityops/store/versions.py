@@ -58,12 +58,13 @@ _VERSION_FILE = re.compile(r"^(v\d{20})\.duckdb(\..*)?$")
 _DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
 
 
-#: Revisions of server stores already asked during the current request (None: not in one).
-_REQUEST_REVISIONS: ContextVar[dict[str, str] | None] = ContextVar("revisions", default=None)
+#: What the current request already asked of the store: the published version, a server
+#: store's revision (None: not in a request).
+_REQUEST_REVISIONS: ContextVar[dict[str, object] | None] = ContextVar("revisions", default=None)
 
 
 def begin_request() -> Token:
-    """Start a request: a server store's revision is asked once in it, not once per read.
+    """Start a request: the store's version (or revision) is asked once in it, not per read.
 
     Returns the token :func:`end_request` takes. (The embedded store's revision is
     the published version's name, a file lookup that needs no memo.)
@@ -118,13 +119,23 @@ class Storage:
 
     # ---------------------------------------------------------------- readers
     def current_version(self) -> Path | None:
-        """Return the path of the published version, or None if there is none."""
+        """Return the path of the published version, or None if there is none.
+
+        Read once per request (:func:`begin_request`): a page that names 3,000 areas
+        reads one version throughout, and does not open the pointer 3,000 times.
+        """
+        memo = _REQUEST_REVISIONS.get()
+        key = f"current:{self.root}"
+        if memo is not None and key in memo:
+            return memo[key]
         pointer = self.root / "CURRENT"
         try:
-            name = pointer.read_text(encoding="utf-8").strip()
+            found = self.root / pointer.read_text(encoding="utf-8").strip()
         except FileNotFoundError:
-            return None
-        return self.root / name
+            found = None
+        if memo is not None and found is not None:
+            memo[key] = found
+        return found
 
     def reader_engine(self) -> Engine:
         """Return a read-only engine on the current version (cached until it changes).
