@@ -108,9 +108,10 @@ def demo(ctx: click.Context, seed: int, scale: str, if_empty: bool, today) -> No
     if not storage.has_areas():
         raise click.ClickException("the store has no boundaries: run `cityops init` first")
     if if_empty:
-        with storage.reader_engine().connect() as conn:
-            has_data = conn.execute(sa.select(sa.func.count()).select_from(store.cameras)).scalar()
-        if has_data:
+        from cityops.store.executor import execute
+
+        counted = execute(storage, sa.select(sa.func.count().label("n")).select_from(store.cameras))
+        if counted["n"].iloc[0]:
             click.echo("store already has city data; demo skipped")
             return
     now = dt.datetime.now(TZ).replace(tzinfo=None, microsecond=0)

@@ -19,10 +19,11 @@ from typing import ClassVar, Literal
 import numpy as np
 import pandas as pd
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Engine
 
 from cityops import store
 from cityops.geo import Geography, Level, Scope, ensure_allowed
+from cityops.store.executor import execute
 from cityops.store.measures import (
     CAMERA_CELL_MEASURES,
     camera_measures,
@@ -482,7 +483,7 @@ def _numbers(frame: pd.DataFrame, column: str) -> np.ndarray:
 
 
 def compute_kpis(
-    conn: Connection | Engine,
+    conn: Engine,
     *,
     geo: Geography,
     scope: Scope,
@@ -507,8 +508,8 @@ def compute_kpis(
     filters
         :class:`Filters` narrowing each domain's KPIs (see there).
     run
-        The read door that runs each SELECT (:func:`cityops.store.executor.execute`: cap,
-        time-out, cache); default: straight on ``conn``.
+        How to run the SELECT; default: the read door
+        (:func:`cityops.store.executor.execute`: cap, time-out, typed) on ``conn``.
 
     Returns
     -------
@@ -521,13 +522,7 @@ def compute_kpis(
     rules = rules or RentalRules()
     filters = filters or Filters()
     query = kpi_statement(scope, by, day, rules, geo.enabled_cities, filters, allowed)
-    if run is not None:
-        rows = run(query)
-    elif isinstance(conn, Engine):
-        with conn.connect() as c:
-            rows = pd.read_sql(query, c)
-    else:
-        rows = pd.read_sql(query, conn)
+    rows = run(query) if run is not None else execute(conn, query)
     # each family gave one row per area with its own measures (the others null)
     raw = rows[rows["area"].notna()].groupby("area", sort=False).max()
     if by is None:
