@@ -322,6 +322,7 @@ def render_table(result: dict) -> str:
                 f"| {factor}× | {row['rows']:,} | {_fmt(row.get('kpis_p50_ms'))} | "
                 f"{_fmt(row.get('map_values_p50_ms'))} | {_fmt(row.get('pages_p50_ms'))} |"
             )
+    lines += _detail_lines(result)
     notes = result.get("notes") or {}
     if notes:
         lines += ["", "Notes:", ""]
@@ -331,6 +332,55 @@ def render_table(result: dict) -> str:
         lines += ["", "What each browser timing waits for:", ""]
         lines += [f"- `{k}`: {text}" for k, text in conditions.items()]
     return "\n".join(lines)
+
+
+def _detail_lines(result: dict) -> list[str]:
+    """Return the bullet lines that say how the keys above were measured (what exists)."""
+    d, out = result.get("details") or {}, []
+    server = d.get("server") or {}
+    kpis = server.get("kpis") or {}
+    if "kpis" in kpis:
+        below = kpis.get("map_values", {})
+        out.append(
+            f"- KPIs: {kpis['kpis']['n']} timings over {kpis.get('scopes')} scopes; map values "
+            f"below a scope p50 {below.get('p50')} / p95 {below.get('p95')} ms."
+        )
+    drill = server.get("drill") or {}
+    if "page_callback" in drill:
+        first = drill.get("geometry_first", {})
+        out.append(
+            f"- Drill, server: page callback p50 {drill['page_callback']['p50']} / p95 "
+            f"{drill['page_callback']['p95']} ms, child geometry p95 {drill['geometry']['p95']} "
+            f"ms (its first build per store version p95 {first.get('p95')} ms), "
+            f"{len(drill.get('clicks', []))} clicks × {drill.get('repeat')}."
+        )
+    naive = server.get("naive") or {}
+    if "kpis" in naive:
+        same = "the same answers as the app" if naive.get("same_answers") else "DIFFERENT answers"
+        out.append(
+            f"- Naive pandas: {naive.get('rows_in_memory', 0):,} rows read into memory in "
+            f"{naive.get('read_s')} s (not timed), {same}."
+        )
+    drilldown = (d.get("browser") or {}).get("drilldown") or {}
+    if "n" in drilldown:
+        out.append(f"- Drill, Chromium: {drilldown['n']} clicks, p50 {drilldown['p50']:.0f} ms.")
+    loads = d.get("loads") or {}
+    if loads:
+        demo = loads.get("demo_build_s")
+        out.append(
+            f"- Loads: {loads.get('cameras_rows', 0):,} camera rows in "
+            f"{loads.get('cameras_command_s')} s, {loads.get('gps_rows', 0):,} GPS rows in "
+            f"{loads.get('gps_command_s')} s (whole `cityops load` commands)"
+            + (f"; `cityops demo` at this scale {demo} s." if demo else ".")
+        )
+    start = (result.get("machine") or {}).get("loadavg_start") or [0]
+    cores = (result.get("machine") or {}).get("cores") or 1
+    if start[0] > cores:
+        out.append(
+            f"- The machine was busy (load average {start[0]} on {cores} cores, other work "
+            "running): absolute numbers are pessimistic; compare ratios within this run."
+        )
+    return ["", *out] if out else []
 
 
 def render_section(result: dict) -> str:

@@ -169,6 +169,15 @@ def cost_growth(result: dict, small: Path, factors: tuple[int, ...], quick: bool
     result["cost_growth"] = growth
 
 
+def write_markdown(result: dict) -> None:
+    """Replace the generated section of BENCHMARKS.md with ``result``'s table."""
+    text = BENCHMARKS_MD.read_text(encoding="utf-8")
+    BENCHMARKS_MD.write_text(
+        harness.replace_section(text, harness.render_section(result)), encoding="utf-8"
+    )
+    say("updated the generated section of BENCHMARKS.md")
+
+
 def run(
     quick: bool, browser: bool = True, markdown: bool | None = None, demo_build: bool = True
 ) -> dict:
@@ -239,11 +248,7 @@ def run(
     out.write_text(json.dumps(result, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     say(f"wrote {out.relative_to(HERE.parent)} in {result['seconds']} s")
     if markdown if markdown is not None else not quick:
-        text = BENCHMARKS_MD.read_text(encoding="utf-8")
-        BENCHMARKS_MD.write_text(
-            harness.replace_section(text, harness.render_section(result)), encoding="utf-8"
-        )
-        say("updated the generated section of BENCHMARKS.md")
+        write_markdown(result)
     print(harness.render_table(result))
     return result
 
@@ -260,7 +265,16 @@ def main(argv: list[str] | None = None) -> None:
         action="store_true",
         help="Do not time `cityops demo --scale city` (~5 min) in make bench.",
     )
+    parser.add_argument(
+        "--render-only",
+        action="store_true",
+        help="Only rewrite BENCHMARKS.md's section from results/latest.json.",
+    )
     args = parser.parse_args(argv)
+    if args.render_only:
+        result = json.loads((RESULTS / "latest.json").read_text(encoding="utf-8"))
+        write_markdown(result)
+        return
     run(args.quick, browser=not args.no_browser, markdown=args.markdown,
         demo_build=not args.no_demo_build)  # fmt: skip
 

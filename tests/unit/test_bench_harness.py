@@ -222,3 +222,25 @@ def test_bh011_a_page_that_fails_is_null_and_said_the_others_kept():
     assert result["page_first_render_ms"] == {"/": 900.0, "/video": None}
     assert "/video: TimeoutError" in result["notes"]["page_first_render_ms"]
     assert "`page_first_render_ms` `/video` | —" in harness.render_table(harness.finish(result))
+
+
+def test_bh012_a_busy_machine_and_how_keys_were_measured_are_said():
+    result = full_result()
+    assert "The machine was busy" not in harness.render_table(result)  # load 1.0 on 2 cores
+    result["machine"]["loadavg_start"] = [6.5, 6, 6]
+    result["details"] = {
+        "server": SERVER
+        | {
+            "drill": {
+                **SERVER["drill"],
+                "page_callback": summary(30.0, 45.0),
+                "geometry": summary(1.0),
+                "clicks": [["320000", "320100"]],
+                "repeat": 3,
+            }
+        }
+    }
+    text = harness.render_table(result)
+    assert "The machine was busy (load average 6.5 on 2 cores" in text
+    assert "- Drill, server: page callback p50 30.0 / p95 45.0 ms" in text
+    assert "the same answers as the app" in text
