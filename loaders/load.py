@@ -228,7 +228,10 @@ def upsert(
     # no try/finally: after a failure the transaction is rolled back, and with it the
     # temporary table (dropping it then would hide the real error)
     stage.create(conn)
-    store.bulk_insert(conn, stage, frame)
+    if conn.dialect.name == "postgresql" and conn.dialect.driver == "psycopg":
+        _copy_into(conn, stage, frame)
+    else:
+        store.bulk_insert(conn, stage, frame)
     match = sa.and_(*[table.c[k] == stage.c[k] for k in key])
     existing = conn.execute(
         sa.select(sa.func.count()).select_from(table.join(stage, match))
@@ -245,6 +248,20 @@ def upsert(
     conn.execute(table.insert().from_select(cols, sa.select(*[stage.c[c] for c in cols])))
     stage.drop(conn)
     return len(frame) - existing, existing
+
+
+def _copy_into(conn: Connection, table: sa.Table, frame: pd.DataFrame) -> None:
+    """Write ``frame`` into ``table`` with PostgreSQL's ``COPY`` (psycopg), in the transaction.
+
+    Several times faster than a parameterised ``executemany``; values are adapted
+    by psycopg as for a parameter (missing ones NULL).
+    """
+    cols = ", ".join(f'"{c}"' for c in frame.columns)
+    rows = frame.astype(object).where(frame.notna(), None)
+    cursor = conn.connection.driver_connection.cursor()
+    with cursor, cursor.copy(f'COPY "{table.name}" ({cols}) FROM STDIN') as copy:
+        for row in rows.itertuples(index=False, name=None):
+            copy.write_row(row)
 
 
 def _upsert_duckdb(conn: Connection, table: sa.Table, frame: pd.DataFrame, key: tuple[str, ...],

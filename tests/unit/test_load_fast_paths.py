@@ -361,3 +361,37 @@ def test_a_single_point_outside_is_none(fresh_store):
     _, _, geo = fresh_store
     assert geo.district_of(121.4737, 31.2304) is None
     assert geo.district_of(118.797, 32.07) == "320102"
+
+
+# ------------------------------------------------------------------ PostgreSQL
+@pytest.mark.postgres
+def test_copy_into_postgresql_stores_what_executemany_stores(tmp_path, areas_frame, monkeypatch):
+    """The server store's COPY writes the same rows as parameterised inserts, updates too."""
+    from cityops.geo import Geography
+    from tests.pg import pg_engine
+
+    files = _files(tmp_path)
+
+    def load_everything(careful: bool) -> dict:
+        engine, cleanup = pg_engine()
+        try:
+            store.create_schema(engine)
+            with engine.begin() as conn:
+                store.bulk_insert(conn, store.areas, areas_frame)
+            geo = Geography(areas_frame, ("320100", "320500", "321300"), 8)
+            with monkeypatch.context() as m:
+                if careful:
+                    m.setattr(load, "_copy_into", store.bulk_insert)
+                for dataset, path, crs in files * 2:  # the second time, every row an update
+                    load.load_file(engine, geo, dataset, path, crs=crs)
+            with engine.connect() as conn:
+                return {t.name: pd.read_sql(sa.select(t), conn).astype(str)
+                        .sort_values(list(pd.read_sql(sa.select(t), conn).columns))
+                        .reset_index(drop=True) for t in store.DATASET_TABLES}  # fmt: skip
+        finally:
+            cleanup()
+
+    fast, careful = load_everything(False), load_everything(True)
+    for name in fast:
+        pd.testing.assert_frame_equal(fast[name], careful[name], obj=name)
+    assert len(fast["cameras"]) > 300
