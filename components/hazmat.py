@@ -18,7 +18,7 @@ from cityops import theme
 from cityops.text.formatting import fmt_times, fmt_tonnes
 from cityops.text.i18n import t, t_value
 from components.charts import bars
-from components.domain import chart, facts, panel
+from components.domain import area_names, chart, facts, panel
 from components.states import empty
 from components.tables import data_table
 
@@ -170,7 +170,7 @@ def open_alarms_table(alarms: pd.DataFrame, *, name: str, lang: str, name_of: Ca
     if alarms.empty:
         return empty(t("empty.no_rows", lang))
     shown = _alarm_words(alarms, lang)
-    shown["district_code"] = [name_of(c) for c in shown["district_code"]]
+    shown["district_code"] = area_names(shown["district_code"], name_of)
     return data_table(
         name,
         shown,
@@ -188,7 +188,7 @@ def transit_table(vehicles: pd.DataFrame, *, name: str, lang: str, name_of: Call
         return empty(t("empty.no_rows", lang))
     shown = vehicles.copy()
     shown["position_at"] = fmt_times(shown["ts"])
-    shown["district_code"] = [name_of(c) for c in shown["district_code"]]
+    shown["district_code"] = area_names(shown["district_code"], name_of)
     return data_table(name, shown, TRANSIT_COLUMNS, lang, row_id="waybill_id", selectable=True)
 
 

@@ -21,7 +21,7 @@ from cityops.text.formatting import fmt_count, fmt_times
 from cityops.text.i18n import t
 from components.charts import funnel
 from components.choropleth import choropleth_hideout, js
-from components.domain import chart, facts, panel
+from components.domain import area_names, chart, facts, panel
 from components.states import empty
 from components.tables import data_table
 
@@ -135,7 +135,7 @@ def units_table(units: pd.DataFrame, *, name: str, lang: str, name_of: Callable[
         return empty(t("empty.no_rows", lang))
     shown = units.copy()
     shown["inspection_status"] = [t(f"inspection.{s}", lang) for s in shown["inspection_status"]]
-    shown["district_code"] = [name_of(c) for c in shown["district_code"]]
+    shown["district_code"] = area_names(shown["district_code"], name_of)
     return data_table(
         name,
         shown,

@@ -325,3 +325,19 @@ def test_hz008_waybill_alarms_panel_in_time_order_or_empty():
     assert [r["alarm_id"] for r in grid["rowData"]] == ["AL1", "AL2"]
     assert [r["status"] for r in grid["rowData"]] == ["未处理", "已关闭"]
     assert states(hz.waybill_alarms_panel(ALARMS.iloc[0:0], name="x", lang="zh")) == ["empty"]
+
+
+def test_hz009_tables_ask_each_district_name_once():
+    asked: list[str] = []
+
+    def name_of(code):
+        asked.append(code)
+        return f"区{code}"
+
+    many = pd.concat([OPEN] * 50, ignore_index=True).assign(
+        alarm_id=[f"AL{i}" for i in range(50)], district_code=["320102", "320104"] * 25
+    )
+    table = hz.open_alarms_table(many, name="t", lang="zh", name_of=name_of)
+    assert sorted(asked) == ["320102", "320104"]
+    assert [r["district_code"] for r in table.children[0].rowData[:3]] == [
+        "区320102", "区320104", "区320102"]  # fmt: skip
