@@ -140,5 +140,9 @@ def fmt_times(values, fmt: str = "%Y-%m-%d %H:%M") -> list[str | None]:
     """Return timestamps as text (24-hour, local time as stored); missing ones as None."""
     import pandas as pd
 
-    stamps = pd.to_datetime(pd.Series(values, dtype=object), errors="coerce")
-    return [None if pd.isna(v) else v.strftime(fmt) for v in stamps]
+    if isinstance(values, pd.Series) and values.dtype.kind == "M":
+        stamps = values  # typed by the read door: format the column at once
+    else:
+        stamps = pd.to_datetime(pd.Series(values, dtype=object), errors="coerce")
+    text = stamps.dt.strftime(fmt)
+    return [None if isinstance(v, float) or v is None or v is pd.NA else v for v in text]
