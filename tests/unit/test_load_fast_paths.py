@@ -395,3 +395,28 @@ def test_copy_into_postgresql_stores_what_executemany_stores(tmp_path, areas_fra
     for name in fast:
         pd.testing.assert_frame_equal(fast[name], careful[name], obj=name)
     assert len(fast["cameras"]) > 300
+
+
+# ------------------------------------------------------- per-value functions
+_CELLS = st.one_of(
+    st.none(),
+    st.just(float("nan")),
+    st.sampled_from(["a", " a ", "1", "1.0", "True", "", "09:00", "是"]),
+    st.sampled_from([1, 0, 2, 1.0, 0.0, 2.5, True, False]),
+    st.just(pd.Timestamp("2026-11-25 09:00")),
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(_CELLS, min_size=1, max_size=12), st.integers(600, 1500), st.booleans())
+def test_functions_of_cells_computed_per_value_equal_map(cells, n, skip):
+    """A cell function applied once per distinct value equals ``Series.map`` (dtype included)."""
+    s = pd.Series([cells[i % len(cells)] for i in range(n)], dtype=object)
+
+    def fn(v):
+        return f"{type(v).__name__}:{v!s}".strip()
+
+    want = s.map(fn, na_action="ignore" if skip else None)
+    got = clean._map_values(s, fn, skip_missing=skip)
+    assert got.dtype == want.dtype
+    assert [repr(v) for v in got] == [repr(v) for v in want]
