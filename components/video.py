@@ -76,11 +76,18 @@ def camera_layer(url: str, *, selected: str | None, lang: str, layer_id: str) ->
 
 
 def pending(titles: list[str]) -> list[html.Section]:
-    """Return panels with their titles whose content is still on its way (marked busy)."""
+    """Return panels with their titles whose content is still on its way.
+
+    Each is marked busy for assistive technology and ``data-dash-is-loading`` like a
+    component Dash is updating, so whoever waits for the page to settle (tests, the
+    benchmark) waits for the real panels: the callback that draws them may start a
+    frame after the layout is painted.
+    """
+    busy = {"aria-busy": "true", "data-dash-is-loading": "true"}
     return [
         panel(
             title,
-            html.Div(style={"minHeight": f"{PENDING_HEIGHT}px"}, **{"aria-busy": "true"}),
+            html.Div(style={"minHeight": f"{PENDING_HEIGHT}px"}, **busy),
             extra="panel-pending",
         )
         for title in titles

@@ -9,6 +9,7 @@ charts and the events table. Wuxi's lesson: the value is in algorithm results.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 
 from dash import Input, Output, State, callback, dcc, html, no_update
 
@@ -19,9 +20,10 @@ from cityops.queries import video as vq
 from cityops.queries.context import current
 from cityops.text.i18n import t, t_value
 from cityops.urls import page_href
-from cityops.web import check_object, input_rule
+from cityops.web import check_object, input_rule, request_lang
 from components import video
 from components.choropleth import boundaries_url
+from components.states import notice
 from pages._shared import (
     area_name,
     card_note,
@@ -40,6 +42,8 @@ from pages._shared import (
     resolve_view,
     scope_values,
 )
+
+log = logging.getLogger(__name__)
 
 KPIS = ["cameras_total", "cameras_online_rate", "cameras_ai", "video_events_open"]
 TREND_DAYS = 30
@@ -201,7 +205,24 @@ def panels(state):
     Fires once when a view without a camera is shown (its page state store appears
     with these panels' placeholders). The state was checked by the callback gate
     (the rule :func:`pages._shared.register_navigation` declares): a real, permitted view.
+    A failure is said in the panels' place, with a retry of the view, never a trace.
     """
+    try:
+        return _panels(state)
+    except Exception as exc:
+        from cityops.store import safe_error
+
+        log.error("video panels failed for %r: %s", state, safe_error(exc))
+        log.debug("trace of the failure above", exc_info=exc)
+        lang = request_lang(current().settings.default_lang)
+        retry = [
+            (t("error.retry", lang), href(state["scope"], state["date"], state.get("department")))
+        ]
+        return [notice("error", t("error.unavailable", lang), links=retry)], []
+
+
+def _panels(state: dict) -> tuple[list, object]:
+    """Return the side panels and the open events panel of the view in ``state``."""
     view, error = resolve_view(
         PATH, state["scope"], state["date"], filters={"department": state.get("department")}
     )

@@ -168,3 +168,26 @@ def test_mf007_the_page_preloads_what_its_map_fetches(dash_app, client):
         assert _preloads(client, bad) == [], bad
     tree = json.dumps(view.tree, cls=plotly.utils.PlotlyJSONEncoder)
     assert "cameras.pbf" in tree
+
+
+def test_mf008_the_panels_wait_marked_loading_and_a_failure_says_so(dash_app, monkeypatch):
+    """Placeholders carry ``data-dash-is-loading`` (whoever waits for the page waits for
+    the panels); a failing query gives an error state with a retry, not a trace."""
+    import pages.video as page
+    from cityops.queries import video as vq
+
+    view = render(dash_app, "/video", scope="320100", date=DAY)
+    pending = [n for n, _ in view.nodes if n["props"].get("data-dash-is-loading") == "true"]
+    assert len(pending) == 5  # four charts beside the map, the events below
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the store went away")
+
+    monkeypatch.setattr(vq, "online_by_department", broken)
+    state = {"scope": "320100", "date": DAY, "lang": "zh", "department": None, "camera": None}
+    with dash_app.server.test_request_context("/"):
+        side, events = page.panels(state)  # the decorator returns the function itself
+    tree = json.loads(json.dumps(side, cls=plotly.utils.PlotlyJSONEncoder))
+    states = [n["props"].get("data-state") for n, _ in walk(tree)]
+    assert "error" in states and events == []
+    assert "320100" in json.dumps(tree)  # the retry link names the view
