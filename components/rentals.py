@@ -9,9 +9,9 @@ Landlords' names and phones arrive masked from the query layer.
 from __future__ import annotations
 
 from collections.abc import Callable
+from urllib.parse import urlencode
 
 import dash_leaflet as dl
-import h3
 import pandas as pd
 from dash import dcc, html
 
@@ -41,35 +41,27 @@ UNIT_COLUMNS = [
 ]
 
 
-def cell_features(cells) -> list[dict]:
-    """Return one GeoJSON polygon per H3 cell (no geometry for cells without suspects)."""
-    features = []
-    for cell in cells:
-        ring = [[round(lng, 6), round(lat, 6)] for lat, lng in h3.cell_to_boundary(cell)]
-        features.append(
-            {
-                "type": "Feature",
-                "id": cell,
-                "geometry": {"type": "Polygon", "coordinates": [[*ring, ring[0]]]},
-                "properties": {"code": cell, "name": cell, "level": "grid", "enabled": True},
-            }
-        )
-    return features
+def heat_layer_url(scope: str) -> str:
+    """Return the URL of the suspected-rentals heat cells of ``scope`` (geobuf polygons)."""
+    return f"/api/v1/layers/rentals-heat.pbf?{urlencode({'scope': scope})}"
 
 
-def heat_layer(cells: pd.DataFrame, *, layer_id: str, lang: str) -> dl.GeoJSON:
+def heat_layer(cells: pd.DataFrame, *, url: str, layer_id: str, lang: str) -> dl.GeoJSON:
     """Return H3 cells (``grid_cell, suspected``) coloured by their suspected units.
 
     The classes and colours are those of the KPI ``rentals_suspected`` (its
-    ``hideout``, read by the map's style function); the layer takes no clicks, so a
-    click drills into the area under it.
+    ``hideout``, read by the map's style function); the cells' shapes come from
+    ``url`` (:func:`heat_layer_url`, geobuf, cached per store version) rather than
+    inside the page (a province's cells are 2 MB of GeoJSON). The layer takes no
+    clicks, so a click drills into the area under it.
     """
     hideout = choropleth_hideout(
         cells.set_index("grid_cell")["suspected"], kpi="rentals_suspected", names={}, lang=lang
     )
     return dl.GeoJSON(
         id=layer_id,
-        data={"type": "FeatureCollection", "features": cell_features(cells["grid_cell"])},
+        url=url,
+        format="geobuf",
         hideout=hideout,
         style=js("style"),
         interactive=False,

@@ -17,7 +17,14 @@ from cityops.queries import rentals as rq
 from cityops.text.i18n import t
 from cityops.urls import page_href
 from components.domain import panel
-from components.rentals import funnel_chart, heat_layer, rule_text, unit_card, units_table
+from components.rentals import (
+    funnel_chart,
+    heat_layer,
+    heat_layer_url,
+    rule_text,
+    unit_card,
+    units_table,
+)
 from components.tables import table_id
 from pages._shared import (
     area_name,
@@ -41,7 +48,6 @@ P = "rentals"
 AREAS, HEAT, STATE, DATE = f"{P}-areas", f"{P}-heat", f"{P}-state", f"{P}-date"
 UNITS = f"{P}-suspected"
 #: H3 resolution of the heat map by level: coarse enough to read at that zoom.
-HEAT_RESOLUTION = {"province": 6, "city": 7}
 
 PATH = register_page_for_domain(__name__, "rentals")
 
@@ -64,9 +70,10 @@ def layout(scope=None, date=None, unit=None, **_):
     if where.level in ("province", "city"):
         hideout = {**hideout, "outline": True}
         cells = rq.suspected_cells(
-            ctx, scope=where, allowed=allowed, resolution=HEAT_RESOLUTION[where.level]
+            ctx, scope=where, allowed=allowed, resolution=rq.HEAT_RESOLUTION[where.level]
         )
-        overlays.append(heat_layer(cells, layer_id=HEAT, lang=lang))
+        url = heat_layer_url(where.code)
+        overlays.append(heat_layer(cells, url=url, layer_id=HEAT, lang=lang))
     if unit:
         row = view.found.row
         district = area_name(ctx, row["district_code"])

@@ -24,6 +24,10 @@ def _where(ctx: Context, scope: Scope, allowed: Scope):
     return scope_clause(r.c, scope, ctx.geo.enabled_cities)
 
 
+#: The H3 resolution of the suspected-rentals heat map per scope level (None: no heat map).
+HEAT_RESOLUTION = {"province": 6, "city": 7}
+
+
 def suspected_cells(
     ctx: Context, *, scope: Scope, allowed: Scope, resolution: int | None = None
 ) -> pd.DataFrame:

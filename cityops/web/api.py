@@ -9,6 +9,7 @@ from functools import lru_cache
 
 import flask
 import geobuf
+import h3
 
 from cityops.clock import TZ, today
 from cityops.geo import ScopeDenied, ScopeError, ensure_allowed
@@ -69,6 +70,10 @@ def index():
             {"path": "/api/v1/datasets", "about": "the data catalogue: freshness and loads"},
             {"path": "/api/v1/geo/<code>/children.geojson", "about": "boundaries below an area"},
             {"path": "/api/v1/points/cameras.pbf", "about": "cameras of a scope, geobuf"},
+            {
+                "path": "/api/v1/layers/rentals-heat.pbf",
+                "about": "H3 cells of a scope holding suspected group rentals, geobuf",
+            },
             {"path": "/api/v1/health", "about": "whether the store answers"},
         ]
     }
@@ -222,6 +227,57 @@ def camera_points():
         scope.code,
         _arg("department") or "",
     )
+    response = flask.Response(body, mimetype="application/x-protobuf")
+    response.cache_control.private = True
+    response.cache_control.max_age = 60
+    return response
+
+
+def _cell_features(cells) -> list[dict]:
+    """Return one closed GeoJSON polygon per H3 cell (properties as the area maps')."""
+    features = []
+    for cell in cells:
+        ring = [[round(lng, 6), round(lat, 6)] for lat, lng in h3.cell_to_boundary(cell)]
+        features.append(
+            {
+                "type": "Feature",
+                "id": cell,
+                "geometry": {"type": "Polygon", "coordinates": [[*ring, ring[0]]]},
+                "properties": {"code": cell, "name": cell, "level": "grid", "enabled": True},
+            }
+        )
+    return features
+
+
+@lru_cache(maxsize=64)
+def _rentals_heat_geobuf(revision: str, allowed: str, scope_code: str) -> bytes:
+    """Encode the heat cells once per data revision, permitted area and scope."""
+    from cityops.queries import rentals
+
+    ctx = current()
+    scope = ctx.geo.scope(scope_code)
+    resolution = rentals.HEAT_RESOLUTION.get(scope.level)
+    if resolution is None:
+        cells = []
+    else:
+        frame = rentals.suspected_cells(
+            ctx, scope=scope, allowed=ctx.geo.scope(allowed), resolution=resolution
+        )
+        cells = frame["grid_cell"]
+    return geobuf.encode({"type": "FeatureCollection", "features": _cell_features(cells)}, 6)
+
+
+@blueprint.get("/layers/rentals-heat.pbf")
+def rentals_heat():
+    """Return the H3 cells of ``scope`` holding suspected group rentals, as geobuf polygons.
+
+    The heat map of the province and of a city (coarser cells: resolution 6 and 7);
+    a district or a cell has none (an empty collection). Cached per store version.
+    """
+    ctx = current()
+    scope = _scope()
+    ensure_allowed(scope, ctx.allowed_scope())
+    body = _rentals_heat_geobuf(ctx.storage.data_revision(), ctx.allowed_scope().code, scope.code)
     response = flask.Response(body, mimetype="application/x-protobuf")
     response.cache_control.private = True
     response.cache_control.max_age = 60

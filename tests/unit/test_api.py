@@ -71,3 +71,28 @@ def test_geometry_is_sent_compressed(client):
     r = client.get("/api/v1/geo/321322/children.geojson", headers={"Accept-Encoding": "gzip"})
     assert r.status_code == 200
     assert r.headers.get("Content-Encoding") == "gzip"
+
+
+def test_the_rentals_heat_cells_are_closed_h3_polygons_of_the_suspected_cells(client, demo_ctx):
+    import geobuf
+
+    from cityops.queries import rentals
+
+    geo = demo_ctx.geo
+    for code in ("320000", "320100"):
+        scope = geo.scope(code)
+        response = client.get(f"/api/v1/layers/rentals-heat.pbf?scope={code}")
+        assert response.status_code == 200
+        assert response.mimetype == "application/x-protobuf"
+        features = geobuf.decode(response.data)["features"]
+        want = rentals.suspected_cells(
+            demo_ctx, scope=scope, allowed=geo.scope(None),
+            resolution=rentals.HEAT_RESOLUTION[scope.level],
+        )  # fmt: skip
+        assert sorted(f["properties"]["code"] for f in features) == sorted(want["grid_cell"])
+        ring = features[0]["geometry"]["coordinates"][0]
+        assert ring[0] == ring[-1] and len(ring) == 7
+    district = client.get("/api/v1/layers/rentals-heat.pbf?scope=320102")
+    assert district.status_code == 200  # a district has no heat map: no cells
+    assert not (geobuf.decode(district.data) or {}).get("features")
+    assert client.get("/api/v1/layers/rentals-heat.pbf?scope=x1").status_code == 400

@@ -17,13 +17,13 @@ from tests.unit.test_hazmat_components import states, texts, tree, walk
 CELL = h3.latlng_to_cell(32.05, 118.78, 7)
 
 
-def test_rc001_heat_layer_is_closed_h3_polygons_coloured_by_the_kpi_classes():
+def test_rc001_heat_layer_reads_its_cells_by_url_coloured_by_the_kpi_classes():
     cells = pd.DataFrame({"grid_cell": [CELL], "suspected": [7]})
-    layer = rc.heat_layer(cells, layer_id="rentals-heat", lang="zh")
+    url = rc.heat_layer_url("320100")
+    layer = rc.heat_layer(cells, url=url, layer_id="rentals-heat", lang="zh")
     assert layer.id == "rentals-heat" and layer.interactive is False
-    (feature,) = layer.data["features"]
-    ring = feature["geometry"]["coordinates"][0]
-    assert feature["id"] == CELL and ring[0] == ring[-1] and len(ring) == 7
+    assert layer.url == "/api/v1/layers/rentals-heat.pbf?scope=320100"
+    assert layer.format == "geobuf" and not getattr(layer, "data", None)
     assert layer.hideout["kpi"] == "rentals_suspected"
     assert layer.hideout["values"] == {CELL: 7.0}
     assert set(layer.hideout["colors"]) <= set(theme.ramp(theme.DOMAIN_ACCENT["rentals"]))
