@@ -179,6 +179,7 @@ CAMERAS = DatasetSpec(
     time_column="last_seen",
     stale_after_hours=24,
     write_hooks=("status_history",),
+    derived=("camera_cells", "video_event_days"),
 )
 
 VIDEO_EVENTS = DatasetSpec(
@@ -204,6 +205,7 @@ VIDEO_EVENTS = DatasetSpec(
     time_column="ts",
     stale_after_hours=2,
     depends_on=("cameras",),
+    derived=("camera_cells", "video_event_days"),
 )
 
 HAZMAT_WAYBILLS = DatasetSpec(
@@ -435,6 +437,7 @@ BOOKINGS = DatasetSpec(
     time_column="booked_at",
     stale_after_hours=1,
     depends_on=("scenic_spots",),
+    derived=("booking_slots",),
 )
 
 FEEDBACK = DatasetSpec(
