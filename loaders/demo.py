@@ -332,17 +332,7 @@ def _hazmat(geo, rng, placer, cities, size: Scale, now) -> dict[str, pd.DataFram
                 lat += rng.normal(0, 0.0004, steps)
                 ts = depart + pd.to_timedelta(np.arange(steps) * size.track_interval_s, unit="s")
                 speed = np.clip(rng.normal(55, 12, steps), 0, 95).round(1)
-                track_parts.append(
-                    pd.DataFrame(
-                        {
-                            "vehicle_plate": plate,
-                            "ts": ts,
-                            "lon": lon.round(6),
-                            "lat": lat.round(6),
-                            "speed_kmh": speed,
-                        }
-                    )
-                )
+                track_parts.append((plate, ts, lon.round(6), lat.round(6), speed))
                 for _ in range(int(rng.poisson(0.8))):
                     i = int(rng.integers(0, steps))
                     age_h = (now_ts - ts[i]).total_seconds() / 3600
@@ -364,7 +354,17 @@ def _hazmat(geo, rng, placer, cities, size: Scale, now) -> dict[str, pd.DataFram
                             else pd.NaT,
                         }
                     )
-    tracks = pd.concat(track_parts, ignore_index=True)
+    tracks = pd.DataFrame(  # one frame at the end: ~30k small ones cost seconds
+        {
+            "vehicle_plate": np.repeat(
+                [p[0] for p in track_parts], [len(p[1]) for p in track_parts]
+            ),
+            "ts": np.concatenate([p[1].to_numpy() for p in track_parts]),
+            "lon": np.concatenate([p[2] for p in track_parts]),
+            "lat": np.concatenate([p[3] for p in track_parts]),
+            "speed_kmh": np.concatenate([p[4] for p in track_parts]),
+        }
+    )
     # a track leaving the enabled districts (a trip across a county line) is cut there
     inside = geo.locate(tracks["lon"].to_numpy(), tracks["lat"].to_numpy())["district_code"]
     tracks = tracks[inside.notna().to_numpy()].reset_index(drop=True)

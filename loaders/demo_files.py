@@ -135,7 +135,9 @@ def _spoil(frame: pd.DataFrame, dataset: str, rng: np.random.Generator) -> pd.Da
     extra = pd.DataFrame(rows)
     if spec.collapse_duplicates:  # GPS devices resend fixes: exact repeats collapse
         extra = pd.concat([extra, frame.head(n)])
-    return pd.concat([frame.astype(object), extra.astype(object)], ignore_index=True)
+    # a column turns object only where a bad row put another type in it
+    return pd.concat([frame, extra.astype(frame.dtypes.to_dict(), errors="ignore")],
+                     ignore_index=True)  # fmt: skip
 
 
 def _localise(frame: pd.DataFrame, plan: FilePlan) -> pd.DataFrame:
