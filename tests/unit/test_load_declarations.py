@@ -27,7 +27,8 @@ def test_loaders_do_not_branch_on_dataset_names():
             continue
         text = path.read_text(encoding="utf-8")
         branch = (
-            rf"""(?:name|dataset)\s*(?:==|!=|in)\s*[("']|[=!]=\s*(?:{names})|(?:{names})\s*[=!]="""
+            rf"""(?<!dialect\.)\b(?:name|dataset)\s*(?:==|!=|in)\s*[("']"""
+            rf"""|[=!]=\s*(?:{names})|(?:{names})\s*[=!]="""
         )
         assert not re.search(branch, text), path.name
 
