@@ -148,6 +148,21 @@ window.cityops.clusterCount = function (count, lang) {
     return String(count);
 };
 
+/* A layer whose hideout names a `drawnStore` tells that store (a new value) once its
+ * first points or clusters are on screen, after that frame is painted: a page can
+ * hold back work (charts, tables) until its map is drawn. Once per hideout. */
+window.cityops.drawn = function (h) {
+    if (!h || !h.drawnStore) { return; }
+    const told = window.cityops._told || (window.cityops._told = new WeakSet());
+    if (told.has(h)) { return; }
+    told.add(h);
+    requestAnimationFrame(function () {
+        setTimeout(function () {
+            window.dash_clientside.set_props(h.drawnStore, {data: Date.now()});
+        }, 0);
+    });
+};
+
 /* Entity layers: points coloured by a property through hideout.colors, and
  * cluster bubbles that show how many points they hold. */
 window.cityops.points = {
@@ -171,6 +186,7 @@ window.cityops.points = {
             const el = marker.getElement && marker.getElement();
             if (el) { el.setAttribute('data-entity', feature.properties.id); }
         });
+        window.cityops.drawn(h);
         return marker;
     },
     // A cluster is coloured by the share of its cameras that are offline or faulty
@@ -198,6 +214,7 @@ window.cityops.points = {
             size + 'px;background:' + colour;
         bubble.textContent = label;
         const icon = L.divIcon({html: bubble, className: 'cluster-icon', iconSize: L.point(size, size)});
+        window.cityops.drawn(h);
         return L.marker(latlng, {icon: icon, pane: h.pane || 'markerPane'});
     },
 };
@@ -240,5 +257,13 @@ window.dash_clientside.cityops = Object.assign({}, window.dash_clientside.cityop
         const outputs = dc.callback_context.outputs_list;
         const hidden = function (list) { return list.map(function (o) { return o.id.kpi !== kpi; }); };
         return [Object.assign({}, hideout, {kpi: kpi}), hidden(outputs[1]), hidden(outputs[2])];
+    },
+
+    // A page's panels, drawn by the server, shown once its map is drawn too (the
+    // `drawn` store: see cityops.drawn), so they never delay the map's first paint.
+    showPanels: function (panels, drawn) {
+        const dc = window.dash_clientside;
+        if (!panels || !drawn) { return [dc.no_update, dc.no_update]; }
+        return [panels.side, panels.events];
     },
 });

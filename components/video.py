@@ -40,13 +40,16 @@ def camera_layer_url(scope: str, department: str | None) -> str:
     return f"/api/v1/points/cameras.pbf?{urlencode(query)}"
 
 
-def camera_hideout(selected: str | None, lang: str) -> dict:
+def camera_hideout(selected: str | None, lang: str, drawn: str | None = None) -> dict:
     """Return the ``hideout`` of the camera layer: status colours, cluster colours.
 
     A cluster is coloured by the share of its cameras offline or faulty
     (``clusterBreaks`` / ``clusterColors``, :data:`cityops.theme.CLUSTER_BAD_SHARE`).
+    ``drawn`` names a store the layer writes once its first cameras are on screen
+    (``cityops.drawn`` in ``assets/cityops.js``).
     """
     return {
+        "drawnStore": drawn,
         "colorBy": "status",
         "colors": theme.STATUS,
         "selected": selected,
@@ -60,8 +63,13 @@ def camera_hideout(selected: str | None, lang: str) -> dict:
     }
 
 
-def camera_layer(url: str, *, selected: str | None, lang: str, layer_id: str) -> dl.GeoJSON:
-    """Return the clustered camera points read from ``url`` (:func:`camera_layer_url`)."""
+def camera_layer(
+    url: str, *, selected: str | None, lang: str, layer_id: str, drawn: str | None = None
+) -> dl.GeoJSON:
+    """Return the clustered camera points read from ``url`` (:func:`camera_layer_url`).
+
+    ``drawn``: the id of a store to tell when the first cameras are drawn.
+    """
     return dl.GeoJSON(
         id=layer_id,
         url=url,
@@ -71,7 +79,7 @@ def camera_layer(url: str, *, selected: str | None, lang: str, layer_id: str) ->
         superClusterOptions={"radius": 80, "maxZoom": 16},
         pointToLayer=js("point", "cityops.points"),
         clusterToLayer=js("cluster", "cityops.points"),
-        hideout=camera_hideout(selected, lang),
+        hideout=camera_hideout(selected, lang, drawn),
     )
 
 

@@ -11,7 +11,17 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
-from dash import Input, Output, State, callback, dcc, html, no_update
+from dash import (
+    ClientsideFunction,
+    Input,
+    Output,
+    State,
+    callback,
+    clientside_callback,
+    dcc,
+    html,
+    no_update,
+)
 
 from cityops import ids
 from cityops.clock import TZ
@@ -58,8 +68,9 @@ MAP, AREAS, POINTS, STATE, DATE, DEPT, BY_DEPT = (
     f"{P}-department",
     f"{P}-by-department",
 )
-#: The containers of the charts beside the map and of the open events below it.
-SIDE, EVENTS = f"{P}-panels", f"{P}-events"
+#: The containers of the charts beside the map and of the open events below it; the
+#: panels as drawn by the server; the signal that the camera layer is on screen.
+SIDE, EVENTS, PANELS, DRAWN = f"{P}-panels", f"{P}-events", f"{P}-panel-data", f"{P}-drawn"
 
 PATH = register_page_for_domain(__name__, "video")
 
@@ -117,8 +128,14 @@ def layout(scope=None, date=None, department=None, camera=None, **_):
                   t("video.events_trend", lang, days=TREND_DAYS)]  # fmt: skip
         if where.level != "grid":
             titles.insert(0, t("video.by_area", lang, level=level_label(level, lang)))
+        shown = departments[departments["department"] == department] if department else departments
+        points = where.level != "province" and int(shown["cameras"].sum()) > 0
         side = [
             *entity_notice(view, t("entity.camera", lang)),
+            # the panels, once drawn on the server, wait here until the map has drawn its
+            # cameras (a map without any is "drawn" already)
+            dcc.Store(id=PANELS),
+            dcc.Store(id=DRAWN, data=None if points else "no-points"),
             html.Div(video.pending(titles), id=SIDE, className="stack"),
         ]
         below = [html.Div(video.pending([t("video.open_events", lang)]), id=EVENTS)]
@@ -195,20 +212,25 @@ def _points(where, department, camera, lang) -> list:
     if where.level == "province":
         return []
     url = video.camera_layer_url(where.code, department)
-    return [video.camera_layer(url, selected=camera, lang=lang, layer_id=POINTS)]
+    drawn = None if camera else DRAWN  # a camera's view has no panels to wait
+    return [video.camera_layer(url, selected=camera, lang=lang, layer_id=POINTS, drawn=drawn)]
 
 
-@callback(Output(SIDE, "children"), Output(EVENTS, "children"), Input(STATE, "data"))
+@callback(Output(PANELS, "data"), Input(STATE, "data"))
 def panels(state):
-    """Draw the view's charts and open events, after the page's first paint.
+    """Draw the view's charts and open events (``{"side": [...], "events": ...}``).
 
     Fires once when a view without a camera is shown (its page state store appears
-    with these panels' placeholders). The state was checked by the callback gate
-    (the rule :func:`pages._shared.register_navigation` declares): a real, permitted view.
-    A failure is said in the panels' place, with a retry of the view, never a trace.
+    with the panels' placeholders), while the browser draws the camera layer; the
+    browser shows them once the layer is drawn (``cityops.showPanels``), so plotly.js
+    and the grid never compete with the first paint. The state was checked by the
+    callback gate (the rule :func:`pages._shared.register_navigation` declares): a
+    real, permitted view. A failure is said in the panels' place, with a retry of
+    the view, never a trace.
     """
     try:
-        return _panels(state)
+        side, events = _panels(state)
+        return {"side": side, "events": events}
     except Exception as exc:
         from cityops.store import safe_error
 
@@ -218,7 +240,17 @@ def panels(state):
         retry = [
             (t("error.retry", lang), href(state["scope"], state["date"], state.get("department")))
         ]
-        return [notice("error", t("error.unavailable", lang), links=retry)], []
+        return {"side": [notice("error", t("error.unavailable", lang), links=retry)], "events": []}
+
+
+# Show the panels once both are there: their content, and the map's cameras on screen.
+clientside_callback(
+    ClientsideFunction(namespace="cityops", function_name="showPanels"),
+    Output(SIDE, "children"),
+    Output(EVENTS, "children"),
+    Input(PANELS, "data"),
+    Input(DRAWN, "data"),
+)
 
 
 def _panels(state: dict) -> tuple[list, object]:

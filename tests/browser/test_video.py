@@ -103,15 +103,15 @@ def test_vi002_department_filter_and_download(page, server, tmp_path):
 
 
 def test_vi003_the_map_comes_before_plotly_and_its_layer_is_preloaded(page, server):
-    """The first paint is the map and the cards: plotly.js and the grid are asked for after.
-
-    The camera layer is named in the page's HTML (preload): fetched once, with the scripts.
-    """
+    """The first paint is the map and the cards: plotly.js and the grid come once the
+    cameras are drawn. The camera layer is named in the page's HTML (preload): fetched
+    once, with the scripts."""
     page.add_init_script(
         """window.__first = {};
         performance.setResourceTimingBufferSize(2000);
         new MutationObserver(() => {
-            for (const [k, sel] of [['map', '.leaflet-container'], ['chart', '.js-plotly-plot']]) {
+            for (const [k, sel] of [['map', '.leaflet-container'], ['chart', '.js-plotly-plot'],
+                                    ['cameras', '.cluster-icon, path[data-entity]']]) {
                 if (!(k in window.__first) && document.querySelector(sel)) {
                     window.__first[k] = performance.now();
                 }
@@ -127,8 +127,9 @@ def test_vi003_the_map_comes_before_plotly_and_its_layer_is_preloaded(page, serv
         "() => performance.getEntriesByType('resource').map(e => [e.name, e.startTime])"
     )
     plotly = [start for url, start in resources if "plotly.min.js" in url]
-    assert plotly and plotly[0] > first["map"], (first, plotly)
-    assert first["chart"] > first["map"]
+    # the charts wait until the cameras are on the map: plotly.js is asked for after
+    assert plotly and plotly[0] > first["cameras"] > first["map"], (first, plotly)
+    assert first["chart"] > first["cameras"]
     assert (
         page.locator(
             "#video-by-department.js-plotly-plot, #video-by-department .js-plotly-plot"

@@ -119,23 +119,30 @@ def test_mf005_the_video_layout_is_the_map_and_cards_and_one_callback_brings_the
     assert "Graph" not in _types(view.tree) and "AgGrid" not in _types(view.tree)
     assert view.cards and any(n["type"] == "GeoJSON" for n, _ in view.nodes)
     state = next(n["props"]["data"] for n, _ in view.nodes if n["props"].get("id") == "video-state")
+    drawn = next(n["props"] for n, _ in view.nodes if n["props"].get("id") == "video-drawn")
+    assert drawn.get("data") is None  # the panels wait for the map's cameras
     body = {
-        "output": "..video-panels.children...video-events.children..",
-        "outputs": [{"id": "video-panels", "property": "children"},
-                    {"id": "video-events", "property": "children"}],
+        "output": "video-panel-data.data",
+        "outputs": {"id": "video-panel-data", "property": "data"},
         "inputs": [{"id": "video-state", "property": "data", "value": state}],
         "changedPropIds": ["video-state.data"],
         "state": [],
-    }  # fmt: skip
+    }
     response = client.post("/_dash-update-component", json=body)
     assert response.status_code == 200, response.get_data(as_text=True)[:300]
-    out = response.get_json()["response"]
+    out = response.get_json()["response"]["video-panel-data"]["data"]
     panels = View("/video", {}, {"type": "Div", "namespace": "dash_html_components",
-                                  "props": {"children": [out["video-panels"]["children"],
-                                                         out["video-events"]["children"]]}})  # fmt: skip
+                                  "props": {"children": [out["side"], out["events"]]}})  # fmt: skip
     assert not panels.problems(), panels.problems()
     assert "Graph" in _types(panels.tree) and "AgGrid" in _types(panels.tree)
     assert "video-by-department" in json.dumps(panels.tree)
+
+
+def test_mf009_a_view_without_cameras_on_its_map_shows_its_panels_at_once(dash_app):
+    for params in ({}, {"scope": "320100", "department": "no-such-department"}):
+        view = render(dash_app, "/video", date=DAY, **params)
+        drawn = next(n["props"] for n, _ in view.nodes if n["props"].get("id") == "video-drawn")
+        assert drawn.get("data") == "no-points", params
 
 
 def test_mf006_a_camera_view_draws_its_card_in_the_layout(dash_app, demo_ctx):
@@ -186,8 +193,8 @@ def test_mf008_the_panels_wait_marked_loading_and_a_failure_says_so(dash_app, mo
     monkeypatch.setattr(vq, "online_by_department", broken)
     state = {"scope": "320100", "date": DAY, "lang": "zh", "department": None, "camera": None}
     with dash_app.server.test_request_context("/"):
-        side, events = page.panels(state)  # the decorator returns the function itself
-    tree = json.loads(json.dumps(side, cls=plotly.utils.PlotlyJSONEncoder))
+        out = page.panels(state)  # the decorator returns the function itself
+    tree = json.loads(json.dumps(out["side"], cls=plotly.utils.PlotlyJSONEncoder))
     states = [n["props"].get("data-state") for n, _ in walk(tree)]
-    assert "error" in states and events == []
+    assert "error" in states and out["events"] == []
     assert "320100" in json.dumps(tree)  # the retry link names the view
