@@ -169,18 +169,20 @@ def all_kpis_hideout(
     ``frame`` has one row per area (index: area code) and a column per KPI. Keys:
     ``kpi`` (the one shown), ``codes`` and ``names`` (the areas, in the order of
     every list below), ``kpis`` (KPI → ``classes``: each area's class or -1 for no
-    data, ``texts``: its value as labelled or null, ``colors``: one per class),
-    ``missing`` (the text of no value) and the outline and state colours of
-    :func:`choropleth_hideout`. Switching the KPI is ``{**hideout, "kpi": other}``.
+    data, ``texts``: its value as labelled or null, ``breaks`` and ``colors``: one
+    per class), ``missing`` (the text of no value) and the outline and state colours
+    of :func:`choropleth_hideout`. Switching the KPI is ``{**hideout, "kpi": other}``.
     """
     kpis = {}
     for name in KPI_NAMES:
         if name not in frame:
             continue
-        breaks, colours = kpi_classes(frame[name], name)
+        values = pd.to_numeric(frame[name], errors="coerce").astype(float)
+        breaks, colours = kpi_classes(values, name)
         kpis[name] = {
-            "classes": class_of(frame[name], breaks),
-            "texts": value_texts(frame[name], KPI_BY_NAME[name].unit, lang),
+            "classes": class_of(values, breaks),
+            "texts": value_texts(values, KPI_BY_NAME[name].unit, lang),
+            "breaks": breaks,
             "colors": colours,
         }
     codes = [str(c) for c in frame.index]
@@ -194,16 +196,12 @@ def all_kpis_hideout(
     }
 
 
-def kpi_legends(frame: pd.DataFrame, lang: str) -> dict[str, html.Div]:
-    """Return the legend of every KPI in ``frame`` for these areas (KPI → legend)."""
-    out = {}
-    for name in KPI_NAMES:
-        if name in frame:
-            breaks, colours = kpi_classes(frame[name], name)
-            out[name] = legend(
-                {"kpi": name, "breaks": breaks, "colors": colours, "nodata": theme.NO_DATA}, lang
-            )
-    return out
+def kpi_legends(hideout: dict, lang: str) -> dict[str, html.Div]:
+    """Return the legend of every KPI of an :func:`all_kpis_hideout` (KPI → legend)."""
+    return {
+        name: legend({"kpi": name, **classes, "nodata": hideout["nodata"]}, lang)
+        for name, classes in hideout["kpis"].items()
+    }
 
 
 def legend_labels(breaks: list[float], unit: str, lang: str) -> list[str]:

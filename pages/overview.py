@@ -82,7 +82,7 @@ def layout(scope: str | None = None, date: str | None = None, kpi: str | None = 
         lang=lang,
         selected=where.code if where.level == "grid" else None,
     )
-    legends = kpi_legends(children, lang)
+    legends = kpi_legends(hideout, lang)
 
     crumbs = [(s.level, s.code, ctx.geo.scope_name(s)) for s in ctx.geo.lineage(where)]
     area = areas[container.code]

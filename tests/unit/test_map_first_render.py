@@ -57,7 +57,8 @@ def test_mf001_every_kpi_hideout_colours_and_labels_as_the_one_kpi_hideout():
             assert got == colour_in_browser(one, code), (kpi, code)
             text = shown["texts"][i] if shown["texts"][i] is not None else every["missing"]
             assert f"{every['names'][i]}\n{text}" == one["labels"][code], (kpi, code)
-    legends = kpi_legends(frame, "zh")
+        assert shown["breaks"] == one["breaks"], kpi
+    legends = kpi_legends(every, "zh")
     assert sorted(legends) == sorted(frame.columns)
 
 
