@@ -17,6 +17,7 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -281,14 +282,20 @@ def _upsert_duckdb(conn: Connection, table: sa.Table, frame: pd.DataFrame, key: 
             f'SELECT count(*) FROM "{table.name}" t JOIN "{view}" f ON {match}'
         ).fetchall()[0][0]
         if existing and keep:
+            raw.unregister(view)
             return None
         if existing:
             raw.execute(f'DELETE FROM "{table.name}" t WHERE EXISTS '
                         f'(SELECT 1 FROM "{view}" f WHERE {match})').fetchall()  # fmt: skip
         cols = ", ".join(f'"{c}"' for c in frame.columns)
         raw.execute(f'INSERT INTO "{table.name}" ({cols}) SELECT {cols} FROM "{view}"').fetchall()
-    finally:
-        raw.unregister(view)
+    except BaseException:
+        # the database refused the rows: the transaction is aborted, and unregistering
+        # would raise in its place (hiding which rows and column were refused)
+        with suppress(Exception):
+            raw.unregister(view)
+        raise
+    raw.unregister(view)
     return len(frame) - existing, existing
 
 

@@ -150,7 +150,7 @@ CALLBACKS = [
     "table-xlsx[MATCH].n_clicks",
     "_pages_location.pathname+_pages_location.search",
     "ov-areas.clickData+ov-date.date",
-    "ov-kpi-select.value",
+    "video-state.data",
     "video-areas.clickData",
     "video-date.date",
     "video-department.value",
@@ -380,7 +380,7 @@ def test_a_tampered_callback_request_is_a_4xx_with_one_log_line(
 
 
 def _restyle(callbacks, valid):
-    key, cb = callbacks["ov-kpi-select.value"]
+    key, cb = callbacks["ov-areas.clickData+ov-date.date"]
     return callback_body(key, cb, _valid_values(cb, valid))
 
 
