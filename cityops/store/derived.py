@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from cityops import store
-from cityops.store.measures import CAMERA_CELL_MEASURES, camera_measures
+from cityops.store.measures import camera_measures
 
 
 def live_positions() -> sa.Subquery:
@@ -62,40 +62,45 @@ def live_positions() -> sa.Subquery:
     )
 
 
-def _rebuild_positions(conn: Connection) -> int:
-    """Rebuild ``hazmat_positions`` from waybills and tracks; return its rows."""
-    table = store.hazmat_positions
-    live = live_positions()
+def _replace(conn: Connection, table: sa.Table, rows: sa.Select) -> int:
+    """Replace every row of ``table`` by ``rows`` (its columns, in order); return the count."""
     conn.execute(table.delete()).close()
-    cols = [c.name for c in table.columns]
-    conn.execute(table.insert().from_select(cols, sa.select(*[live.c[c] for c in cols]))).close()
+    conn.execute(table.insert().from_select([c.name for c in table.columns], rows)).close()
     # every result consumed: DuckDB refuses raw work on a connection with an open one
     return conn.execute(sa.select(sa.func.count()).select_from(table)).scalar() or 0
 
 
+def _department(cam: sa.Table):
+    """Return a camera's owning department, '' when it names none (a grouping key)."""
+    return sa.func.coalesce(cam.c.department, sa.literal_column("''"))
+
+
+def _rebuild_positions(conn: Connection) -> int:
+    """Rebuild ``hazmat_positions`` from waybills and tracks; return its rows."""
+    table, live = store.hazmat_positions, live_positions()
+    return _replace(conn, table, sa.select(*[live.c[c.name] for c in table.columns]))
+
+
 def _rebuild_booking_slots(conn: Connection) -> int:
     """Rebuild ``booking_slots`` (sums per spot, day, slot and status); return its rows."""
-    table, b = store.booking_slots, store.bookings
+    b = store.bookings
     keys = (b.c.spot_id, b.c.visit_date, b.c.slot_start, b.c.status)
     sums = sa.select(
         *keys, sa.func.sum(b.c.party_size).label("party"), sa.func.count().label("bookings")
     ).group_by(*keys)
-    conn.execute(table.delete()).close()
-    cols = ["spot_id", "visit_date", "slot_start", "status", "party", "bookings"]
-    conn.execute(table.insert().from_select(cols, sums)).close()
-    return conn.execute(sa.select(sa.func.count()).select_from(table)).scalar() or 0
+    return _replace(conn, store.booking_slots, sums)
 
 
 def _rebuild_camera_cells(conn: Connection) -> int:
     """Rebuild ``camera_cells`` (cameras and open events per cell and department)."""
-    table, cam, ev = store.camera_cells, store.cameras, store.video_events
+    cam, ev = store.cameras, store.video_events
     open_events = (
         sa.select(ev.c.camera_id, sa.func.count().label("n"))
         .where(ev.c.status == "open")
         .group_by(ev.c.camera_id)
         .subquery("open_events")
     )
-    department = sa.func.coalesce(cam.c.department, sa.literal_column("''"))
+    department = _department(cam)
     keys = (cam.c.city_code, cam.c.district_code, cam.c.grid_cell, department)
     sums = (
         sa.select(
@@ -107,27 +112,20 @@ def _rebuild_camera_cells(conn: Connection) -> int:
         .select_from(cam.outerjoin(open_events, open_events.c.camera_id == cam.c.camera_id))
         .group_by(*keys)
     )
-    conn.execute(table.delete()).close()
-    cols = ["city_code", "district_code", "grid_cell", "department", *CAMERA_CELL_MEASURES]
-    conn.execute(table.insert().from_select(cols, sums)).close()
-    return conn.execute(sa.select(sa.func.count()).select_from(table)).scalar() or 0
+    return _replace(conn, store.camera_cells, sums)
 
 
 def _rebuild_video_event_days(conn: Connection) -> int:
     """Rebuild ``video_event_days`` (events per district, department, day and type)."""
-    table, cam, ev = store.video_event_days, store.cameras, store.video_events
-    department = sa.func.coalesce(cam.c.department, sa.literal_column("''"))
+    cam, ev = store.cameras, store.video_events
     day = sa.cast(ev.c.ts, sa.Date)
-    keys = (cam.c.city_code, cam.c.district_code, department, day, ev.c.event_type)
+    keys = (cam.c.city_code, cam.c.district_code, _department(cam), day, ev.c.event_type)
     sums = (
         sa.select(*keys, sa.func.count())
         .select_from(ev.join(cam, cam.c.camera_id == ev.c.camera_id))
         .group_by(*keys)
     )
-    conn.execute(table.delete()).close()
-    cols = ["city_code", "district_code", "department", "day", "event_type", "events"]
-    conn.execute(table.insert().from_select(cols, sums)).close()
-    return conn.execute(sa.select(sa.func.count()).select_from(table)).scalar() or 0
+    return _replace(conn, store.video_event_days, sums)
 
 
 #: Derived table name → the function that rebuilds it on a connection.
