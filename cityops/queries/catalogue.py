@@ -31,11 +31,7 @@ _LATER = {"status": "accepted", "refusal": None, "refusal_key": None, "refusal_a
 
 def _have(storage: Storage, table: sa.Table) -> set[str]:
     """Return the names of the columns ``table`` has in the store (older stores lack some)."""
-    cols = sa.table("columns", sa.column("table_name"), sa.column("column_name"),
-                    schema="information_schema")  # fmt: skip
-    query = sa.select(cols.c.column_name).where(cols.c.table_name == table.name)
-    if storage.reader_engine().dialect.name == "postgresql":
-        query = query.where(sa.text("table_schema = current_schema()"))
+    query = store.columns_query(table, storage.reader_engine().dialect.name)
     return set(execute(storage, query)["column_name"])
 
 

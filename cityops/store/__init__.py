@@ -420,12 +420,17 @@ def table_columns(conn: Connection, table: sa.Table) -> set[str]:
     Read from ``information_schema`` (DuckDB and PostgreSQL both have it; the
     SQLAlchemy inspector's PostgreSQL catalogue query does not run on DuckDB).
     """
+    return set(conn.execute(columns_query(table, conn.dialect.name)).scalars())
+
+
+def columns_query(table: sa.Table, dialect: str) -> sa.Select:
+    """Return the SELECT of ``column_name`` for ``table``'s columns in ``information_schema``."""
     cols = sa.table("columns", sa.column("table_name"), sa.column("column_name"),
                     schema="information_schema")  # fmt: skip
     query = sa.select(cols.c.column_name).where(cols.c.table_name == table.name)
-    if conn.dialect.name == "postgresql":
+    if dialect == "postgresql":
         query = query.where(sa.text("table_schema = current_schema()"))
-    return set(conn.execute(query).scalars())
+    return query
 
 
 def is_duckdb(conn: Connection | Engine) -> bool:

@@ -184,6 +184,14 @@ def children_geojson(code: str):
     return _geojson_response(_children_geojson(scope.code))
 
 
+def _geobuf_response(body: bytes) -> flask.Response:
+    """Return a geobuf layer: private (it depends on the permitted area), kept a minute."""
+    response = flask.Response(body, mimetype="application/x-protobuf")
+    response.cache_control.private = True
+    response.cache_control.max_age = 60
+    return response
+
+
 @lru_cache(maxsize=64)
 def _camera_geobuf(revision: str, allowed: str, scope_code: str, department: str) -> bytes:
     """Encode the cameras once per data revision, permitted area, scope and filter."""
@@ -227,10 +235,7 @@ def camera_points():
         scope.code,
         _arg("department") or "",
     )
-    response = flask.Response(body, mimetype="application/x-protobuf")
-    response.cache_control.private = True
-    response.cache_control.max_age = 60
-    return response
+    return _geobuf_response(body)
 
 
 def _cell_features(cells) -> list[dict]:
@@ -278,7 +283,4 @@ def rentals_heat():
     scope = _scope()
     ensure_allowed(scope, ctx.allowed_scope())
     body = _rentals_heat_geobuf(ctx.storage.data_revision(), ctx.allowed_scope().code, scope.code)
-    response = flask.Response(body, mimetype="application/x-protobuf")
-    response.cache_control.private = True
-    response.cache_control.max_age = 60
-    return response
+    return _geobuf_response(body)
