@@ -14,7 +14,6 @@ OV_MAP_TITLE = "ov-map-title"
 OV_KPI_SELECT = "ov-kpi-select"
 OV_DATE = "ov-date"
 OV_STATE = "ov-state"
-OV_URL_SINK = "ov-url-sink"
 
 
 def kpi_card(name: str) -> dict:
