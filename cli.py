@@ -40,9 +40,14 @@ def cli(ctx: click.Context, data_dir: str | None, database_url: str | None) -> N
 
 
 def _storage(ctx: click.Context):
+    from cityops.queries import snapshots
     from cityops.store.versions import Storage
 
-    return Storage(_settings(ctx))
+    settings = _settings(ctx)
+    storage = Storage(settings)
+    # every writer session records the status KPIs (at most hourly), for the wall's trends
+    storage.finishers.append(lambda engine: snapshots.record(engine, settings))
+    return storage
 
 
 def _describe(storage) -> str:

@@ -258,6 +258,18 @@ district_population = sa.Table(
     sa.Column("population", sa.Integer, nullable=False),
 )
 
+#: The status KPIs of the province, each enabled city and each district, recorded at the
+#: end of writer sessions (at most one snapshot an hour, 14 days kept), so the wall can
+#: show a status KPI's trend against yesterday (cityops.queries.snapshots).
+kpi_snapshots = sa.Table(
+    "kpi_snapshots",
+    metadata,
+    sa.Column("taken_at", sa.DateTime, primary_key=True),  # naive, Asia/Shanghai
+    sa.Column("code", sa.String(6), primary_key=True),  # area code
+    sa.Column("kpi", sa.String(40), primary_key=True),
+    sa.Column("value", sa.Double),  # null: a rate with nothing to divide by
+)
+
 meta = sa.Table(
     "meta",
     metadata,

@@ -33,13 +33,14 @@ from __future__ import annotations
 
 import errno
 import fcntl
+import logging
 import math
 import os
 import re
 import shutil
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from contextvars import ContextVar, Token
 from pathlib import Path
@@ -56,6 +57,7 @@ _MB = 1024 * 1024
 _VERSION_FILE = re.compile(r"^(v\d{20})\.duckdb(\..*)?$")
 #: Errors meaning the disk (or the user's quota) is full.
 _DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
+log = logging.getLogger(__name__)
 
 
 #: What the current request already asked of the store: the published version, a server
@@ -111,6 +113,10 @@ class Storage:
         self._lock = threading.Lock()
         self._engine: Engine | None = None
         self._engine_key: str | None = None
+        #: Run with the writer's engine at the end of every successful writer session,
+        #: before it is published (the CLI adds the KPI snapshot); one that fails is
+        #: logged and the session goes on (:meth:`_finish`).
+        self.finishers: list[Callable[[Engine], None]] = []
 
     @property
     def versioned(self) -> bool:
@@ -195,7 +201,7 @@ class Storage:
         first deletes what crashed writers left and the versions beyond the kept
         ones (:meth:`clean`), checks the free disk (:meth:`check_space`), copies
         the current version, and creates the schema (idempotently) before the
-        caller's change.
+        caller's change; after it, the :attr:`finishers` run on the same engine.
 
         Raises
         ------
@@ -209,6 +215,7 @@ class Storage:
                 store.create_schema(engine)
                 derived.ensure(engine)
                 yield engine
+                self._finish(engine)
             finally:
                 engine.dispose()
             return
@@ -228,6 +235,7 @@ class Storage:
                     store.create_schema(engine)
                     derived.ensure(engine)  # a store older than a derived table gets it
                     yield engine
+                    self._finish(engine)
                     with engine.connect() as conn:
                         conn.exec_driver_sql("CHECKPOINT")
                 finally:
@@ -249,6 +257,19 @@ class Storage:
                 raise
             finally:
                 self.clean()
+
+    def _finish(self, engine: Engine) -> None:
+        """Run the :attr:`finishers` on the writer's engine; one that fails is logged, not raised.
+
+        A finisher adds to what the session wrote (the KPI snapshot); its failure
+        must not undo the session's change, so it is logged on one line (no
+        statement, no value) and the next finisher runs.
+        """
+        for finish in self.finishers:
+            try:
+                finish(engine)
+            except Exception as exc:
+                log.warning("a writer finisher failed; the write stands: %s", store.safe_error(exc))
 
     def _next_number(self, current: Path | None) -> int:
         """Return the number of a new version: now, and always above the current one's."""
