@@ -94,12 +94,16 @@ window.cityops = Object.assign({}, window.cityops, {
             const nw = map.latLngToContainerPoint(b.getNorthWest());
             const se = map.latLngToContainerPoint(b.getSouthEast());
             const grid = feature.properties.level === 'grid';
-            const big = !grid && (se.x - nw.x) > 70 && (se.y - nw.y) > 40;
+            const h = m.hideout || {};
+            // a wall labels every area (nobody hovers there); of grid cells only those named
+            const big = h.allLabels
+                ? (!grid || (h.labelCodes || []).indexOf(feature.id) >= 0)
+                : !grid && (se.x - nw.x) > 70 && (se.y - nw.y) > 40;
             const want = big ? 'permanent' : 'hover';
             if (layer._cityopsLabel === want) { return; }
             layer.unbindTooltip();
             layer.bindTooltip(m.label(feature), big
-                ? {permanent: true, direction: 'center', className: 'area-label'}
+                ? {permanent: true, direction: 'center', className: h.labelClass || 'area-label'}
                 : {sticky: true, className: 'area-tooltip'});
             layer._cityopsLabel = want;
         },
@@ -171,7 +175,7 @@ window.cityops.points = {
         const key = feature.properties[h.colorBy || 'status'];
         const colour = (h.colors || {})[key];
         const selected = h.selected && h.selected === feature.properties.id;
-        const radius = h.sizeBy ? Math.max(5, Math.min(28, 4 + Math.sqrt(feature.properties[h.sizeBy] || 0) / (h.sizeScale || 4))) : 5;
+        const radius = h.sizeBy ? Math.max(5, Math.min(28, 4 + Math.sqrt(feature.properties[h.sizeBy] || 0) / (h.sizeScale || 4))) : (h.radius || 5);
         const outline = selected ? h.selectedBorder : h.border;  // none unless the hideout names one
         const marker = L.circleMarker(latlng, {
             radius: selected ? radius + 4 : radius, fillColor: colour,

@@ -17,6 +17,12 @@ ENV_PREFIX = "CITYOPS_"
 #: The five cities of the seed article, by GB/T 2260 code.
 SEED_CITIES = ("320100", "320500", "320200", "320600", "321300")
 
+#: Expected arrival cadence of each dataset (seconds): live feeds in minutes, registers daily.
+DEFAULT_CADENCE = (
+    "hazmat_tracks=120,hazmat_alarms=600,video_events=600,cameras=1800,bookings=900,"
+    "hazmat_waybills=3600,feedback=3600,rentals=86400,scenic_spots=604800"
+)
+
 
 @dataclass(frozen=True)
 class Setting:
@@ -130,6 +136,41 @@ SETTINGS: tuple[Setting, ...] = (
         int,
     ),
     Setting(
+        "live_merge_seconds",
+        60,
+        "Live writes (`cityops simulate`, feeds) land as small append-only batches that readers "
+        "see at once (the wall's ticker, alarms, vehicle positions, freshness); every this many "
+        "seconds the live writer merges them into a new store version, and the KPIs follow. A "
+        "merge copies the embedded store (~0.5 GB at city scale): use 300 or more there.",
+        int,
+    ),
+    Setting(
+        "freshness_cadence",
+        DEFAULT_CADENCE,
+        "How often each dataset is expected to arrive, `dataset=seconds`, comma-separated; a "
+        "dataset not written for longer is stale: its wall panels grey out with the time it was "
+        "last good and the ticker raises a staleness alarm. Unlisted datasets: one day.",
+    ),
+    Setting(
+        "wall_pages",
+        "overview,video,hazmat,rentals,tourism",
+        "Pages the wall (`/wall`) rotates through when its URL names none.",
+    ),
+    Setting("wall_rotate_s", 30, "Seconds the wall shows each page before the next.", int),
+    Setting("wall_refresh_s", 5, "Seconds between the wall's refreshes (new data, alarms).", int),
+    Setting(
+        "wall_alarm_hold_s",
+        20,
+        "Seconds a new severity-3 alarm holds the wall on its detail before rotation resumes.",
+        int,
+    ),
+    Setting(
+        "wall_scope",
+        "",
+        "Area the wall shows when its URL names none (a city or district code); empty: the "
+        "province.",
+    ),
+    Setting(
         "max_field_chars",
         2000,
         "Longest value a department file's cell may hold (characters); a longer one "
@@ -171,6 +212,27 @@ class Settings:
     def city_codes(self) -> tuple[str, ...]:
         """Return the enabled city codes, in the configured order."""
         return tuple(c.strip() for c in self.values["cities"].split(",") if c.strip())
+
+    def cadences(self) -> dict[str, int]:
+        """Return each dataset's expected cadence in seconds (``CITYOPS_FRESHNESS_CADENCE``).
+
+        Datasets not listed are expected daily (86,400 s).
+        """
+        out: dict[str, int] = {}
+        raw = self.values["freshness_cadence"].strip()
+        for item in filter(None, (p.strip() for p in raw.split(","))):
+            try:
+                name, seconds = item.split("=")
+                out[name.strip()] = int(float(seconds))
+            except ValueError as exc:
+                raise ValueError(
+                    f"CITYOPS_FRESHNESS_CADENCE: cannot read {item!r}; expected dataset=seconds"
+                ) from exc
+        return out
+
+    def cadence(self, dataset: str) -> int:
+        """Return the expected cadence of ``dataset`` in seconds (one day when unlisted)."""
+        return self.cadences().get(dataset, 86_400)
 
     def rental_thresholds(self) -> dict[str, tuple[float, float]]:
         """Return per-city ``(min_area_per_person, max_per_room)`` overrides."""
@@ -216,6 +278,9 @@ def get_settings(**overrides: Any) -> Settings:
         raise ValueError(
             "CITYOPS_STORE_SPACE_FACTOR must be at least 1 and CITYOPS_STORE_HEADROOM_MB 0 or more"
         )
+    for name in ("wall_rotate_s", "wall_refresh_s", "live_merge_seconds"):
+        if values[name] < 1:
+            raise ValueError(f"CITYOPS_{name.upper()} must be 1 or more")
     if values["max_field_chars"] < 1:
         raise ValueError("CITYOPS_MAX_FIELD_CHARS must be 1 or more")
     if values["auth"] != "off":

@@ -126,3 +126,38 @@ def crowding(load: float | None) -> str:
     if load is None or load != load:
         return "ok"
     return "full" if load >= full else ("busy" if load >= busy else "ok")
+
+
+#: The wall (大屏): a dark big-screen theme. Backgrounds recede, numbers are near white,
+#: each domain keeps its accent (lightened to read on dark), red stays for action now.
+WALL = {
+    "background": "#050b18",
+    "panel": "#0b1628",
+    "panel_edge": "#1e3a5f",
+    "ink": "#e8f0fb",
+    "muted": "#8aa0bd",
+    "grid": "#1c2c44",
+    "stale": "#64748b",
+    "map_background": "#07101f",
+    "map_border": "#7c93b3",
+    "map_nodata": "#1b2a40",
+    "map_disabled": "#0d1727",
+    "map_disabled_border": "#23344d",
+    "label": "#f8fafc",
+    "label_background": "rgba(5, 11, 24, 0.72)",
+    "panel_glass": "rgba(11, 22, 40, 0.86)",
+    "ok": "#4ade80",  # fresh, better
+    "warn": "#fbbf24",  # stale, worse: amber (red stays for severity 3)
+    "warn_background": "#78350f",
+    "alert_background": "#1f0a10",
+}
+#: Domain accents on the wall (lighter tones of ACCENTS, readable on WALL["background"]).
+WALL_ACCENT = {"overview": "#38bdf8", "video": "#38bdf8", "hazmat": "#c084fc",
+               "rentals": "#2dd4bf", "tourism": "#818cf8"}  # fmt: skip
+#: Map ramp on the wall: from a dark blue to the page's accent (low → high).
+WALL_RAMP_START = "#13243d"
+
+
+def wall_ramp(page: str, steps: int = RAMP_STEPS) -> list[str]:
+    """Return the wall map's colours for ``page``: dark navy to the page's accent."""
+    return ramp(WALL_ACCENT[page], steps, start=WALL_RAMP_START)

@@ -107,6 +107,22 @@ def alarm_counts(
     return read(ctx, query)
 
 
+def alarms_by_day(
+    ctx: Context, *, scope: Scope, allowed: Scope, day: dt.date, days: int = 14
+) -> pd.DataFrame:
+    """Return alarms raised per day for the ``days`` days up to ``day``: ``day, alarms``."""
+    start = dt.datetime.combine(day - dt.timedelta(days=days - 1), dt.time())
+    end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time())
+    day_col = sa.cast(al.c.ts, sa.Date)
+    query = (
+        sa.select(day_col.label("day"), sa.func.count().label("alarms"))
+        .where(_alarm_where(ctx, scope, allowed, None), al.c.ts >= start, al.c.ts < end)
+        .group_by(day_col)
+        .order_by(day_col)
+    )
+    return read(ctx, query)
+
+
 def open_alarms(
     ctx: Context,
     *,

@@ -377,7 +377,7 @@ def one_statement(queries: list[sa.Select]) -> sa.Select:
             sa.select(
                 sa.cast(sub.c.area, sa.String).label("area"),
                 *[
-                    sa.cast(sub.c[m] if m in sub.c else sa.null(), sa.Float).label(m)
+                    sa.cast(sub.c[m] if m in sub.c else sa.null(), sa.Double).label(m)
                     for m in measures
                 ],
             )

@@ -27,6 +27,9 @@ MODULES = (
     "cityops.queries.rentals",
     "cityops.queries.tourism",
     "cityops.queries.catalogue",
+    "cityops.queries.live",
+    "cityops.queries.snapshots",
+    "cityops.queries.wall",
 )
 #: Entities of 玄武 in the hand-made store, by the parameter that names them.
 ENTITY_IN_XUANWU = {"camera_id": "c1", "waybill_id": "w3", "unit_id": "r1", "spot_id": "s1"}
@@ -35,6 +38,10 @@ LISTINGS = {"cityops.queries.video.departments", "cityops.queries.catalogue.data
             "cityops.queries.catalogue.cameras_by_department"}  # fmt: skip
 #: Functions that answer by state, not by raising (find_entity → "denied").
 BY_STATE = {"cityops.queries.find_entity"}
+#: Facts about the sources, not about areas (when each dataset last arrived, what changed):
+#: the same answer for every caller, checked below to hold no area's rows.
+SOURCE_FACTS = {"cityops.queries.live.freshness", "cityops.queries.live.live_revision",
+                "cityops.queries.wall.freshness", "cityops.queries.wall.revision"}  # fmt: skip
 
 
 def query_functions():
@@ -71,7 +78,7 @@ def _arguments(fn, q, allowed):  # noqa: F811
         "scope": q.geo.scope(XUANWU), "allowed": allowed, "day": DAY, "days": 7,
         "now": T0 + dt.timedelta(hours=2), "since": T0 - dt.timedelta(days=7),
         "level": "grid", "kind": "camera", "key": "c1", "load_id": "none",
-        "table": None, "value": "c1",
+        "table": None, "value": "c1", "page": "overview",
         **ENTITY_IN_XUANWU,
     }  # fmt: skip
     out = {}
@@ -84,7 +91,8 @@ def _arguments(fn, q, allowed):  # noqa: F811
 
 
 @pytest.mark.parametrize(
-    "qualified", sorted(set(FUNCTIONS) - LISTINGS - BY_STATE - {"cityops.queries.read"})
+    "qualified",
+    sorted(set(FUNCTIONS) - LISTINGS - BY_STATE - SOURCE_FACTS - {"cityops.queries.read"}),
 )
 def test_every_query_function_refuses_a_scope_outside_the_permitted_one(q, qualified):  # noqa: F811
     fn = FUNCTIONS[qualified]
@@ -101,6 +109,20 @@ def test_every_query_function_refuses_a_scope_outside_the_permitted_one(q, quali
     # and the same question from a caller who may see the province is answered
     kwargs["allowed"] = q.geo.scope(None)
     fn(first, **kwargs)
+
+
+@pytest.mark.parametrize("qualified", sorted(SOURCE_FACTS))
+def test_source_facts_are_the_same_for_every_caller(q, qualified):  # noqa: F811
+    fn = FUNCTIONS[qualified]
+    kwargs = _arguments(fn, q, q.geo.scope(GUSU))
+    narrow = fn(q, **kwargs)
+    kwargs["allowed"] = q.geo.scope(None)
+    wide = fn(q, **kwargs)
+    if isinstance(narrow, pd.DataFrame):
+        assert not {"city_code", "district_code", "grid_cell"} & set(narrow.columns)
+        pd.testing.assert_frame_equal(narrow, wide)
+    else:
+        assert narrow == wide
 
 
 def test_find_entity_says_denied_outside_the_permitted_area(q):  # noqa: F811
