@@ -2,7 +2,9 @@
 
 Nobody clicks a wall, so what it shows is decided here from time and data:
 
-* every rotation tick the next page of the configured list is shown;
+* once a page has been shown for ``rotate_s`` seconds, the next page of the configured
+  list is shown (checked at every refresh: one stream of ticks, so a rotation and a
+  refresh never race each other's state);
 * every refresh the items the ticker watches are compared with those already
   seen; each new one of severity 3 joins a queue (oldest first), so alarms that
   arrive while another page shows are not missed;
@@ -28,11 +30,12 @@ INTERRUPT_SEVERITY = 3
 State = dict[str, Any]
 
 
-def start(pages: list[str], items: list[dict]) -> State:
+def start(pages: list[str], items: list[dict], now: dt.datetime) -> State:
     """Return the first state: the first page, every current item already seen, nothing held."""
     return {
         "pages": list(pages),
         "index": 0,
+        "shown_at": now.isoformat(),
         "seen": [i["key"] for i in items][-SEEN_LIMIT:],
         "queue": [],
         "alert": None,
@@ -51,12 +54,24 @@ def holding(state: State, now: dt.datetime) -> bool:
     return bool(state.get("alert")) and until is not None and now < dt.datetime.fromisoformat(until)
 
 
-def rotate(state: State, now: dt.datetime) -> State:
-    """Return the state after a rotation tick: the next page, unless an alarm is held."""
+def rotate(state: State, now: dt.datetime, rotate_s: int) -> State:
+    """Return the state after a tick: the next page once this one has had its ``rotate_s``.
+
+    Never while an alarm is held; a page shown for an alarm keeps its time from the alarm.
+    """
     state = release(state, now)
     if holding(state, now) or len(state["pages"]) < 2:
         return state
-    return {**state, "index": (state["index"] + 1) % len(state["pages"])}
+    shown = dt.datetime.fromisoformat(state.get("shown_at") or now.isoformat())
+    if (now - shown).total_seconds() < rotate_s - 0.5:  # an interval fires a little early
+        return state
+    index = (state["index"] + 1) % len(state["pages"])
+    return {**state, "index": index, "shown_at": now.isoformat()}
+
+
+def step(state: State, items: list[dict], now: dt.datetime, *, rotate_s: int, hold_s: int) -> State:
+    """Return the state after one tick: new alarms observed (maybe held), then the rotation."""
+    return rotate(observe(state, items, now, hold_s), now, rotate_s)
 
 
 def release(state: State, now: dt.datetime) -> State:
@@ -92,6 +107,7 @@ def observe(state: State, items: list[dict], now: dt.datetime, hold_s: int) -> S
         **state,
         "queue": rest,
         "index": index,
+        "shown_at": now.isoformat() if index != state["index"] else state.get("shown_at"),
         "alert": alert,
         "alert_until": (now + dt.timedelta(seconds=hold_s)).isoformat(),
     }

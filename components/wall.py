@@ -344,11 +344,19 @@ def legend(hideout: dict, lang: str) -> html.Div:
 
 def point_colours(page: str) -> dict[str, str]:
     """Return the colour of each point group of ``page``'s live layer (theme meanings)."""
+    held = {"alert": theme.SEVERITY[3]}  # the alarm the wall flew to
     if page == "hazmat":
-        return {k: theme.hazard_colour(k) for k in theme.HAZARD_CLASS}
+        return {**{k: theme.hazard_colour(k) for k in theme.HAZARD_CLASS}, **held}
     if page == "tourism":
-        return dict(theme.CROWDING)
-    return {f"s{k}": v for k, v in theme.SEVERITY.items()}
+        return {**theme.CROWDING, **held}
+    return {**{f"s{k}": v for k, v in theme.SEVERITY.items()}, **held}
+
+
+def alert_point(alert: dict | None) -> list[dict]:
+    """Return the held alarm as a live point (group ``alert``), or nothing."""
+    if not alert or alert.get("lon") is None or alert.get("lat") is None:
+        return []
+    return [{"id": alert["key"], "lon": alert["lon"], "lat": alert["lat"], "group": "alert"}]
 
 
 def points_geojson(points: list[dict]) -> dict:

@@ -23,7 +23,6 @@ import hashlib
 import json
 import logging
 
-import dash
 from dash import Input, Output, State, callback, dcc, html, no_update
 
 from cityops import ids, rotation
@@ -152,8 +151,8 @@ def cell_name(cell: str) -> str:
 def gather(config: dict, state: dict, trigger: str, now: dt.datetime) -> tuple[dict, dict]:
     """Read what the wall shows now; return ``(panels, state)``.
 
-    ``trigger`` is ``start`` (the layout), ``refresh`` or ``rotate``. Raises what the
-    store raises; the callback turns that into the banner.
+    ``trigger`` is ``start`` (the layout) or ``tick``. Raises what the store raises;
+    the callback turns that into the banner.
     """
     ctx = current()
     allowed = ctx.allowed_scope()
@@ -162,11 +161,10 @@ def gather(config: dict, state: dict, trigger: str, now: dt.datetime) -> tuple[d
     lang, day = config["lang"], today()
     items = wq.ticker_items(ctx, scope=where, allowed=allowed, day=day, now=now)
     if trigger == "start":
-        state = rotation.start(config["pages"], items)
-    elif trigger == "rotate":
-        state = rotation.rotate(state, now)
+        state = rotation.start(config["pages"], items, now)
     else:
-        state = rotation.observe(state, items, now, ctx.settings.wall_alarm_hold_s)
+        hold = ctx.settings.wall_alarm_hold_s
+        state = rotation.step(state, items, now, rotate_s=config["rotate"], hold_s=hold)
     page = rotation.page(state)
     spec = wq.WALL_PAGES[page]
     fresh = wq.freshness(ctx, allowed=allowed, now=now)
@@ -191,7 +189,7 @@ def gather(config: dict, state: dict, trigger: str, now: dt.datetime) -> tuple[d
         "areas": hideout,
         "legend": w.legend(hideout, lang),
         "map_fresh": w.freshness_line(page_fresh, lang, now),
-        "points": w.points_geojson(points),
+        "points": w.points_geojson(points + w.alert_point(alert)),
         "points_hideout": w.points_hideout(page),
         "viewport": w.fly_to(alert, container.bounds),
         "problems": w.problems(spec.problems, problems, names, lang, now, page_fresh),
@@ -261,8 +259,10 @@ def layout(pages=None, rotate=None, refresh=None, scope=None, lang=None, **_):
         [
             dcc.Store(id=ids.WALL_CONFIG, data=config),
             dcc.Store(id=ids.WALL_STATE, data=state),
-            dcc.Interval(id=ids.WALL_TICK, interval=config["refresh"] * 1000),
-            dcc.Interval(id=ids.WALL_ROTATE, interval=config["rotate"] * 1000),
+            # one stream of ticks: a refresh and a rotation never race each other's state
+            dcc.Interval(
+                id=ids.WALL_TICK, interval=min(config["refresh"], config["rotate"]) * 1000
+            ),
             w.header(
                 scope_name=ctx.geo.scope_name(where),
                 lang=lang,
@@ -337,18 +337,16 @@ def layout(pages=None, rotate=None, refresh=None, scope=None, lang=None, **_):
     Output(ids.WALL_ROOT, "data-tick"),
     Output(ids.WALL_STATE, "data"),
     Input(ids.WALL_TICK, "n_intervals"),
-    Input(ids.WALL_ROTATE, "n_intervals"),
     State(ids.WALL_STATE, "data"),
     State(ids.WALL_CONFIG, "data"),
     prevent_initial_call=True,
 )
-def tick(n_refresh, n_rotate, state, config):
-    """Refresh or rotate the wall; send only the panels that changed."""
-    trigger = "rotate" if dash.ctx.triggered_id == ids.WALL_ROTATE else "refresh"
+def tick(n, state, config):
+    """Refresh the wall (and rotate it when due); send only the panels that changed."""
     now = now_local()
-    beat = f"{n_refresh or 0}.{n_rotate or 0}"
+    beat = str(n or 0)
     try:
-        panels, new_state = gather(config, state, trigger, now)
+        panels, new_state = gather(config, state, "tick", now)
     except Exception as exc:  # keep the last good panels; say so; the next tick retries
         log.error("wall: refresh failed: %s", safe_error(exc))
         last = w.parse_time(state.get("last_ok"))
@@ -404,4 +402,3 @@ def check_count(value: object) -> None:
 input_rule(ids.WALL_CONFIG, "data", check_config)
 input_rule(ids.WALL_STATE, "data", check_state)
 input_rule(ids.WALL_TICK, "n_intervals", check_count)
-input_rule(ids.WALL_ROTATE, "n_intervals", check_count)
