@@ -17,7 +17,7 @@ import plotly.graph_objects as go
 from dash import dcc, html
 
 from cityops import ids, theme
-from cityops.queries.kpis import KPI_BY_NAME
+from cityops.queries.kpis import KPI_BY_NAME, KPI_SOURCES
 from cityops.text.formatting import fmt_date, fmt_rate, fmt_value
 from cityops.text.i18n import t, t_value
 from components.choropleth import choropleth_hideout, js
@@ -201,15 +201,20 @@ def status(fresh: list[dict], lang: str) -> list:
 
 # ------------------------------------------------------------------ freshness
 def page_freshness(fresh: list[dict], datasets: tuple[str, ...]) -> dict:
-    """Return the freshness of a panel fed by ``datasets``: the stalest of them.
+    """Return the freshness of a panel fed by ``datasets``: ``{"age_s", "last_write", "stale"}``.
 
-    ``{"age_s", "last_write", "stale"}``; a panel is stale when any of its sources is.
+    A panel is stale when any of its sources is, and then says when the stalest was
+    last good; otherwise its data changed as recently as its newest source.
     """
     mine = [f for f in fresh if f["dataset"] in datasets]
     if not mine:
         return {"age_s": None, "last_write": None, "stale": False}
+
+    def age(f: dict) -> float:
+        return f["age_s"] if f["age_s"] is not None else math.inf
+
     stale = [f for f in mine if f["stale"]]
-    pick = max(stale or mine, key=lambda f: f["age_s"] if f["age_s"] is not None else math.inf)
+    pick = max(stale, key=age) if stale else min(mine, key=age)
     return {"age_s": pick["age_s"], "last_write": pick["last_write"], "stale": bool(stale)}
 
 
@@ -278,13 +283,8 @@ def kpi_card(card: dict, fresh: dict, lang: str, now: dt.datetime | None = None)
 def kpi_column(
     cards: list[dict], fresh: list[dict], lang: str, now: dt.datetime | None = None
 ) -> list[html.Div]:
-    """Return the page's cards, each with the freshness of its domain's datasets."""
-    from cityops.domains import DOMAIN_BY_NAME
-
-    return [
-        kpi_card(c, page_freshness(fresh, DOMAIN_BY_NAME[c["domain"]].datasets), lang, now)
-        for c in cards
-    ]
+    """Return the page's cards, each with the freshness of the datasets its KPI reads."""
+    return [kpi_card(c, page_freshness(fresh, KPI_SOURCES[c["kpi"]]), lang, now) for c in cards]
 
 
 # ------------------------------------------------------------------ map

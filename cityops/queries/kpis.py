@@ -103,6 +103,20 @@ def kpi_group(domain: str) -> tuple[Kpi, ...]:
 
 KPI_NAMES = tuple(KPI_BY_NAME)
 
+#: The datasets each KPI is computed from (names in ``cityops.datasets``): how fresh a
+#: KPI is, is how fresh these are (the wall's "更新于 3 分钟前" on each card).
+KPI_SOURCES: dict[str, tuple[str, ...]] = {
+    "cameras_total": ("cameras",), "cameras_online_rate": ("cameras",), "cameras_ai": ("cameras",),
+    "video_events_open": ("video_events",),
+    "waybills_in_transit": ("hazmat_waybills", "hazmat_tracks"),
+    "tonnage_in_transit": ("hazmat_waybills", "hazmat_tracks"),
+    "hazmat_alarms_open": ("hazmat_alarms",),
+    "rentals_registered": ("rentals",), "rentals_suspected": ("rentals",),
+    "rentals_rectify_rate": ("rentals",),
+    "bookings_visitors": ("bookings",), "bookings_checkin_rate": ("bookings",),
+    "peak_slot_load": ("bookings", "scenic_spots"), "complaints_open": ("feedback",),
+}  # fmt: skip
+
 
 @dataclass(frozen=True)
 class Filters:

@@ -148,6 +148,11 @@ def test_wl014_a_panel_is_as_stale_as_its_stalest_source():
     got = w.page_freshness(fresh, ("hazmat_tracks", "hazmat_alarms"))
     assert got == {"age_s": 900, "last_write": "y", "stale": True}
     assert w.page_freshness(fresh, ("rentals",))["stale"] is False
+    fresh[1]["stale"] = False  # all fresh: as recent as the newest source
+    assert w.page_freshness(fresh, ("hazmat_tracks", "hazmat_alarms"))["age_s"] == 30
+    from cityops.queries.kpis import KPI_SOURCES, KPIS
+
+    assert set(KPI_SOURCES) == {k.name for k in KPIS}
 
 
 def test_wl015_ticker_and_alert_show_data_as_text_with_stable_keys():
