@@ -1,8 +1,8 @@
 /* The wall (大屏): fit the design canvas to the screen, move the clock, watch the server.
  *
  * - fit: the canvas is 1080 design pixels high and 1920 wide, wider on a wider screen
- *   (up to 3840: a 32:9 wall gets two 16:9 halves' room), scaled to fill the screen with
- *   no scrollbar; centred when the screen's shape leaves a margin.
+ *   (wall.css picks the width from the screen's shape, up to 3840 for 32:9), scaled to fill
+ *   the screen with no scrollbar; centred when the screen's shape leaves a margin.
  * - clock: the time and date in Asia/Shanghai, every second, in the page's language.
  * - watchdog: every refresh the server changes the root's data-tick; when it has not for
  *   three refresh intervals the server is out of reach: a banner says since when the data
@@ -10,7 +10,7 @@
  * - ticker: scrolls at a constant speed whatever its length.
  * Nothing here needs a click or a hover. */
 (function () {
-    const H = 1080, MIN_W = 1920, MAX_W = 3840, TICKER_PX_PER_S = 110;
+    const H = 1080, TICKER_PX_PER_S = 110;
     let lastTick = null, lastTickAt = Date.now(), lastW = null, lastScale = null;
 
     function root() { return document.querySelector('.wall[data-wall-page]'); }
@@ -19,18 +19,15 @@
         const el = root();
         if (!el) { return; }
         const vw = window.innerWidth, vh = window.innerHeight;
-        const w = Math.max(MIN_W, Math.min(MAX_W, Math.round(H * vw / vh)));
+        const w = parseFloat(getComputedStyle(el).width) || 1920;  // layout width: untransformed
         const scale = Math.min(vw / w, vh / H);
         if (w === lastW && scale === lastScale && el.dataset.fitted === '1') { return; }
-        el.style.setProperty('--wall-w', w + 'px');
         el.style.transform = 'scale(' + scale + ')';
         el.style.left = Math.max(0, (vw - w * scale) / 2) + 'px';
         el.style.top = Math.max(0, (vh - H * scale) / 2) + 'px';
         el.dataset.fitted = '1';
         el.dataset.scale = String(scale);
-        const resized = lastW !== null && w !== lastW;
         lastW = w; lastScale = scale;
-        if (resized) { window.dispatchEvent(new Event('resize')); }  // Leaflet re-measures
     }
 
     const two = function (n) { return (n < 10 ? '0' : '') + n; };

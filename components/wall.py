@@ -646,8 +646,8 @@ def trend_figure(trend: dict, page: str, names: dict[str, str], lang: str) -> go
         showlegend=len(trend["series"]) > 1,
         legend={
             "orientation": "h",
-            "x": 1,
-            "xanchor": "right",
+            "x": 0.5,
+            "xanchor": "center",
             "y": 1.18,
             "font": {"size": 18, "color": w["ink"]},
         },

@@ -61,6 +61,7 @@ PANELS = (
     "viewport",
     "problems",
     "trend",
+    "strip_fresh",
     "ticker",
     "alert",
     "status",
@@ -194,6 +195,7 @@ def gather(config: dict, state: dict, trigger: str, now: dt.datetime) -> tuple[d
         "viewport": w.fly_to(alert, container.bounds),
         "problems": w.problems(spec.problems, problems, names, lang, now, page_fresh),
         "trend": w.trend_figure(trend, page, names, lang),
+        "strip_fresh": w.freshness_line(page_fresh, lang, now),
         "ticker": w.ticker(items, names, lang),
         "alert": w.alert_card(alert, len(state["queue"]), names, lang, now),
         "status": w.status(fresh, lang),
@@ -295,7 +297,15 @@ def layout(pages=None, rotate=None, refresh=None, scope=None, lang=None, **_):
                 ],
                 className="wall-body",
             ),
-            html.Section(w.trend_graph(panels["trend"]), className="wall-strip"),
+            html.Section(
+                [
+                    w.trend_graph(panels["trend"]),
+                    html.Div(
+                        panels["strip_fresh"], id=ids.WALL_STRIP_FRESH, className="wall-strip-fresh"
+                    ),
+                ],
+                className="wall-strip",
+            ),
             html.Div(
                 html.Div(panels["ticker"], id=ids.WALL_TICKER, className="wall-ticker-track"),
                 className="wall-ticker",
@@ -329,6 +339,7 @@ def layout(pages=None, rotate=None, refresh=None, scope=None, lang=None, **_):
     Output(ids.WALL_MAP, "viewport"),
     Output(ids.WALL_PROBLEMS, "children"),
     Output(ids.WALL_TREND, "figure"),
+    Output(ids.WALL_STRIP_FRESH, "children"),
     Output(ids.WALL_TICKER, "children"),
     Output(ids.WALL_ALERT, "children"),
     Output(ids.WALL_STATUS, "children"),
