@@ -41,7 +41,7 @@ from pages._shared import register_page
 log = logging.getLogger(__name__)
 
 PATH = "/wall"
-register_page(__name__, "wall", PATH, order=90)
+register_page(__name__, "wall", PATH, order=95)
 
 #: Allowed ranges of the URL's seconds.
 ROTATE_RANGE = (5, 3600)
