@@ -339,3 +339,50 @@ def test_wl042_a_store_that_stops_answering_keeps_the_panels_under_a_banner(
     assert "数据源无响应" in out[-4] and "is-on" in out[-3]
     assert "10.0.0.5" not in out[-4]  # the reason is logged, not shown
     assert out[-1] is no_update  # the last good state is kept
+
+
+# --------------------------------------------------------------------- every area
+from tests.walk import cells_with_rows, enabled_cities, enabled_districts  # noqa: E402
+
+WALL_PAGE_NAMES = list(wq.WALL_PAGES)
+#: Every area once, each district on one page in turn (every page sees a fifth of them),
+#: the province and each city on every page.
+WALL_AREAS = (
+    [(p, None) for p in WALL_PAGE_NAMES]
+    + [(p, c) for c in enabled_cities() for p in WALL_PAGE_NAMES]
+    + [
+        (WALL_PAGE_NAMES[i % len(WALL_PAGE_NAMES)], d)
+        for i, (_, d) in enumerate(enabled_districts())
+    ]
+)
+
+
+def _wall(pw, dash_app, **params) -> dict:
+    with dash_app.server.test_request_context("/wall"):
+        return tree(pw.layout(**params))
+
+
+@pytest.mark.parametrize(("page", "scope"), WALL_AREAS, ids=lambda v: str(v))
+def test_wl050_every_wall_page_comes_up_for_every_area(pw, dash_app, page, scope):
+    node = _wall(pw, dash_app, pages=page, scope=scope, lang="en")
+    props = node["props"]
+    assert "wall-message" not in props["className"], texts(node)
+    assert props["data-wall-page"] == page and props["data-scope"] == (scope or "320000")
+    numbers = [p for p in walk(node) if "data-kpi-number" in p]
+    assert len(numbers) == len(wq.WALL_PAGES[page].cards)
+
+
+def test_wl051_grid_cells_with_and_without_rows_and_unknown_ids(pw, dash_app, demo_ctx):
+    with_rows = cells_with_rows(demo_ctx)["video"]
+    district, cells = next(iter(sorted(with_rows.items())))
+    empty = sorted(set(demo_ctx.geo.grid_cells(district)) - set(cells))[0]
+    for i, cell in enumerate((cells[0], empty)):
+        node = _wall(pw, dash_app, pages=WALL_PAGE_NAMES[i * 2], scope=cell)
+        assert node["props"]["data-scope"] == cell, texts(node)
+    import h3
+
+    beijing = h3.latlng_to_cell(39.9, 116.4, 8)  # a grid cell, but not of Jiangsu
+    for bad in (beijing, "320199", "<script>", "3201O2", "310000"):
+        node = _wall(pw, dash_app, scope=bad)
+        assert "wall-message" in node["props"]["className"]
+        assert not any("Traceback" in t for t in texts(node))
