@@ -21,8 +21,10 @@
         const vw = window.innerWidth, vh = window.innerHeight;
         const w = parseFloat(getComputedStyle(el).width) || 1920;  // layout width: untransformed
         const scale = Math.min(vw / w, vh / H);
-        if (w === lastW && scale === lastScale && el.dataset.fitted === '1') { return; }
-        el.style.transform = 'scale(' + scale + ')';
+        const transform = 'scale(' + scale + ')';
+        // a refresh that restyles the root (the page's accent) resets what was set here
+        if (w === lastW && scale === lastScale && el.style.transform === transform) { return; }
+        el.style.transform = transform;
         el.style.left = Math.max(0, (vw - w * scale) / 2) + 'px';
         el.style.top = Math.max(0, (vh - H * scale) / 2) + 'px';
         el.dataset.fitted = '1';
