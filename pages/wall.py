@@ -386,6 +386,12 @@ def check_config(value: object) -> None:
     )
     if not ok:
         raise BadInput("the wall's configuration is not one the wall wrote")
+    ctx = current()
+    try:
+        where = ctx.geo.scope(value["scope"])
+    except ScopeError as exc:
+        raise BadInput("the wall's area is not one the wall can show") from exc
+    ensure_allowed(where, ctx.allowed_scope())  # ScopeDenied: a 403 before the callback
 
 
 def check_state(value: object) -> None:

@@ -172,6 +172,7 @@ CALLBACKS = [
     "tourism-spot.value",
     "tourism-spots.clickData",
     "data-loads.selectedRows",
+    "wall-tick.n_intervals",
 ]
 #: The callbacks that take a page's state store (``<page>-state``.data).
 WITH_PAGE_STATE = [c for c in CALLBACKS if c.startswith(("ov-", "video-", "hazmat-", "rentals-", "tourism-",
@@ -210,6 +211,7 @@ def valid(dash_app, demo_ctx):
     trees = [render(dash_app, path, scope="320100", date=DAY).tree
              for path in ("/", "/video", "/hazmat", "/rentals", "/tourism")]  # fmt: skip
     trees.append(render(dash_app, "/data").tree)
+    trees.append(render(dash_app, "/wall", scope="320100").tree)
     stores, grids = {}, {}
     for tree in trees:
         for node, _ in walk(tree):
@@ -248,7 +250,7 @@ def valid(dash_app, demo_ctx):
             return grids[sid]["columnDefs"]
         if prop == "id":
             return concrete
-        if prop == "n_clicks":
+        if prop in ("n_clicks", "n_intervals"):
             return 1
         if prop == "date":
             return "2026-11-24"

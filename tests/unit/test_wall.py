@@ -386,3 +386,19 @@ def test_wl051_grid_cells_with_and_without_rows_and_unknown_ids(pw, dash_app, de
         node = _wall(pw, dash_app, scope=bad)
         assert "wall-message" in node["props"]["className"]
         assert not any("Traceback" in t for t in texts(node))
+
+
+def test_wl023_a_configuration_naming_an_area_outside_the_users_is_refused(
+    pw, demo_ctx, monkeypatch
+):
+    from cityops.geo import ScopeDenied
+    from cityops.queries.context import Context
+
+    config = {"pages": ["overview"], "rotate": 30, "refresh": 5, "scope": "320100", "lang": "zh"}
+    pw.check_config(config)
+    gulou = demo_ctx.geo.scope("320106")
+    monkeypatch.setattr(Context, "allowed_scope", lambda self: gulou)
+    with pytest.raises(ScopeDenied):
+        pw.check_config(config)
+    with pytest.raises(BadInput):
+        pw.check_config({**config, "scope": "999999"})
