@@ -400,6 +400,143 @@ def serve(ctx: click.Context, host: str | None, port: int | None, debug: bool | 
         waitress_serve(app.server, host=host, port=port, threads=settings.threads, ident="cityops")
 
 
+def _live_writer(ctx: click.Context):
+    from loaders.live import LiveWriter
+
+    return LiveWriter(_storage(ctx), geography=lambda engine: _geography(ctx, engine))
+
+
+@cli.command()
+@click.option(
+    "--rate",
+    type=click.FloatRange(min=0.1),
+    default=20.0,
+    show_default=True,
+    help="Rows a second, in all (GPS fixes fill what the other kinds leave).",
+)
+@click.option(
+    "--duration",
+    type=click.FloatRange(min=0),
+    default=None,
+    help="Seconds to run (default: until Ctrl-C).",
+)
+@click.option(
+    "--batch-seconds",
+    type=click.FloatRange(min=0.1),
+    default=1.0,
+    show_default=True,
+    help="Seconds between batches.",
+)
+@click.option("--seed", default=7, show_default=True, help="Random seed.")
+@click.option(
+    "--scope",
+    "scope_code",
+    default=None,
+    metavar="CODE",
+    help="Only this city, district or grid cell's vehicles, cameras and spots.",
+)
+@click.option(
+    "--severe-every",
+    type=click.FloatRange(min=1),
+    default=None,
+    metavar="SECONDS",
+    help="Raise a severity-3 alarm every this many seconds (demos, tests).",
+)
+@click.pass_context
+def simulate(ctx: click.Context, rate: float, duration: float | None, batch_seconds: float,
+             seed: int, scope_code: str | None, severe_every: float | None) -> None:  # fmt: skip
+    """Feed live GPS fixes, alarms, camera changes, events, bookings and check-ins.
+
+    Every row goes through the live writer's validation (bad ones quarantined);
+    readers see each batch at once and the KPIs at each merge
+    (CITYOPS_LIVE_MERGE_SECONDS), which prints one line. Ends after --duration
+    or at Ctrl-C with a last merge and a summary (exit 0); exit 2 when the
+    store has no boundaries or no city data to start from.
+    """
+    import signal
+
+    from cityops.geo import ScopeError
+    from cityops.store.versions import StoreMissing
+    from loaders.simulate import Simulator, load_state, merge_line, run, summary_line
+
+    storage = _storage(ctx)
+    try:
+        engine = storage.reader_engine()
+    except StoreMissing:
+        engine = None
+    if engine is None or not storage.has_areas():
+        click.echo("error: the store is empty: run `cityops init` and `cityops demo` first",
+                   err=True)  # fmt: skip
+        ctx.exit(2)
+    geo = _geography(ctx, engine)
+    try:
+        scope = geo.scope(scope_code)
+    except ScopeError as exc:
+        click.echo(f"error: --scope: {exc}", err=True)
+        ctx.exit(2)
+    writer = _live_writer(ctx)
+    leftover = writer.merge()  # batches a stopped run left: the state starts from them
+    if leftover.batches:
+        click.echo(merge_line(leftover))
+    state = load_state(storage, geo, scope)
+    if state.empty:
+        click.echo("error: the store has no city data to simulate from"
+                   + (f" in {scope.code}" if scope_code else "") + ": run `cityops demo` first",
+                   err=True)  # fmt: skip
+        ctx.exit(2)
+    merge_seconds = _settings(ctx).values["live_merge_seconds"]
+    click.echo(f"simulating {rate:g} rows/s into {_describe(storage)}; batches every "
+               f"{batch_seconds:g} s, merged every {merge_seconds} s; Ctrl-C ends")  # fmt: skip
+
+    def interrupt(_signum, _frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupt)  # a service manager's stop ends it like Ctrl-C
+    simulator = Simulator(state, rate=rate, seed=seed, severe_every=severe_every,
+                          tag=time.strftime("%y%m%d%H%M%S"))  # fmt: skip
+    summary = run(writer, simulator, duration=duration, batch_seconds=batch_seconds,
+                  merge_seconds=merge_seconds, say=click.echo)  # fmt: skip
+    writer.close()
+    click.echo(summary_line(summary))
+
+
+@cli.group()
+def live() -> None:
+    """Live batches (`cityops simulate`, feeds): what waits for a merge, and merging now."""
+
+
+@live.command("merge")
+@click.pass_context
+def live_merge(ctx: click.Context) -> None:
+    """Merge the pending live batches into a new store version now (exit 0)."""
+    from loaders.simulate import merge_line
+
+    _reader(ctx)
+    report = _live_writer(ctx).merge()
+    click.echo(merge_line(report))
+
+
+@live.command("status")
+@click.pass_context
+def live_status(ctx: click.Context) -> None:
+    """Show the live batches waiting for a merge, per dataset, and the merged batch number."""
+    from loaders.live import live_status as pending
+
+    status = pending(_reader(ctx))
+    if not status.versioned:
+        click.echo("database server: live batches are written straight into the tables")
+        return
+    click.echo(f"merged up to batch {status.merged_seq or 'none'}")
+    if not status.pending:
+        click.echo("no batches pending")
+        return
+    click.echo(f"{'dataset':<20}{'batches':>8}{'rows':>9}  {'oldest':<26}{'newest':<26}")
+    for name, p in status.pending.items():
+        click.echo(f"{name:<20}{p['batches']:>8,}{p['rows']:>9,}  "
+                   f"{p['oldest_seq']} {p['oldest_at']:%H:%M:%S}  "
+                   f"{p['newest_seq']} {p['newest_at']:%H:%M:%S}")  # fmt: skip
+
+
 @cli.command("settings")
 @click.option("--markdown", is_flag=True, help="Print the README's configuration table.")
 @click.pass_context

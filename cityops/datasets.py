@@ -507,6 +507,13 @@ DATASETS: dict[str, DatasetSpec] = {
 }
 
 
+#: Severity (1 low – 3 high, as hazmat alarms have) of a video algorithm event by its type,
+#: for the live alarm feed (the wall's ticker): the data carries none. Fire or smoke is
+#: high, a crowd medium, any other type (parking, street stalls, overflowing bins) low.
+VIDEO_EVENT_SEVERITY: dict[str, int] = {"烟火": 3, "人群聚集": 2}
+VIDEO_EVENT_SEVERITY_DEFAULT = 1
+
+
 def personal_columns() -> dict[str, str]:
     """Return every personal column across all datasets: canonical name → kind.
 

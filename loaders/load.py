@@ -140,19 +140,33 @@ def _place(
     return issues
 
 
+#: Which of ``values`` the store has in ``table.key``: ``known(table, key, values) -> set``.
+KnownIds = Callable[[sa.Table, str, list[str]], set[str]]
+
+
+def known_in(conn: Connection) -> KnownIds:
+    """Return a :data:`KnownIds` asking the store behind ``conn`` (5,000 ids a statement)."""
+
+    def known(table: sa.Table, key: str, values: list[str]) -> set[str]:
+        found: set[str] = set()
+        for start in range(0, len(values), 5000):
+            chunk = values[start : start + 5000]
+            found.update(
+                conn.execute(sa.select(table.c[key]).where(table.c[key].in_(chunk))).scalars()
+            )
+        return found
+
+    return known
+
+
 def _missing_references(
-    conn: Connection, spec: DatasetSpec, frame: pd.DataFrame, alive: np.ndarray
+    known: KnownIds, spec: DatasetSpec, frame: pd.DataFrame, alive: np.ndarray
 ) -> list[Issue]:
     """Return a quarantine issue for each row naming an id the store does not have."""
     issues: list[Issue] = []
     for col, table, key in spec.references:
         wanted = frame.loc[alive, col].dropna().astype(str).unique().tolist()
-        found: set[str] = set()
-        for start in range(0, len(wanted), 5000):
-            chunk = wanted[start : start + 5000]
-            found.update(
-                conn.execute(sa.select(table.c[key]).where(table.c[key].in_(chunk))).scalars()
-            )
+        found = known(table, key, wanted) if wanted else set()
         unknown = alive & frame[col].notna().to_numpy() & ~frame[col].isin(found).to_numpy()
         for i in np.flatnonzero(unknown):
             issues.append(
@@ -356,6 +370,161 @@ def _missing(value: object) -> bool:
         return False
 
 
+@dataclass
+class Prepared:
+    """Rows read, cleaned, placed and checked: what a load (or a live batch) would write.
+
+    ``frame`` holds every row typed (the spec's columns plus the area columns),
+    ``issues`` the quarantined and flagged rows with their reason, ``keep`` the
+    rows to write and ``collapsed`` the repeated rows kept once (GPS fixes);
+    ``absent`` names the dataset's optional columns the input did not have
+    (rows that exist keep their stored values there).
+    """
+
+    spec: DatasetSpec
+    raw: RawTable
+    frame: pd.DataFrame
+    issues: list[Issue]
+    ignored: list[str]
+    absent: list[str]
+    keep: np.ndarray
+    collapsed: np.ndarray
+    max_chars: int
+
+    @property
+    def rows_read(self) -> int:
+        """Return the number of rows read, malformed ones included."""
+        return len(self.raw.frame) + len(self.raw.malformed)
+
+    def accepted(self) -> pd.DataFrame:
+        """Return the rows to write: the table's columns, typed as the table stores them."""
+        frame = self.frame if self.keep.all() else self.frame[self.keep]
+        return _stored_frame(frame, self.spec)
+
+    def counts(self) -> dict[str, object]:
+        """Return ``quarantined, flagged, collapsed`` (rows) and ``reasons`` (issues by reason)."""
+        quarantined = {i.row for i in self.issues if i.severity == "quarantined"}
+        flagged = {i.row for i in self.issues if i.severity == "flagged"} - quarantined
+        return {
+            "quarantined": len(quarantined),
+            "flagged": len(flagged),
+            "collapsed": int(self.collapsed.sum()),
+            "reasons": dict(Counter(f"{i.severity}:{i.reason}" for i in self.issues)),
+        }
+
+    def issue_frame(self, load_id: str) -> pd.DataFrame:
+        """Return the issues as rows of ``load_issues`` (the raw row as JSON), under ``load_id``."""
+        raw = self.raw
+        rows = [
+            {
+                "load_id": load_id,
+                "dataset": self.spec.name,
+                "row_number": raw.row_numbers[i.row]
+                if i.row >= 0
+                else raw.malformed[-1 - i.row][0],
+                "severity": i.severity,
+                "reason": i.reason,
+                "column_name": i.column,
+                "message": i.message,
+                "raw": _raw_json(raw, i.row, self.max_chars),
+                "message_key": i.key,
+                "message_args": json.dumps(i.params, ensure_ascii=False) if i.key else None,
+            }
+            for i in self.issues
+        ]
+        return pd.DataFrame(rows, columns=list(store.load_issues.c.keys()))
+
+
+def prepare(
+    raw: RawTable,
+    spec: DatasetSpec,
+    geo: Geography,
+    *,
+    crs: str,
+    max_chars: int,
+    known: KnownIds,
+    progress: Progress | None = None,
+) -> Prepared:
+    """Clean, place and check ``raw`` as ``spec``: the step a file load and a live batch share.
+
+    Every cell is typed and checked (:func:`loaders.clean.clean_table`), points
+    are converted to WGS84 and placed in a district and grid cell, a required
+    district code must name a known district, referenced ids must be ``known``
+    (the store's, and for live batches the pending ones too) and a key repeated
+    in the input keeps its last row. Nothing is written.
+
+    Returns
+    -------
+    Prepared
+        The typed rows, their issues and which rows to write.
+
+    Raises
+    ------
+    FileRefused
+        Required columns are missing (or the input is another dataset's).
+    """
+    say = progress or (lambda _msg: None)
+    frame, issues, ignored = clean_table(raw, spec, max_chars=max_chars)
+    n = len(frame)
+
+    def alive_mask() -> np.ndarray:
+        dead = np.zeros(n, bool)
+        for problem in issues:
+            if problem.severity == "quarantined" and problem.row >= 0:
+                dead[problem.row] = True
+        return ~dead
+
+    if spec.point:
+        say("placing points in districts and grid cells")
+        issues.extend(_place(frame, spec, geo, crs, alive_mask()))
+    if spec.required_area_code:
+        col = spec.required_area_code
+        districts = {c for c, a in geo.areas.items() if a.level == "district"}
+        unknown = (
+            alive_mask() & frame[col].notna().to_numpy() & ~frame[col].isin(districts).to_numpy()
+        )
+        issues.extend(
+            issue(int(i), "quarantined", "reference", col, "issue.not_district",
+                  column=col, value=frame[col].iloc[i])
+            for i in np.flatnonzero(unknown)
+        )  # fmt: skip
+    issues.extend(_missing_references(known, spec, frame, alive_mask()))
+    dup_issues, collapsed = _duplicates(frame, spec, alive_mask(), raw.row_numbers)
+    issues.extend(dup_issues)
+    return Prepared(
+        spec=spec,
+        raw=raw,
+        frame=frame,
+        issues=issues,
+        ignored=ignored,
+        absent=list(frame.attrs.get("absent", [])),
+        keep=alive_mask() & ~collapsed,
+        collapsed=collapsed,
+        max_chars=max_chars,
+    )
+
+
+def write_rows(
+    conn: Connection,
+    spec: DatasetSpec,
+    rows: pd.DataFrame,
+    load_id: str,
+    now: dt.datetime,
+    *,
+    absent: list[str] | None = None,
+) -> tuple[int, int]:
+    """Write accepted rows of ``spec`` in the caller's transaction; return ``(inserted, updated)``.
+
+    The dataset's write hooks run first, seeing the store as it was (cameras'
+    status history), then the rows are upserted by key; ``absent`` columns keep
+    their stored values on rows that exist. Derived tables are the caller's to
+    refresh (once per transaction).
+    """
+    for hook in spec.write_hooks:  # e.g. cameras' status history, from the store as it was
+        HOOKS[hook](conn, rows, load_id, now)
+    return upsert(conn, spec.table, rows, spec.key, keep=absent)
+
+
 def load_file(
     engine: Engine,
     geo: Geography,
@@ -419,73 +588,27 @@ def load_file(
     if spec.point:
         _warn_about_crs(report, raw)
     say(f"checking {report.rows_read:,} rows")
-    frame, issues, ignored = clean_table(raw, spec, max_chars=max_field_chars)
-    absent = list(frame.attrs.get("absent", []))
-    report.normalised = dict(frame.attrs.get("normalised", {}))
-    _warn_about_normalising(report, frame.attrs.get("notes", []))
-    report.ignored_columns = ignored
-    n = len(frame)
-
-    def alive_mask() -> np.ndarray:
-        dead = np.zeros(n, bool)
-        for problem in issues:
-            if problem.severity == "quarantined" and problem.row >= 0:
-                dead[problem.row] = True
-        return ~dead
-
-    if spec.point:
-        say("placing points in districts and grid cells")
-        issues.extend(_place(frame, spec, geo, crs, alive_mask()))
-    if spec.required_area_code:
-        col = spec.required_area_code
-        known = {c for c, a in geo.areas.items() if a.level == "district"}
-        unknown = alive_mask() & frame[col].notna().to_numpy() & ~frame[col].isin(known).to_numpy()
-        issues.extend(
-            issue(int(i), "quarantined", "reference", col, "issue.not_district",
-                  column=col, value=frame[col].iloc[i])
-            for i in np.flatnonzero(unknown)
-        )  # fmt: skip
     load_id = uuid.uuid4().hex
     now = dt.datetime.now(TZ).replace(tzinfo=None, microsecond=0)
     # a database error names the file, the dataset and the column, never a row's values
     with store.refusing_rows(path.name, dataset), engine.begin() as conn:
-        issues.extend(_missing_references(conn, spec, frame, alive_mask()))
-        dup_issues, collapsed = _duplicates(frame, spec, alive_mask(), raw.row_numbers)
-        issues.extend(dup_issues)
-        keep = alive_mask() & ~collapsed
-        say(f"writing {int(keep.sum()):,} rows")
-        accepted = _stored_frame(frame if keep.all() else frame[keep], spec)
-        for hook in spec.write_hooks:  # e.g. cameras' status history, from the store as it was
-            HOOKS[hook](conn, accepted, load_id, now)
-        inserted, updated = upsert(conn, spec.table, accepted, spec.key, keep=absent)
-        rows = [
-            {
-                "load_id": load_id,
-                "dataset": dataset,
-                "row_number": raw.row_numbers[i.row]
-                if i.row >= 0
-                else raw.malformed[-1 - i.row][0],
-                "severity": i.severity,
-                "reason": i.reason,
-                "column_name": i.column,
-                "message": i.message,
-                "raw": _raw_json(raw, i.row, max_field_chars),
-                "message_key": i.key,
-                "message_args": json.dumps(i.params, ensure_ascii=False) if i.key else None,
-            }
-            for i in issues
-        ]
-        store.bulk_insert(
-            conn, store.load_issues, pd.DataFrame(rows, columns=list(store.load_issues.c.keys()))
-        )
+        prepared = prepare(raw, spec, geo, crs=crs, max_chars=max_field_chars,
+                           known=known_in(conn), progress=say)  # fmt: skip
+        report.normalised = dict(prepared.frame.attrs.get("normalised", {}))
+        _warn_about_normalising(report, prepared.frame.attrs.get("notes", []))
+        report.ignored_columns = prepared.ignored
+        accepted = prepared.accepted()
+        say(f"writing {len(accepted):,} rows")
+        inserted, updated = write_rows(conn, spec, accepted, load_id, now,
+                                       absent=prepared.absent)  # fmt: skip
+        store.bulk_insert(conn, store.load_issues, prepared.issue_frame(load_id))
         derived.refresh(conn, spec.derived)  # same transaction: never out of step with the rows
-        quarantined_rows = {i.row for i in issues if i.severity == "quarantined"}
-        flagged_rows = {i.row for i in issues if i.severity == "flagged"} - quarantined_rows
+        counts = prepared.counts()
         report.inserted, report.updated = inserted, updated
-        report.quarantined = len(quarantined_rows)
-        report.flagged = len(flagged_rows)
-        report.collapsed = int(collapsed.sum())
-        report.reasons = dict(Counter(f"{i.severity}:{i.reason}" for i in issues))
+        report.quarantined = counts["quarantined"]
+        report.flagged = counts["flagged"]
+        report.collapsed = counts["collapsed"]
+        report.reasons = counts["reasons"]
         report.load_id = load_id
         report.seconds = round(time.perf_counter() - started, 3)
         conn.execute(
@@ -505,7 +628,7 @@ def load_file(
                 quarantined=report.quarantined,
                 flagged=report.flagged,
                 collapsed=report.collapsed,
-                ignored_columns=json.dumps(ignored, ensure_ascii=False),
+                ignored_columns=json.dumps(prepared.ignored, ensure_ascii=False),
                 status="accepted",
                 warnings=json.dumps(
                     [
