@@ -100,30 +100,47 @@
     }
 
     // Area labels never cover each other: small central districts crowd the city map, so a
-    // label that would overlap one already placed moves down below it (greedy, top first).
-    // Recomputed only when the labels moved (a new page, a flight), so nothing jitters.
+    // label that would overlap one already placed moves to the nearest free place inside
+    // the map (half-label steps up or down, then sideways; greedy, top first). Recomputed only when the labels moved (a new
+    // page, a flight), so nothing jitters.
     let lastLabels = '';
     function declutter() {
         const labels = Array.from(document.querySelectorAll('.wall .wall-area-label'));
         const sig = labels.map(function (l) { return l.style.transform + l.textContent; }).join('|');
         if (sig === lastLabels) { return; }
         const el = root();
-        const scale = el ? Number(el.dataset.scale || 1) : 1;
-        labels.forEach(function (l) { l.style.marginTop = ''; });
+        const frame = document.querySelector('.wall .wall-map');
+        if (!el || !frame) { return; }
+        const scale = Number(el.dataset.scale || 1);
+        const box = frame.getBoundingClientRect();
+        labels.forEach(function (l) { l.style.marginTop = ''; l.style.marginLeft = ''; });
         const boxes = labels.map(function (l) { return {l: l, r: l.getBoundingClientRect()}; })
             .sort(function (a, b) { return a.r.top - b.r.top || a.r.left - b.r.left; });
         const placed = [];
+        const hitAt = function (r, top) {
+            return placed.find(function (p) {
+                return r.left < p.right && r.right > p.left && top < p.bottom && top + r.height > p.top;
+            });
+        };
         boxes.forEach(function (b) {
-            let top = b.r.top;
-            for (let tries = 0; tries < 8; tries++) {
-                const hit = placed.find(function (p) {
-                    return b.r.left < p.right && b.r.right > p.left && top < p.bottom && top + b.r.height > p.top;
-                });
-                if (!hit) { break; }
-                top = hit.bottom + 2;
+            // the nearest free place: up or down in half-label steps, then sideways
+            const h = b.r.height, w = b.r.width;
+            let best = {dx: 0, dy: 0};
+            search: for (let step = 0; step <= 12; step++) {
+                const dy = Math.ceil(step / 2) * (h / 2 + 2) * (step % 2 ? 1 : -1);
+                for (const dx of [0, w / 2, -w / 2]) {
+                    const r = {left: b.r.left + dx, right: b.r.right + dx, height: h};
+                    const top = b.r.top + dy;
+                    if (top < box.top || top + h > box.bottom) { continue; }
+                    if (!hitAt(r, top)) { best = {dx: dx, dy: dy}; break search; }
+                }
             }
-            if (top !== b.r.top) { b.l.style.marginTop = ((top - b.r.top) / scale) + 'px'; }
-            placed.push({left: b.r.left, right: b.r.right, top: top, bottom: top + b.r.height});
+            if (best.dx || best.dy) {
+                b.l.style.marginTop = (best.dy / scale) + 'px';
+                b.l.style.marginLeft = (best.dx / scale) + 'px';
+            }
+            placed.push({left: b.r.left + best.dx, right: b.r.right + best.dx,
+                         top: b.r.top + best.dy, bottom: b.r.top + best.dy + h});
         });
         lastLabels = labels.map(function (l) { return l.style.transform + l.textContent; }).join('|');
     }
