@@ -9,8 +9,9 @@ file per dataset, under ``<data_dir>/store/live/``::
     <dataset>/b<seq>.parquet   the batch's cleaned, placed rows: the table's columns
     _issues/b<seq>.parquet     its quarantined and flagged rows (``load_issues`` fields)
     SEQ                        the last sequence number given out
-    .lock                      held while a batch is numbered and written, and while a
-                               merge picks the batches it folds in
+    MERGING                    the highest batch a merge in progress folds in
+    .lock                      held while a batch is numbered and written (and its
+                               dataset's batches compacted), and while a merge picks
 
 ``seq`` is 20 digits of ``time.time_ns()`` when the batch was written, above every
 number given out before. A file is written under a temporary name, flushed to
@@ -20,6 +21,9 @@ new store version and records the highest seq it folded in the store's ``meta``
 (:data:`MERGED_KEY`) in the same transaction; readers ignore batches at or below
 the merged seq of the version they read, so a batch counts once, before and
 after its merge, also when the merge stopped between publishing and deleting.
+Once a dataset has many pending batches the writer rewrites them as one file
+(the newest row per key, under the newest batch's number), so a reader opens a
+handful of files however long the merge interval.
 
 This module is the layout, shared by the writer and the readers
 (:mod:`cityops.queries.live`); with ``CITYOPS_DATABASE_URL`` there are no batches.

@@ -28,7 +28,7 @@ from cityops.settings import get_settings
 from cityops.store import live as batches
 from cityops.store.executor import execute
 from cityops.store.versions import Storage
-from loaders.live import LiveWriter, sweep
+from loaders.live import COMPACT_AT, LiveWriter, sweep
 from loaders.load import load_into
 from loaders.read import FileRefused
 from tests.loader_fixtures import DISTRICTS, GUSU, XUANWU, T, canonical
@@ -373,6 +373,56 @@ def test_a_merge_stopped_between_publishing_and_deleting_counts_nothing_twice(sh
     writer.write("hazmat_alarms", [alarm("L2")])
     assert writer.merge().batches == 1
     assert not list(root.rglob("b*.parquet"))  # the next merge swept the leftovers
+
+
+def test_many_batches_are_compacted_into_one_file_that_reads_and_merges_the_same(shop):
+    ctx, writer, storage = shop
+    p = everywhere(ctx)
+    root = batches.live_root(storage) / "hazmat_alarms"
+    n = COMPACT_AT + 3
+    copies = {}
+    for i in range(n):  # a new alarm each, L0 changed by each; a bad row every 5th
+        rows = [alarm(f"L{i + 1}"), alarm("L0", severity=1 + i % 3)]
+        if i % 5 == 0:
+            rows.append(alarm(f"X{i}", alarm_type="bogus"))
+        report = writer.write("hazmat_alarms", rows)
+        copies[report.seq] = Path(report.path).read_bytes()
+    files = sorted(root.glob("b*.parquet"))
+    assert len(files) < COMPACT_AT  # the first COMPACT_AT became one
+    seen = live.recent_alarms(ctx, scope=p, allowed=p, since=T).set_index("key")
+    assert len(seen) == n + 1 and seen.loc["hazmat:L0", "severity"] == 1 + (n - 1) % 3
+    # a compaction stopped before deleting what it covers: a covered batch is back
+    covered = min(copies)
+    (root / batches.batch_name(covered)).write_bytes(copies[covered])
+    again = live.recent_alarms(ctx, scope=p, allowed=p, since=T).set_index("key")
+    pd.testing.assert_frame_equal(seen.sort_index(), again.sort_index())
+    report = writer.merge()
+    counts = report.datasets["hazmat_alarms"]
+    bad = len(range(0, n, 5))
+    assert counts["rows_read"] == 2 * n + bad  # the covered batch is not counted twice
+    assert (counts["inserted"], counts["quarantined"]) == (n + 1, bad)
+    assert counts["rows_read"] == counts["inserted"] + counts["updated"] + counts["quarantined"]
+    issues = execute(storage, sa.select(store.load_issues.c.raw).where(
+        store.load_issues.c.load_id == counts["load_id"]))  # fmt: skip
+    assert len(issues) == bad  # every batch's quarantine, compacted or not
+    assert not list(batches.live_root(storage).rglob("b*.parquet"))
+    after = live.recent_alarms(ctx, scope=p, allowed=p, since=T).set_index("key")
+    pd.testing.assert_frame_equal(seen.sort_index(), after.sort_index())
+
+
+def test_batches_a_merge_is_folding_in_are_not_compacted(shop):
+    _, writer, storage = shop
+    root = batches.live_root(storage)
+    picked = [writer.write("hazmat_alarms", [alarm(f"L{i}")]).seq for i in range(COMPACT_AT)]
+    assert len(list((root / "hazmat_alarms").glob("b*.parquet"))) == 1  # compacted
+    (root / "MERGING").write_text(str(picked[-1]))  # as a merge does while it folds them in
+    later = [writer.write("hazmat_alarms", [alarm(f"M{i}")]).seq for i in range(COMPACT_AT - 1)]
+    names = {p.name for p in (root / "hazmat_alarms").glob("b*.parquet")}
+    assert batches.batch_name(picked[-1]) in names and len(names) == COMPACT_AT
+    newest = writer.write("hazmat_alarms", [alarm("M99")]).seq  # COMPACT_AT above the merge's
+    names = {p.name for p in (root / "hazmat_alarms").glob("b*.parquet")}
+    assert names == {batches.batch_name(picked[-1]), batches.batch_name(newest)}
+    assert newest > max(later)
 
 
 def test_camera_changes_are_recorded_batch_by_batch_at_the_merge(shop):
