@@ -100,8 +100,10 @@ def resolve_config(pages, rotate, refresh, scope, lang) -> tuple[dict | None, st
     lang = normalise_lang(
         lang if isinstance(lang, str) else None, request_lang(settings.default_lang)
     )
-    if any(isinstance(v, list) for v in (pages, rotate, refresh, scope)):
-        return None, t("error.repeated", lang, name="pages/rotate/refresh/scope"), lang
+    given = {"pages": pages, "rotate": rotate, "refresh": refresh, "scope": scope}
+    repeated = [name for name, v in given.items() if isinstance(v, list)]
+    if repeated:
+        return None, t("error.repeated", lang, name=repeated[0]), lang
     names = [p.strip() for p in (pages or settings.wall_pages).split(",") if p.strip()]
     unknown = [p for p in names if p not in wq.WALL_PAGES]
     if unknown or not names:
@@ -358,6 +360,8 @@ def tick(n, state, config):
     beat = str(n or 0)
     try:
         panels, new_state = gather(config, state, "tick", now)
+    except (ScopeDenied, ScopeError):  # a request for another area: refused, not a banner
+        raise
     except Exception as exc:  # keep the last good panels; say so; the next tick retries
         log.error("wall: refresh failed: %s", safe_error(exc))
         last = w.parse_time(state.get("last_ok"))
@@ -388,10 +392,14 @@ def check_config(value: object) -> None:
         raise BadInput("the wall's configuration is not one the wall wrote")
     ctx = current()
     try:
-        where = ctx.geo.scope(value["scope"])
+        geo, allowed = ctx.geo, ctx.allowed_scope()
+    except Exception:  # the store does not answer: the callback says so (its banner)
+        return
+    try:
+        where = geo.scope(value["scope"])
     except ScopeError as exc:
         raise BadInput("the wall's area is not one the wall can show") from exc
-    ensure_allowed(where, ctx.allowed_scope())  # ScopeDenied: a 403 before the callback
+    ensure_allowed(where, allowed)  # ScopeDenied: a 403 before the callback
 
 
 def check_state(value: object) -> None:

@@ -480,13 +480,6 @@ def test_wa003_kpi_numbers_are_big(fitted):
     assert not small
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="wall bug: on the 3- and 4-card pages (video, hazmat, rentals, tourism) a KPI card's "
-    "content is 8-11 design px taller than the card: the big number sits on the bottom border "
-    "(the comma of '1,200' touches it); .wall-kpi-number's line-height 1 leaves the CJK font's "
-    "glyph box taller than the row (tests/screenshots/wall-video-3840-zh.png)",
-)
 def test_wa004_kpi_cards_do_not_overflow(fitted):
     overflow = [
         (
@@ -502,24 +495,12 @@ def test_wa004_kpi_cards_do_not_overflow(fitted):
     assert not overflow
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="wall bug: a KPI number with its unit is wider than its column and runs into the "
-    "freshness line ('94.2%超时', '53.5吨超时', '14.2%超时'): video online rate, hazmat "
-    "tonnage, tourism peak-slot load, English rentals (tests/screenshots/wall-video-1920-zh.png)",
-)
 def test_wa005_kpi_numbers_fit_their_column(fitted):
     wide = [(case(m), c["kpi"], c["wideParts"]) for m in fitted for c in m["cards"] if
             c["wideParts"]]  # fmt: skip
     assert not wide
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="wall bug: on the 4-card pages (tourism; video in English) a KPI label is squeezed to "
-    "a sliver and cut in half when the trend takes two lines ('较昨日' over '▲ +35', 'no "
-    "comparison yet') (tests/screenshots/wall-tourism-1920-zh.png, wall-video-1920-en.png)",
-)
 def test_wa006_kpi_labels_are_whole_and_card_parts_do_not_overlap(fitted):
     clipped = [(case(m), c["kpi"], c["label"]) for m in fitted for c in m["cards"] if
                c["labelClipped"]]  # fmt: skip
@@ -548,12 +529,6 @@ def test_wa008_every_district_of_nanjing_is_labelled(fitted, wall_dir):
             assert any(label["text"].startswith(name) for label in labels), (case(m), name)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="wall bug: the label of 高淳区 (southern tip of 南京) is pushed below the bottom edge "
-    "of the map and its value is cut off, on every page "
-    "(tests/screenshots/wall-overview-1920-en.png)",
-)
 def test_wa009_area_labels_lie_inside_the_map(fitted):
     outside = [
         (case(m), label["text"]) for m in fitted for label in m["labels"] if not label["inside"]
@@ -757,13 +732,6 @@ def test_wa017_a_city_wall_shows_only_its_own_alarms(browser, wall, feed):
 # ---------------------------------------------------------------- 7. outages
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="wall bug since d24e860: check_config (the input gate, before the callback) reads "
-    "the store through current()/geo, so with the store gone every refresh is a 500 "
-    "(StoreMissing, logged as 'callback failed'), Dash logs console errors and the store "
-    "banner never shows; after 3 intervals the wall would say the SERVER is lost instead",
-)
 def test_wa018_a_store_that_stops_answering_raises_the_banner(browser, wall, wall_dir):
     current = wall_dir / "store" / "CURRENT"
     away = wall_dir / "store" / "CURRENT.away-by-test"
