@@ -17,8 +17,11 @@ the batches' quarantined rows, the derived tables and the highest batch merged,
 in one transaction; then it deletes the merged files.
 
 On a database server (``CITYOPS_DATABASE_URL``) there is nothing to copy: each
-batch is one transaction through the same step, recorded in one ``loads`` row per
-dataset and merge window, and :meth:`LiveWriter.merge` closes the window.
+batch is one transaction through the same step (rows, quarantine, and one
+``loads`` row per dataset and merge window, kept up to date), seen by readers at
+once; :meth:`LiveWriter.merge` rebuilds the derived tables of the datasets
+written (a rebuild scans millions of rows: once a window, not once a batch) and
+closes the window. So on either store the KPIs move at the merge.
 """
 
 from __future__ import annotations
@@ -412,7 +415,6 @@ class LiveWriter:
                 inserted, updated = write_rows(conn, spec, accepted, window.load_id, now,
                                                absent=prepared.absent)  # fmt: skip
                 store.bulk_insert(conn, store.load_issues, prepared.issue_frame(window.load_id))
-                derived.refresh(conn, spec.derived)
                 counts = prepared.counts()
                 window.last_seq, window.batches = seq, window.batches + 1
                 window.rows_read += prepared.rows_read
@@ -438,7 +440,8 @@ class LiveWriter:
         quarantined rows go into ``load_issues``; the derived tables are rebuilt
         and the highest batch merged is recorded (``meta``), all in one
         transaction. After publishing, the merged files are deleted. Nothing
-        pending: nothing is copied. On a database server, closes the window.
+        pending: nothing is copied. On a database server, rebuilds the derived
+        tables of the datasets written since the last merge and closes the window.
 
         Raises
         ------
@@ -534,9 +537,19 @@ class LiveWriter:
         conn.execute(store.meta.insert().values(key=batches.MERGED_KEY, value=str(report.last_seq)))
 
     def _close_windows(self, started: float) -> MergeReport:
-        """Close a database server's merge windows (its batches are written already)."""
+        """Rebuild the derived tables a database server's window changed; close the window.
+
+        The batches' rows are in the tables already.
+        """
         with self._serial:
-            windows, self._windows = self._windows, {}
+            windows = dict(self._windows)
+            rebuild: list[str] = []
+            for name in windows:
+                rebuild += [d for d in DATASETS[name].derived if d not in rebuild]
+            if rebuild:
+                with self._server_engine().begin() as conn:
+                    derived.refresh(conn, tuple(rebuild))
+            self._windows = {}
         report = MergeReport(version="server")
         for name, w in windows.items():
             report.batches += w.batches

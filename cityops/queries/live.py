@@ -9,8 +9,9 @@ version has already merged are ignored, so nothing counts twice.
 
 Every SELECT goes through the read door; the batch files are part of the
 statement (DuckDB's ``read_parquet``), so a cached answer is keyed by the store
-version *and* the batches it read. On a database server there are no batches
-(the live writer writes straight into the tables) and these read the tables.
+version *and* the batches it read. On a database server there are no batches:
+the live writer writes straight into the tables and these read them (vehicles
+from their newest fix in the table, as the derived positions follow at merges).
 """
 
 from __future__ import annotations
@@ -224,9 +225,10 @@ def vehicle_positions(ctx: Context, *, scope: Scope, allowed: Scope) -> pd.DataF
     """Return each waybill in transit at its vehicle's newest fix, pending fixes included.
 
     The stored position (:data:`cityops.store.hazmat_positions`: the last fix
-    since departure, else the origin) is replaced by a pending fix of the same
-    vehicle that is newer and since departure. Waybills' own changes move at
-    the next merge.
+    since departure, else the origin, rebuilt at each load and merge) is
+    replaced by a newer fix of the same vehicle since departure: a pending
+    batch's, or on a database server the table's. Waybills' own changes move
+    at the next merge.
 
     Returns
     -------
@@ -239,6 +241,10 @@ def vehicle_positions(ctx: Context, *, scope: Scope, allowed: Scope) -> pd.DataF
 
     def build():
         fixes = _pending_latest(ctx, store.hazmat_tracks)
+        if fixes is None and getattr(ctx.storage, "versioned", True) is False:
+            # a database server: the live writer's fixes are in the table, the positions
+            # follow at its merge (the primary key finds a vehicle's newer fixes)
+            fixes = store.hazmat_tracks
         if fixes is None:
             now = sa.select(*pos.columns).subquery("positions_now")
         else:

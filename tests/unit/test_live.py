@@ -493,16 +493,22 @@ def test_on_postgresql_each_batch_is_a_transaction_seen_at_once(areas_frame, tmp
         writer = LiveWriter(storage, geography=lambda _e: geo)
         p = everywhere(ctx)
         open_before = kpi(ctx, "hazmat_alarms_open")
+        events_before = kpi(ctx, "video_events_open")
         first = writer.write("hazmat_alarms", [alarm("L1"), alarm("L2", alarm_type="bogus")])
         assert (first.accepted, first.quarantined, first.path) == (1, 1, None)
         assert "hazmat:L1" in set(live.recent_alarms(ctx, scope=p, allowed=p)["key"])
         assert kpi(ctx, "hazmat_alarms_open") == open_before + 1  # in the tables at once
+        writer.write("video_events", [{"event_id": "E9", "camera_id": "C2", "ts": LATER,
+                                       "event_type": "烟火", "status": "open"}])  # fmt: skip
+        assert "video:E9" in set(live.open_alarms(ctx, scope=p, allowed=p)["key"])
+        assert kpi(ctx, "video_events_open") == events_before  # a derived count: at the merge
         second = writer.write("hazmat_alarms", [alarm("L1", status="acknowledged")])
         writer.write("hazmat_tracks", [{"vehicle_plate": "苏A12345", "ts": LATER,
                                         "lon": XUANWU[0], "lat": XUANWU[1]}])  # fmt: skip
         moved = live.vehicle_positions(ctx, scope=p, allowed=p).set_index("waybill_id")
         assert moved.loc["W1", "district_code"] == "320102"
         report = writer.merge()
+        assert kpi(ctx, "video_events_open") == events_before + 1
         counts = report.datasets["hazmat_alarms"]
         assert (counts["batches"], counts["rows_read"], counts["inserted"], counts["updated"],
                 counts["quarantined"]) == (2, 3, 1, 1, 1)  # fmt: skip
