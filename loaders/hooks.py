@@ -26,7 +26,14 @@ def record_status_changes(conn: Connection, cameras: pd.DataFrame, load_id: str,
     The change is dated by the camera's ``last_seen`` when given, else by the load.
     """
     t = store.cameras
-    known = pd.read_sql(sa.select(t.c.camera_id, t.c.status), conn).set_index("camera_id")["status"]
+    query = sa.select(t.c.camera_id, t.c.status)
+    if len(cameras) <= 5_000:  # a live batch asks for its own cameras, not the 200k of a city
+        ids = cameras["camera_id"].dropna().unique().tolist()
+        query = query.where(t.c.camera_id.in_(sa.bindparam("ids", expanding=True)))
+        known = pd.read_sql(query, conn, params={"ids": ids})
+    else:
+        known = pd.read_sql(query, conn)
+    known = known.set_index("camera_id")["status"]
     before = cameras["camera_id"].map(known)
     changed = cameras[before.isna().to_numpy() | (before != cameras["status"]).to_numpy()]
     if changed.empty:
