@@ -58,16 +58,11 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-CHROMIUM = os.environ.get("CITYOPS_CHROMIUM", "/usr/bin/chromium")
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--enable-precise-memory-info",
-]
+from benchmarks import bench_browser
+
+#: Debian's Chromium with the project's flags, plus exact heap numbers.
+ARGS = [*bench_browser.ARGS, "--enable-precise-memory-info"]
+CHROMIUM = bench_browser.CHROMIUM
 VIEWPORT = {"width": 1920, "height": 1080}
 #: The memory series whose growth is computed.
 SERIES = ("server_rss_mb", "simulate_rss_mb", "browser_pss_mb", "js_heap_mb", "dom_nodes")

@@ -107,10 +107,9 @@ class PageWatch:
         assert not self.errors, f"console errors: {self.errors}"
 
 
-@pytest.fixture()
-def page(browser, request):
-    """A fresh 1600×1000 page; fails the test on console errors or outside requests."""
-    context = browser.new_context(viewport={"width": 1600, "height": 1000}, locale="zh-CN")
+def watched_page(context):
+    """Return a new page of ``context`` whose ``watch`` records console errors and blocks
+    (and records) every request that leaves 127.0.0.1."""
     pg = context.new_page()
     watch = PageWatch()
     pg.on("console", lambda m: watch.errors.append(m.text) if m.type == "error" else None)
@@ -125,6 +124,14 @@ def page(browser, request):
 
     pg.route("**/*", guard)
     pg.watch = watch
+    return pg
+
+
+@pytest.fixture()
+def page(browser, request):
+    """A fresh 1600×1000 page; fails the test on console errors or outside requests."""
+    context = browser.new_context(viewport={"width": 1600, "height": 1000}, locale="zh-CN")
+    pg = watched_page(context)
     yield pg
     SHOTS.mkdir(exist_ok=True)
     pg.screenshot(path=str(SHOTS / f"{request.node.name}-final.png"), full_page=True)

@@ -36,7 +36,7 @@ from cityops.geo import geography
 from cityops.settings import get_settings
 from cityops.store.versions import Storage
 from loaders.live import LiveWriter
-from tests.browser.conftest import LOCAL, SHOTS, PageWatch, serving, settle
+from tests.browser.conftest import SHOTS, serving, settle, watched_page
 
 pytestmark = pytest.mark.browser
 
@@ -170,20 +170,8 @@ def wall_page(browser, name: str, *, size=(1920, 1080), lang: str = "zh", allow_
     context = browser.new_context(
         viewport={"width": size[0], "height": size[1]}, locale=LOCALES[lang]
     )
-    page = context.new_page()
-    watch = PageWatch()
-    page.on("console", lambda m: watch.errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: watch.errors.append(str(e)))
-
-    def guard(route):
-        if route.request.url.startswith(LOCAL):
-            route.continue_()
-        else:
-            watch.external.append(route.request.url)
-            route.abort()
-
-    page.route("**/*", guard)
-    page.watch = watch
+    page = watched_page(context)
+    watch = page.watch
     try:
         yield page
     except BaseException:
