@@ -136,7 +136,7 @@ def page(browser, request):
     SHOTS.mkdir(exist_ok=True)
     pg.screenshot(path=str(SHOTS / f"{request.node.name}-final.png"), full_page=True)
     context.close()
-    watch.assert_clean()
+    pg.watch.assert_clean()
 
 
 def settle(page, timeout: int = 20_000) -> None:
