@@ -30,6 +30,7 @@ from cityops.clock import TZ, today
 from cityops.geo import ScopeDenied, ScopeError, ensure_allowed
 from cityops.queries import wall as wq
 from cityops.queries.context import current
+from cityops.queries.kpis import KPI_SOURCES
 from cityops.store import safe_error
 from cityops.text.i18n import normalise_lang, t
 from cityops.web import BadInput, input_rule, request_lang
@@ -180,7 +181,9 @@ def gather(config: dict, state: dict, trigger: str, now: dt.datetime) -> tuple[d
     codes |= {i.get("district_code") for i in items + problems if i.get("district_code")}
     names = area_names(ctx, [c for c in codes if c])
     hideout = w.area_hideout(areas, page=page, names=names, lang=lang)
-    page_fresh = w.page_freshness(fresh, spec.datasets)
+    map_fresh = w.page_freshness(fresh, KPI_SOURCES[spec.map_kpi])
+    problems_fresh = w.page_freshness(fresh, wq.PROBLEM_SOURCES[spec.problems])
+    trend_fresh = w.page_freshness(fresh, wq.TREND_SOURCES[spec.trend])
     container = ctx.geo.area(areas["container"])
     alert = state.get("alert")
     panels = {
@@ -191,13 +194,13 @@ def gather(config: dict, state: dict, trigger: str, now: dt.datetime) -> tuple[d
         "cards": w.kpi_column(cards, fresh, lang, now),
         "areas": hideout,
         "legend": w.legend(hideout, lang),
-        "map_fresh": w.freshness_line(page_fresh, lang, now),
+        "map_fresh": w.freshness_line(map_fresh, lang, now),
         "points": w.points_geojson(points + w.alert_point(alert)),
         "points_hideout": w.points_hideout(page),
         "viewport": w.fly_to(alert, container.bounds),
-        "problems": w.problems(spec.problems, problems, names, lang, now, page_fresh),
+        "problems": w.problems(spec.problems, problems, names, lang, now, problems_fresh),
         "trend": w.trend_figure(trend, page, names, lang),
-        "strip_fresh": w.freshness_line(page_fresh, lang, now),
+        "strip_fresh": w.freshness_line(trend_fresh, lang, now),
         "ticker": w.ticker(items, names, lang),
         "alert": w.alert_card(alert, len(state["queue"]), names, lang, now),
         "status": w.status(fresh, lang),

@@ -63,6 +63,18 @@ class WallPage:
         return tuple(ds for d in self.domains for ds in DOMAIN_BY_NAME[d].datasets)
 
 
+#: The datasets each panel reads, so each says its own freshness (the KPI cards and the
+#: map use :data:`cityops.queries.kpis.KPI_SOURCES` of their KPI).
+PROBLEM_SOURCES: dict[str, tuple[str, ...]] = {
+    "alarms": ("hazmat_alarms", "video_events"), "hazmat_alarms": ("hazmat_alarms",),
+    "worst_online": ("cameras",), "suspected": ("rentals",), "crowded": ("bookings",),
+}  # fmt: skip
+TREND_SOURCES: dict[str, tuple[str, ...]] = {
+    "overview_days": ("video_events", "hazmat_alarms"), "events_days": ("video_events",),
+    "alarms_days": ("hazmat_alarms",), "suspected_areas": ("rentals",), "slot_load": ("bookings",),
+}  # fmt: skip
+
+
 def _cards(domain: str) -> tuple[str, ...]:
     return tuple(k.name for k in kpi_group(domain))
 

@@ -402,3 +402,11 @@ def test_wl023_a_configuration_naming_an_area_outside_the_users_is_refused(
         pw.check_config(config)
     with pytest.raises(BadInput):
         pw.check_config({**config, "scope": "999999"})
+
+
+def test_wl024_every_panel_names_the_datasets_it_reads():
+    from cityops.datasets import DATASETS
+
+    for spec in wq.WALL_PAGES.values():
+        for sources in (wq.PROBLEM_SOURCES[spec.problems], wq.TREND_SOURCES[spec.trend]):
+            assert sources and set(sources) <= set(DATASETS)
