@@ -20,8 +20,10 @@ records:
 
 - ``server_rss_mb``: resident memory of the serve process and its children (``/proc``);
 - ``simulate_rss_mb``: the same for ``cityops simulate``;
-- ``browser_pss_mb``: Playwright's driver and Chromium's processes (every other
-  descendant of this process), proportional set size (shared pages counted once);
+- ``browser_uss_mb`` / ``browser_pss_mb``: Playwright's driver and Chromium's processes
+  (every other descendant of this process): their private memory (USS, the one to watch
+  for growth) and their proportional share (PSS, which moves with other Chromiums on the
+  machine);
 - ``js_heap_mb``: the page's ``JSHeapUsedSize`` (CDP ``Performance.getMetrics``) right
   after ``HeapProfiler.collectGarbage``, i.e. retained memory; ``dom_nodes`` (``Nodes``),
   ``listeners`` (``JSEventListeners``), ``documents``;
@@ -65,7 +67,14 @@ ARGS = [*bench_browser.ARGS, "--enable-precise-memory-info"]
 CHROMIUM = bench_browser.CHROMIUM
 VIEWPORT = {"width": 1920, "height": 1080}
 #: The memory series whose growth is computed.
-SERIES = ("server_rss_mb", "simulate_rss_mb", "browser_pss_mb", "js_heap_mb", "dom_nodes")
+SERIES = (
+    "server_rss_mb",
+    "simulate_rss_mb",
+    "browser_uss_mb",
+    "browser_pss_mb",
+    "js_heap_mb",
+    "dom_nodes",
+)
 #: Minutes at each end of the run whose medians are compared.
 WINDOW_MIN = 10.0
 
@@ -229,21 +238,23 @@ def tree(pid: int) -> list[int]:
 def rss_mb(pids: Sequence[int], field: str = "VmRSS") -> float | None:
     """Return the summed memory of ``pids`` in MB; None when none is alive.
 
-    ``field`` ``VmRSS`` (``/proc/<pid>/status``: resident memory) or ``Pss``
-    (``/proc/<pid>/smaps_rollup``: shared pages divided among their sharers, so a
-    multi-process browser is not counted several times over).
+    ``field``: ``VmRSS`` (``/proc/<pid>/status``: resident memory), ``Pss``
+    (``/proc/<pid>/smaps_rollup``: shared pages divided among every process mapping
+    them, so it falls when another Chromium starts on the machine) or ``Uss`` (the
+    private pages, ``Private_Clean + Private_Dirty``: what these processes alone hold).
     """
-    name = "smaps_rollup" if field == "Pss" else "status"
+    name = "status" if field == "VmRSS" else "smaps_rollup"
+    wanted = ("Private_Clean:", "Private_Dirty:") if field == "Uss" else (field + ":",)
     total, alive = 0, False
     for p in pids:
         try:
-            for line in Path(f"/proc/{p}/{name}").read_text().splitlines():
-                if line.startswith(field + ":"):
-                    total += int(line.split()[1])
-                    alive = True
-                    break
+            lines = Path(f"/proc/{p}/{name}").read_text().splitlines()
         except OSError:
             continue
+        for line in lines:
+            if line.startswith(wanted):
+                total += int(line.split()[1])
+                alive = True
     return round(total / 1024, 1) if alive else None
 
 
@@ -517,6 +528,7 @@ def take_sample(
         "server_threads": _threads(server.pid),
         "simulate_rss_mb": rss_mb(sim_pids),
         "browser_pss_mb": rss_mb(others, "Pss"),
+        "browser_uss_mb": rss_mb(others, "Uss"),
         "js_heap_mb": round(metrics.get("JSHeapUsedSize", 0) / 1e6, 2),
         "js_heap_total_mb": round(metrics.get("JSHeapTotalSize", 0) / 1e6, 2),
         "dom_nodes": int(metrics.get("Nodes", 0)),
@@ -556,9 +568,9 @@ def _checkpoint(out: Path, result: dict) -> None:
 
 
 HEADER = (
-    f"{'min':>6} {'srv MB':>7} {'sim MB':>7} {'brw PSS':>7} {'heap MB':>8} {'nodes':>6} "
-    f"{'tick':>5} {'page':>9} {'store MB':>8} {'cb p50':>7} {'cb max':>7} {'banners':>8} "
-    f"{'load':>5}"
+    f"{'min':>6} {'srv MB':>7} {'sim MB':>7} {'brw USS':>7} {'brw PSS':>7} {'heap MB':>8} "
+    f"{'nodes':>6} {'tick':>5} {'page':>9} {'store MB':>8} {'cb p50':>7} {'cb max':>7} "
+    f"{'banners':>8} {'load':>5}"
 )
 
 
@@ -566,11 +578,11 @@ def _row(s: dict) -> str:
     banners = ("S" if s.get("store_banner") else "-") + ("X" if s.get("server_banner") else "-")
     return (
         f"{s.get('minute', 0):6.1f} {_f(s.get('server_rss_mb')):>7} "
-        f"{_f(s.get('simulate_rss_mb')):>7} {_f(s.get('browser_pss_mb')):>7} "
-        f"{_f(s.get('js_heap_mb')):>8} {s.get('dom_nodes', ''):>6} "
-        f"{s.get('tick') or '':>5} {s.get('page') or '':>9} {_f(s.get('store_mb')):>8} "
-        f"{_f(s.get('callback_ms_p50')):>7} {_f(s.get('callback_ms_max')):>7} {banners:>8} "
-        f"{s.get('loadavg', ''):>5}"
+        f"{_f(s.get('simulate_rss_mb')):>7} {_f(s.get('browser_uss_mb')):>7} "
+        f"{_f(s.get('browser_pss_mb')):>7} {_f(s.get('js_heap_mb')):>8} "
+        f"{s.get('dom_nodes', ''):>6} {s.get('tick') or '':>5} {s.get('page') or '':>9} "
+        f"{_f(s.get('store_mb')):>8} {_f(s.get('callback_ms_p50')):>7} "
+        f"{_f(s.get('callback_ms_max')):>7} {banners:>8} {s.get('loadavg', ''):>5}"
     )
 
 
@@ -581,14 +593,15 @@ def _f(value) -> str:
 def markdown(result: dict, every_minutes: float = 5.0) -> str:
     """Return the run's curve (one row per ``every_minutes``) and growth as Markdown tables."""
     lines = [
-        "| minute | server RSS MB | simulate RSS MB | browser PSS MB | JS heap MB | DOM nodes "
-        "| ticks | store MB | callback p50 ms | load avg |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| minute | server RSS MB | simulate RSS MB | browser USS MB | browser PSS MB "
+        "| JS heap MB | DOM nodes | ticks | store MB | callback p50 ms | load avg |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for s in every(result["samples"], every_minutes):
         lines.append(
             f"| {s['minute']:.0f} | {_f(s.get('server_rss_mb'))} | {_f(s.get('simulate_rss_mb'))} "
-            f"| {_f(s.get('browser_pss_mb'))} | {s.get('js_heap_mb')} | {s.get('dom_nodes')} "
+            f"| {_f(s.get('browser_uss_mb'))} | {_f(s.get('browser_pss_mb'))} "
+            f"| {s.get('js_heap_mb')} | {s.get('dom_nodes')} "
             f"| {s.get('tick')} | {_f(s.get('store_mb'))} | {_f(s.get('callback_ms_p50'))} "
             f"| {s.get('loadavg')} |"
         )

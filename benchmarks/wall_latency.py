@@ -350,8 +350,8 @@ def markdown(results: Sequence[dict]) -> str:
     """Return the latency, refresh and merge tables of one or more results (small, city…)."""
     lines = [
         "| store | refresh s | writes | write ms p50 / p95 / max | batch bytes p50 "
-        "| write→DOM ms p50 / p95 / max | not shown |",
-        "|---|---:|---:|---|---:|---|---:|",
+        "| write→DOM ms p50 / p95 / max | not shown | load avg |",
+        "|---|---:|---:|---|---:|---|---:|---:|",
     ]
     for r in results:
         for refresh, run in r["runs"].items():
@@ -359,7 +359,7 @@ def markdown(results: Sequence[dict]) -> str:
             lines.append(
                 f"| {r['label']} | {refresh} | {w['n']} | {w['p50']} / {w['p95']} / {w['max']} "
                 f"| {run['batch_bytes']['p50']} | {d['p50']} / {d['p95']} / {d['max']} "
-                f"| {run['not_shown']} |"
+                f"| {run['not_shown']} | {_load(r)} |"
             )
     lines += [
         "",
@@ -390,6 +390,12 @@ def markdown(results: Sequence[dict]) -> str:
     return "\n".join(lines)
 
 
+def _load(result: dict) -> str:
+    """Return the 1-minute load average at the start and the end of a run."""
+    ends = [result.get(k, {}).get("loadavg") for k in ("machine_start", "machine_end")]
+    return " → ".join(f"{e[0]:.1f}" for e in ends if e)
+
+
 def _mb(value) -> str:
     return "" if value is None else f"{value / 1e6:.1f}"
 
@@ -397,7 +403,7 @@ def _mb(value) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run from the command line; return 0, or 1 when a write never reached the wall."""
     ap = argparse.ArgumentParser(prog="python -m benchmarks.wall_latency")
-    ap.add_argument("--data-dir", required=True, help="A store folder this run may write to.")
+    ap.add_argument("--data-dir", help="A store folder this run may write to (a copy).")
     ap.add_argument("--label", default="store", help="The store's name in the tables.")
     ap.add_argument("--n", type=int, default=10, help="Writes per refresh setting.")
     ap.add_argument("--refresh", default="5,2", help="The wall's refresh settings (s).")
@@ -411,6 +417,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.markdown:
         print(markdown([json.loads(Path(p).read_text()) for p in args.markdown]))
         return 0
+    if not args.data_dir:
+        ap.error("--data-dir is required (or --markdown JSON…)")
     result = measure(args)
     print(markdown([result]))
     bad = sum(run["not_shown"] for run in result["runs"].values())
