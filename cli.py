@@ -387,6 +387,9 @@ def serve(ctx: click.Context, host: str | None, port: int | None, debug: bool | 
         with storage.writer():
             pass
         click.echo(f"store migrated to this version's schema: {_describe(storage)}")
+    # the check's reader must not keep its version open for the server's life: a version
+    # merged away since would never give its disk back
+    storage.close()
     try:
         app = create_app(settings)
     except RuntimeError as exc:

@@ -165,6 +165,13 @@ class Storage:
                     old.dispose()  # checked-out connections close when returned
             return self._engine
 
+    def close(self) -> None:
+        """Close this object's reader connections (a version they hold can then be deleted)."""
+        with self._lock:
+            if self._engine is not None:
+                self._engine.dispose()
+            self._engine, self._engine_key = None, None
+
     def data_revision(self) -> str:
         """Return an identifier that changes whenever the data changes.
 

@@ -527,3 +527,50 @@ def test_on_postgresql_each_batch_is_a_transaction_seen_at_once(areas_frame, tmp
         storage.reader_engine().dispose()
     finally:
         drop()
+
+
+def test_serve_does_not_hold_the_version_it_started_on(data_dir):
+    """A version written away (and deleted) while ``cityops serve`` runs gives its disk back.
+
+    The start-up schema check used to keep its reader open for the server's life: the
+    version it opened stayed open, deleted, for ever (~0.6 GB at city scale).
+    """
+    import os
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    import requests
+
+    from cityops.settings import get_settings
+    from cityops.store.versions import Storage
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "CITYOPS_DATA_DIR": str(data_dir), "CITYOPS_DATABASE_URL": "",
+           "CITYOPS_KEEP_VERSIONS": "0"}  # fmt: skip
+    cityops = str(Path(sys.executable).parent / "cityops")
+    proc = subprocess.Popen([cityops, "serve", "--port", str(port)], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    try:
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            try:
+                if requests.get(f"http://127.0.0.1:{port}/api/v1/health", timeout=1).ok:
+                    break
+            except requests.RequestException:
+                time.sleep(0.3)
+        storage = Storage(get_settings(data_dir=str(data_dir), database_url="", keep_versions=0))
+        for _ in range(2):  # two new versions: the one the server started on is deleted
+            with storage.writer():
+                pass
+        # the next request reads the new version; the server's old reader is let go
+        assert requests.get(f"http://127.0.0.1:{port}/api/v1/kpis", timeout=30).status_code == 200
+        fd_dir = Path(f"/proc/{proc.pid}/fd")
+        held = [os.readlink(fd_dir / fd) for fd in os.listdir(fd_dir)]
+        assert not [h for h in held if h.endswith(".duckdb (deleted)")], held
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
