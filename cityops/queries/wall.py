@@ -163,6 +163,13 @@ def _enabled(ctx: Context, code: str) -> bool:
     return code not in ctx.geo.areas or ctx.geo.is_enabled(code)
 
 
+def _ranked(ctx: Context, areas: dict, *, ascending: bool) -> pd.Series:
+    """Return the map's values of the areas switched on, without nulls, ranked (stable)."""
+    enabled = {c: v for c, v in areas["values"].items() if _enabled(ctx, c)}
+    values = pd.Series(enabled, dtype=float).dropna()
+    return values.sort_values(ascending=ascending, kind="stable")
+
+
 # ----------------------------------------------------------------- one page
 def page_cards(
     ctx: Context, *, page: str, scope: Scope, allowed: Scope, day: dt.date, now: dt.datetime
@@ -233,9 +240,7 @@ def page_problems(
         )
     if kind in ("worst_online", "suspected"):
         areas = areas or page_areas(ctx, page=page, scope=scope, allowed=allowed, day=day)
-        enabled = {c: v for c, v in areas["values"].items() if _enabled(ctx, c)}
-        values = pd.Series(enabled, dtype=float).dropna()
-        values = values.sort_values(ascending=kind == "worst_online", kind="stable")
+        values = _ranked(ctx, areas, ascending=kind == "worst_online")
         if kind == "suspected":
             values = values[values > 0]
         return [{"code": c, "value": float(v)} for c, v in values.head(PROBLEM_ROWS).items()]
@@ -273,10 +278,8 @@ def page_trend(
         series["hazmat_alarms"] = [int(per_day.get(d, 0)) for d in days]
     if kind == "suspected_areas":
         areas = areas or page_areas(ctx, page=page, scope=scope, allowed=allowed, day=day)
-        values = pd.Series(
-            {c: v for c, v in areas["values"].items() if _enabled(ctx, c)}, dtype=float
-        ).dropna()
-        values = values[values > 0].sort_values(ascending=False, kind="stable").head(15)
+        values = _ranked(ctx, areas, ascending=False)
+        values = values[values > 0].head(15)
         x = list(values.index)
         series["rentals_suspected"] = [int(v) for v in values]
     if kind == "slot_load":
