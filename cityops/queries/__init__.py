@@ -33,8 +33,12 @@ def scope_kpis(
     day: dt.date,
     allowed: Scope,
     filters: Filters | None = None,
+    until: dt.date | None = None,
 ) -> pd.DataFrame:
-    """Return the 14 KPIs of ``scope`` on ``day``: one row indexed by the scope's code."""
+    """Return the 14 KPIs of ``scope`` on ``day``: one row indexed by the scope's code.
+
+    With ``until``, the day KPIs cover ``day`` to ``until`` (see :func:`compute_kpis`).
+    """
     return compute_kpis(
         ctx.engine,
         geo=ctx.geo,
@@ -43,6 +47,7 @@ def scope_kpis(
         allowed=allowed,
         rules=ctx.rules,
         filters=filters,
+        until=until,
         run=lambda query: execute(ctx.storage, query),
     )
 
@@ -54,6 +59,7 @@ def child_kpis(
     day: dt.date,
     allowed: Scope,
     filters: Filters | None = None,
+    until: dt.date | None = None,
 ) -> tuple[Scope, Level, pd.DataFrame]:
     """Return the KPIs of the areas the map shows for ``scope``.
 
@@ -75,6 +81,7 @@ def child_kpis(
         by=level,
         areas=ctx.geo.child_codes(container),
         filters=(filters or Filters()).without_entities(),
+        until=until,
         run=lambda query: execute(ctx.storage, query),
     )
     return container, level, frame

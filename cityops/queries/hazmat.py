@@ -97,11 +97,16 @@ def alarm_counts(
     allowed: Scope,
     since: dt.datetime,
     hazard_class: str | None = None,
+    until: dt.datetime | None = None,
 ) -> pd.DataFrame:
-    """Return alarms since ``since`` counted by ``alarm_type, severity, status`` (``alarms``)."""
+    """Return alarms counted by ``alarm_type, severity, status`` (``alarms``).
+
+    Alarms raised from ``since`` (to before ``until``, if given).
+    """
+    window = [al.c.ts >= since] + ([al.c.ts < until] if until is not None else [])
     query = (
         sa.select(al.c.alarm_type, al.c.severity, al.c.status, sa.func.count().label("alarms"))
-        .where(_alarm_where(ctx, scope, allowed, hazard_class), al.c.ts >= since)
+        .where(_alarm_where(ctx, scope, allowed, hazard_class), *window)
         .group_by(al.c.alarm_type, al.c.severity, al.c.status)
     )
     return read(ctx, query)

@@ -252,8 +252,13 @@ def _family_queries(
     enabled: tuple[str, ...],
     filters: Filters,
     allowed: Scope,
+    until: dt.date | None = None,
 ) -> list[sa.Select]:
     """Return one SELECT per data family; each yields an ``area`` column and its measures.
+
+    Day KPIs cover ``day`` to ``until`` (inclusive; ``None``: the one day): the
+    visitors and check-ins summed over the days, the peak load the highest of
+    any spot's slot on any of them.
 
     A family whose domain has an entity filter is placed in ``allowed`` (the
     entity's rows wherever they lie in the permitted area), the others in
@@ -284,14 +289,15 @@ def _family_queries(
     rent_filter = rent.c.unit_id == filters.unit if filters.unit else sa.true()
     spot_filter = spots.c.spot_id == filters.spot if filters.spot else sa.true()
 
+    on_days = book.c.visit_date == day if until is None else book.c.visit_date.between(day, until)
     slot_sums = (
         sa.select(
             book.c.spot_id,
             book.c.slot_start,
             sa.func.sum(book.c.party).label("party"),
         )
-        .where(book.c.visit_date == day, book.c.status.in_(PRESENT))
-        .group_by(book.c.spot_id, book.c.slot_start)
+        .where(on_days, book.c.status.in_(PRESENT))
+        .group_by(book.c.spot_id, book.c.visit_date, book.c.slot_start)
         .subquery("slot_sums")
     )
     slot_load = sa.cast(slot_sums.c.party, sa.Double) / sa.func.nullif(spots.c.instant_capacity, 0)
@@ -341,7 +347,7 @@ def _family_queries(
             _sum_if(book.c.party, counted).label("bookings_visitors"),
             _sum_if(book.c.party, book.c.status == "checked_in").label("bookings_checked_in"),
             from_=book.join(spots, spots.c.spot_id == book.c.spot_id),
-        ).where(book.c.visit_date == day, spot_filter),
+        ).where(on_days, spot_filter),
         grouped(
             "tourism",
             spots.c,
@@ -366,13 +372,14 @@ def kpi_statement(
     enabled: tuple[str, ...],
     filters: Filters,
     allowed: Scope,
+    until: dt.date | None = None,
 ) -> sa.Select:
     """Return the one SELECT of every KPI measure for these arguments (built once, kept).
 
     Building the statement costs more than the database's answer from the
     rollups, and a page asks the same few questions again and again.
     """
-    return one_statement(_family_queries(scope, by, day, rules, enabled, filters, allowed))
+    return one_statement(_family_queries(scope, by, day, rules, enabled, filters, allowed, until))
 
 
 def one_statement(queries: list[sa.Select]) -> sa.Select:
@@ -507,6 +514,7 @@ def compute_kpis(
     by: Level | None = None,
     areas: list[str] | None = None,
     filters: Filters | None = None,
+    until: dt.date | None = None,
     run=None,
 ) -> pd.DataFrame:
     """Compute every KPI for ``scope`` on ``day``, as seen by a caller limited to ``allowed``.
@@ -521,6 +529,10 @@ def compute_kpis(
         and null rates); default: the areas that have rows.
     filters
         :class:`Filters` narrowing each domain's KPIs (see there).
+    until
+        The last day of a period starting on ``day`` (inclusive): the day KPIs
+        then describe the whole period (visitors summed, check-in rate over the
+        sum, peak load the highest slot of any day); status KPIs are unchanged.
     run
         How to run the SELECT; default: the read door
         (:func:`cityops.store.executor.execute`: cap, time-out, typed) on ``conn``.
@@ -535,7 +547,11 @@ def compute_kpis(
     ensure_allowed(scope, allowed)
     rules = rules or RentalRules()
     filters = filters or Filters()
-    query = kpi_statement(scope, by, day, rules, geo.enabled_cities, filters, allowed)
+    if until is not None and until < day:
+        raise ValueError(f"a period cannot end ({until}) before it starts ({day})")
+    if until == day:
+        until = None  # one day is one day, however it is asked (one cached statement)
+    query = kpi_statement(scope, by, day, rules, geo.enabled_cities, filters, allowed, until)
     rows = run(query) if run is not None else execute(conn, query)
     # each family gave one row per area with its own measures (the others null)
     raw = rows[rows["area"].notna()].groupby("area", sort=False).max()

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 from cityops import store
 from cityops.geo import Scope, ensure_allowed
-from cityops.queries import entity, read
+from cityops.queries import entity, hours_since, read
 from cityops.queries.context import Context
 from cityops.queries.kpis import COUNTED, PRESENT, ratio, scope_clause
 
@@ -150,16 +150,91 @@ def origins(
 
 
 def feedback_summary(
-    ctx: Context, *, scope: Scope, allowed: Scope, since: dt.datetime, spot: str | None = None
+    ctx: Context,
+    *,
+    scope: Scope,
+    allowed: Scope,
+    since: dt.datetime,
+    spot: str | None = None,
+    until: dt.datetime | None = None,
 ) -> pd.DataFrame:
-    """Return feedback since ``since`` counted by ``kind, status, rating`` (``items``)."""
+    """Return feedback counted by ``kind, status, rating`` (``items``).
+
+    Feedback from ``since`` (to before ``until``, if given).
+    """
+    window = [fb.c.ts >= since] + ([fb.c.ts < until] if until is not None else [])
     query = (
         sa.select(fb.c.kind, fb.c.status, fb.c.rating, sa.func.count().label("items"))
         .select_from(fb.join(sp, sp.c.spot_id == fb.c.spot_id))
-        .where(_where(ctx, scope, allowed, spot), fb.c.ts >= since)
+        .where(_where(ctx, scope, allowed, spot), *window)
         .group_by(fb.c.kind, fb.c.status, fb.c.rating)
     )
     return read(ctx, query)
+
+
+def crowded_slots(
+    ctx: Context,
+    *,
+    scope: Scope,
+    allowed: Scope,
+    start: dt.date,
+    end: dt.date,
+    limit: int = 10,
+) -> pd.DataFrame:
+    """Return the ``limit`` most loaded slots of any spot on any day from ``start`` to ``end``.
+
+    A slot's load is the KPI ``peak_slot_load``'s: booked + checked-in party over
+    the spot's instant capacity (slots of a spot without one are left out).
+    Columns: ``spot_id, name, district_code, visit_date, slot_start, party,
+    instant_capacity, load`` — the highest load first.
+    """
+    party = sa.func.sum(slots.c.party)
+    load = sa.cast(party, sa.Double) / sa.func.nullif(sp.c.instant_capacity, 0)
+    query = (
+        sa.select(
+            sp.c.spot_id,
+            sp.c.name,
+            sp.c.district_code,
+            slots.c.visit_date,
+            slots.c.slot_start,
+            party.label("party"),
+            sp.c.instant_capacity,
+            load.label("load"),
+        )
+        .select_from(slots.join(sp, sp.c.spot_id == slots.c.spot_id))
+        .where(
+            _where(ctx, scope, allowed, None),
+            slots.c.visit_date.between(start, end),
+            slots.c.status.in_(PRESENT),
+            sp.c.instant_capacity > 0,
+        )
+        .group_by(sp.c.spot_id, sp.c.name, sp.c.district_code, sp.c.instant_capacity,
+                  slots.c.visit_date, slots.c.slot_start)
+        .order_by(load.desc(), slots.c.visit_date, sp.c.spot_id, slots.c.slot_start)
+        .limit(limit)
+    )  # fmt: skip
+    return read(ctx, query)
+
+
+def open_complaints(
+    ctx: Context, *, scope: Scope, allowed: Scope, now: dt.datetime, limit: int = 10
+) -> pd.DataFrame:
+    """Return the ``limit`` oldest complaints still open (the KPI ``complaints_open``'s rows).
+
+    Columns: ``feedback_id, spot_id, name, district_code, ts, open_hours, category``.
+    """
+    query = (
+        sa.select(fb.c.feedback_id, sp.c.spot_id, sp.c.name, sp.c.district_code, fb.c.ts,
+                  fb.c.category)
+        .select_from(fb.join(sp, sp.c.spot_id == fb.c.spot_id))
+        .where(_where(ctx, scope, allowed, None), fb.c.kind == "complaint",
+               fb.c.status == "open")
+        .order_by(fb.c.ts, fb.c.feedback_id)
+        .limit(limit)
+    )  # fmt: skip
+    frame = read(ctx, query)
+    frame.insert(5, "open_hours", hours_since(now, frame["ts"]))
+    return frame
 
 
 def spot(ctx: Context, *, spot_id: str, allowed: Scope) -> pd.Series | None:

@@ -13,9 +13,11 @@ import h3
 
 from cityops.clock import TZ, today
 from cityops.geo import ScopeDenied, ScopeError, ensure_allowed
+from cityops.periods import parse_period
 from cityops.queries import catalogue, find_entity, scope_kpis
 from cityops.queries.context import current
 from cityops.queries.kpis import Filters, kpi_record
+from cityops.queries.periods import period_kpis
 from cityops.urls import parse_day
 
 blueprint = flask.Blueprint("api_v1", __name__, url_prefix="/api/v1")
@@ -92,6 +94,10 @@ def health():
     return {"status": "ok", "areas": len(ctx.geo.areas)}
 
 
+def _iso(moment: dt.datetime | None) -> str | None:
+    return moment.isoformat(timespec="seconds") if moment is not None else None
+
+
 @blueprint.get("/kpis")
 def kpis():
     """Return ``{"scope", "scope_name", "scope_level", "date", "filters", "kpis": {14 KPIs}}``.
@@ -103,12 +109,23 @@ def kpis():
     ``unit`` — so a page's cards equal this answer for the same URL. Undefined
     rates are null; rates and tonnage keep 10 significant digits.
     An entity outside the caller's area is a 403, an unknown one a 404.
+
+    With ``from`` (and ``to``, default ``from``) instead of ``date``, the answer
+    describes a period as the reports do (:func:`cityops.queries.periods.period_kpis`):
+    day KPIs over the period, status KPIs at its end (``status_basis``:
+    ``current``, ``snapshot`` or ``unrecorded``, with ``status_as_of``), and
+    ``previous`` / ``delta`` for the period of the same length before it.
     """
     ctx = current()
     scope = _scope()
+    period = None
     try:
+        if _arg("from") or _arg("to"):
+            if _arg("date"):
+                raise ValueError("give either date or from/to, not both")
+            period = parse_period(_arg("from"), _arg("to"))
         day = parse_day(_arg("date"), today())
-    except ValueError as exc:
+    except ValueError as exc:  # PeriodError too
         return _error(400, str(exc))
     allowed = ctx.allowed_scope()
     ensure_allowed(scope, allowed)
@@ -121,6 +138,27 @@ def kpis():
                 return _error(403, f"{kind} {key} is outside the permitted area")
             if found.state == "not-found":
                 return _error(404, f"no {kind} {key}")
+    if period is not None:
+        found = period_kpis(ctx, scope=scope, period=period, allowed=allowed, filters=filters)
+        return {
+            "scope": scope.code,
+            "scope_name": ctx.geo.scope_name(scope),
+            "scope_level": scope.level,
+            "from": period.start.isoformat(),
+            "to": period.end.isoformat(),
+            "filters": filters.as_dict(),
+            "kpis": found.values,
+            "status_basis": found.status.basis,
+            "status_as_of": _iso(found.status.as_of),
+            "previous": {
+                "from": found.period.previous().start.isoformat(),
+                "to": found.period.previous().end.isoformat(),
+                "kpis": found.previous,
+                "status_basis": found.previous_status.basis,
+                "status_as_of": _iso(found.previous_status.as_of),
+            },
+            "delta": found.delta,
+        }
     frame = scope_kpis(ctx, scope=scope, day=day, allowed=allowed, filters=filters)
     return {
         "scope": scope.code,

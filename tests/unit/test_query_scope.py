@@ -17,6 +17,7 @@ import pandas as pd
 import pytest
 
 from cityops.geo import ScopeDenied
+from cityops.periods import Period
 from tests.unit.test_kpis import DAY, GUSU, T0, XUANWU, hand  # noqa: F401
 from tests.unit.test_queries import q  # noqa: F401
 
@@ -27,6 +28,7 @@ MODULES = (
     "cityops.queries.rentals",
     "cityops.queries.tourism",
     "cityops.queries.catalogue",
+    "cityops.queries.periods",
     "cityops.queries.live",
     "cityops.queries.snapshots",
     "cityops.queries.wall",
@@ -79,6 +81,8 @@ def _arguments(fn, q, allowed):  # noqa: F811
         "now": T0 + dt.timedelta(hours=2), "since": T0 - dt.timedelta(days=7),
         "level": "grid", "kind": "camera", "key": "c1", "load_id": "none",
         "table": None, "value": "c1", "page": "overview",
+        "start": DAY - dt.timedelta(days=6), "end": DAY,
+        "period": Period(DAY - dt.timedelta(days=6), DAY),
         **ENTITY_IN_XUANWU,
     }  # fmt: skip
     out = {}
