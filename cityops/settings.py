@@ -171,6 +171,19 @@ SETTINGS: tuple[Setting, ...] = (
         "province.",
     ),
     Setting(
+        "chromium_path",
+        "/usr/bin/chromium",
+        "Chromium that draws the reports' charts and prints their PDF (Debian's package, "
+        "installed by `scripts/system-deps.sh`; never a downloaded browser).",
+    ),
+    Setting(
+        "report_timeout_s",
+        120,
+        "Longest a report may take to render in Chromium (seconds) before it is abandoned "
+        "with a message.",
+        int,
+    ),
+    Setting(
         "max_field_chars",
         2000,
         "Longest value a department file's cell may hold (characters); a longer one "
