@@ -1,4 +1,4 @@
-"""The ``cityops`` command line: init, demo, load, quarantine, serve, settings."""
+"""The ``cityops`` command line: init, demo, load, quarantine, report, serve, settings."""
 
 from __future__ import annotations
 
@@ -367,6 +367,119 @@ def quarantine_show(ctx: click.Context, load_id: str, limit: int, as_json: bool)
                 f"row {rec['row_number']:>7}  {rec['severity']:<12}{rec['reason']:<11}"
                 f"{rec['message']}\n           {rec['raw']}"
             )
+
+
+class _UsageError(click.ClickException):
+    """A bad scope, period or option value: one line, exit 2, nothing written."""
+
+    exit_code = 2
+
+
+@cli.command()
+@click.option(
+    "--scope",
+    "scope_code",
+    required=True,
+    help="Area code of the province (320000), a city or a district, or a grid cell.",
+)
+@click.option("--from", "start", help="First day of the period, YYYY-MM-DD.")
+@click.option("--to", "end", help="Last day of the period, YYYY-MM-DD (default: --from).")
+@click.option(
+    "--last",
+    type=click.Choice(["daily", "weekly", "monthly"]),
+    help="Instead of --from/--to: the last whole day, Monday–Sunday week or "
+    "calendar month before today (for cron).",
+)
+@click.option(
+    "--format", "fmt", type=click.Choice(["pdf", "html", "xlsx"]), default="pdf", show_default=True
+)
+@click.option(
+    "--output",
+    "output",
+    required=True,
+    type=click.Path(),
+    help="File to write, or an existing directory to write the report's own "
+    "name into (cityops_<scope>_<period>_<lang>.<ext>).",
+)
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
+@click.option(
+    "--map-kpi", default=None, help="KPI the map is coloured by (default cameras_online_rate)."
+)
+@click.pass_context
+def report(
+    ctx: click.Context,
+    scope_code: str,
+    start: str | None,
+    end: str | None,
+    last: str | None,
+    fmt: str,
+    output: str,
+    lang: str,
+    map_kpi: str | None,
+) -> None:
+    """Make a report (日报/周报/月报) of a city or district as PDF, HTML or Excel.
+
+    Exit codes: 0 written; 1 the store or Chromium is missing, or the output
+    cannot be written; 2 a bad scope, period or option (nothing written).
+    The file appears whole or not at all (written beside, then renamed).
+    """
+    from cityops.clock import today
+    from cityops.geo import ScopeError
+    from cityops.periods import PeriodError, last_complete, parse_period
+    from cityops.queries.context import Context
+    from cityops.queries.kpis import KPI_BY_NAME
+    from cityops.reports import make
+
+    if last and (start or end):
+        raise _UsageError("give either --last or --from/--to, not both")
+    if not last and not start:
+        raise _UsageError("give the period: --from YYYY-MM-DD [--to YYYY-MM-DD] or --last")
+    try:
+        period = last_complete(last, today()) if last else parse_period(start, end)
+    except PeriodError as exc:
+        raise _UsageError(str(exc)) from None
+    if map_kpi and map_kpi not in KPI_BY_NAME:
+        raise _UsageError(
+            f"--map-kpi: unknown KPI {map_kpi!r}; choose from {', '.join(KPI_BY_NAME)}"
+        )
+    _reader(ctx)  # the store exists (else one line, exit 1)
+    context = Context(_settings(ctx))
+    try:
+        scope = context.geo.scope(scope_code)
+    except ScopeError as exc:
+        raise _UsageError(f"--scope: {exc}") from None
+    target = Path(output)
+    started = time.perf_counter()
+    try:
+        content, name = make(
+            context,
+            scope=scope,
+            period=period,
+            fmt=fmt,
+            allowed=context.allowed_scope(),
+            lang=lang,
+            map_kpi=map_kpi,
+        )
+    except RuntimeError as exc:  # Chromium missing or failing
+        raise click.ClickException(str(exc)) from None
+    finally:
+        context.storage.close()
+    if target.is_dir():
+        target = target / name
+    if not target.parent.is_dir():
+        raise click.ClickException(f"cannot write {target}: no directory {target.parent}")
+    partial = target.with_name(f".{target.name}.partial")
+    try:
+        partial.write_bytes(content)
+        partial.replace(target)
+    except OSError as exc:
+        partial.unlink(missing_ok=True)
+        raise click.ClickException(f"cannot write {target}: {exc.strerror}") from None
+    click.echo(
+        f"wrote {target} ({len(content) / 1024:,.0f} KB, "
+        f"{time.perf_counter() - started:.1f} s): {context.geo.scope_name(scope)}, "
+        f"{period.start} – {period.end}"
+    )
 
 
 @cli.command()
