@@ -7,10 +7,11 @@ export CITYOPS_DATA_DIR ?= data
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: install install-test system-test-deps run init demo test test-fast lint format clean \
+.PHONY: install install-test system-deps system-test-deps run init demo test test-fast lint \
+	format clean \
 	bench bench-quick
 
-install: $(STAMP)
+install: $(STAMP) system-deps
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,9 +25,13 @@ $(TEST_STAMP): $(STAMP) pyproject.toml
 	$(BIN)/pip install --quiet -e ".[test]"
 	touch $@
 
-# Debian's Chromium and a CJK font for the browser tests (never a downloaded browser).
+# Debian's Chromium and a CJK font: the reports print with them (never a downloaded
+# browser); the tests also need poppler-utils to read the reports back.
+system-deps:
+	@bash scripts/system-deps.sh runtime
+
 system-test-deps:
-	@bash scripts/system-deps.sh
+	@bash scripts/system-deps.sh test
 
 init: install
 	$(BIN)/cityops init
