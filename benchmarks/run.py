@@ -231,6 +231,20 @@ def run(
         for key in harness.BROWSER_KEYS:
             harness.missing(result, key, "--no-browser")
 
+    say("reports: a city's monthly PDF (benchmarks/bench_report.py)")
+    targets = [("pdf_report_small_s", small)] + ([] if quick else [("pdf_report_s", main)])
+    if quick:
+        harness.missing(result, "pdf_report_s", "--quick: measured on the small store only "
+                        "(pdf_report_small_s)")  # fmt: skip
+    for key, path in targets:
+        try:
+            runs = "1" if quick else "3"
+            measured = in_process("bench_report", "--data-dir", str(path), "--scope", "320100",
+                                  "--month", "2026-11-01", "--runs", runs)  # fmt: skip
+            harness.fill_report(result, key, measured)
+        except Failed as exc:
+            harness.missing(result, key, f"bench_report failed: {exc}")
+
     say("loading speed (benchmarks/bench_load.py)")
     loads(result, "small" if quick else "city", demo=not quick and demo_build)
 

@@ -164,8 +164,14 @@ def test_bh008_sub_results_fill_every_key_and_qualify_what_needs_qualifying():
     result["cost_growth"] = {"factors": {"1": harness.growth_row(SERVER, 348_436)}}
     harness.missing(result, "cameras_csv_rows_per_s", "absent")
     harness.missing(result, "gps_csv_rows_per_s", "absent")
+    report = {"pdf": {"runs_s": [3.2], "median_s": 3.2, "bytes": 900_000, "pages": 14}}
+    harness.fill_report(result, "pdf_report_small_s", report)
+    harness.fill_report(result, "pdf_report_s", {"pdf": {**report["pdf"], "median_s": 6.5}})
     harness.finish(result)
     assert set(harness.KEYS) <= set(result)
+    assert result["pdf_report_small_s"] == 3.2 and result["pdf_report_s"] == 6.5
+    assert result["goals"]["pdf_report_small_s"]["met"] is True
+    assert result["goals"]["pdf_report_small_s"]["goal_store"] == "small"
     assert result["kpis_server_p50_ms"] == 20.0 and result["kpis_server_p95_ms"] == 30.0
     assert result["drilldown_server_p95_ms"] == 70.0
     assert result["drilldown_browser_p95_ms"] == 280.0
