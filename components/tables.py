@@ -32,7 +32,7 @@ from openpyxl.utils import get_column_letter
 
 from cityops import theme
 from cityops.clock import TZ
-from cityops.text.formatting import fmt_times
+from cityops.text.formatting import fmt_times, is_formula_like
 from cityops.text.i18n import t
 from cityops.web import (
     check_clicks,
@@ -43,11 +43,6 @@ from cityops.web import (
     input_rule,
 )
 from components.grid_locale import locale_text
-
-#: Leading characters that make a spreadsheet read a cell as a formula (OWASP),
-#: plus their full-width forms, which Chinese input methods produce. Keep in step
-#: with TRIGGERS in assets/cityops-i18n.js.
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
 
 #: Column kinds: how a column is shown in the grid and typed in the workbook.
 KINDS = ("count", "number", "time", "text")
@@ -67,11 +62,6 @@ def table_id(name: str) -> dict:
 def meta_id(name: str) -> dict:
     """Return the pattern ID of the store holding table ``name``'s download details."""
     return {"type": "table-meta", "name": name}
-
-
-def is_formula_like(value: object) -> bool:
-    """Return whether ``value`` is text a spreadsheet would read as a formula."""
-    return isinstance(value, str) and value.startswith(FORMULA_TRIGGERS)
 
 
 def column_kind(series: pd.Series) -> str:

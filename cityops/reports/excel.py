@@ -39,7 +39,7 @@ from xlsxwriter.worksheet import Worksheet
 from cityops import theme
 from cityops.clock import TZ
 from cityops.reports.model import Column, KpiLine, Report, Table
-from components.tables import is_formula_like
+from cityops.text.formatting import is_formula_like
 
 #: Excel's limits: a sheet name's length, a cell's text, a column's width we allow.
 SHEET_NAME_MAX = 31

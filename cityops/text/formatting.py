@@ -146,3 +146,14 @@ def fmt_times(values, fmt: str = "%Y-%m-%d %H:%M") -> list[str | None]:
         stamps = pd.to_datetime(pd.Series(values, dtype=object), errors="coerce")
     text = stamps.dt.strftime(fmt)
     return [None if isinstance(v, float) or v is None or v is pd.NA else v for v in text]
+
+
+#: Leading characters that make a spreadsheet read a cell as a formula (OWASP),
+#: plus their full-width forms, which Chinese input methods produce. Keep in step
+#: with TRIGGERS in assets/cityops-i18n.js.
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
+
+
+def is_formula_like(value: object) -> bool:
+    """Return whether ``value`` is text a spreadsheet would read as a formula."""
+    return isinstance(value, str) and value.startswith(FORMULA_TRIGGERS)
