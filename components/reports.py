@@ -32,23 +32,25 @@ HIDDEN = {"display": "none"}
 # Layout only (no colours: those come from the stylesheet and the theme).
 _FORM = {
     "display": "grid",
-    "gridTemplateColumns": "repeat(auto-fill, minmax(260px, 1fr))",
-    "gap": "14px 18px",
-    "alignItems": "start",
-    "marginTop": "10px",
+    "gridTemplateColumns": "max-content minmax(0, 560px)",
+    "gap": "16px 24px",
+    "alignItems": "baseline",
+    "marginTop": "14px",
 }
-_FIELD = {"display": "flex", "flexDirection": "column", "gap": "6px", "minWidth": 0}
+#: A field is a label cell and a control cell of the form's grid (``contents``: no box).
+_FIELD = {"display": "contents"}
 _LABEL = {"fontSize": "14px", "fontWeight": 600}
+_CONTROL = {"display": "flex", "flexDirection": "column", "gap": "4px", "minWidth": 0}
 _CHOICES = {"display": "flex", "flexWrap": "wrap", "gap": "4px 14px", "fontSize": "14px"}
 _ROW = {"display": "flex", "alignItems": "center", "gap": "10px", "flexWrap": "wrap"}
-_ACTIONS = {**_ROW, "marginTop": "14px"}
-_PRIMARY = {"fontSize": "15px", "padding": "6px 18px", "fontWeight": 600}
-_PERIOD = {
-    "marginTop": "14px",
+#: The one button that does something: the stylesheet's accent colour (its variables).
+_PRIMARY = {
     "fontSize": "15px",
-    "display": "flex",
-    "gap": "8px",
-    "alignItems": "baseline",
+    "padding": "6px 18px",
+    "fontWeight": 600,
+    "background": "var(--accent)",
+    "borderColor": "var(--accent)",
+    "color": "var(--panel)",
 }
 #: The progress bar and its label, while a report is being made and otherwise.
 PROGRESS_SHOWN = dict(_ROW)
@@ -180,16 +182,16 @@ def period_text(period: Period, lang: str) -> str:
 
 
 def period_line(choice: PeriodChoice, lang: str) -> list:
-    """Return the line above the button: the period in words, or what is wrong."""
+    """Return what the form's period field shows: the period in words, or what is wrong."""
     if choice.period is None:
         return [notice("error", choice.error)]
     period = choice.period
     return [
-        html.Span(t("reports.period", lang), className="hint", style={"margin": 0}),
         html.Strong(
             period_text(period, lang),
+            style={"fontSize": "15px"},
             **{"data-start": period.start.isoformat(), "data-end": period.end.isoformat()},
-        ),
+        )
     ]
 
 
@@ -254,8 +256,7 @@ def _field(
     return html.Div(
         [
             html.Label(label, htmlFor=for_id, style=_LABEL),
-            control,
-            html.P(hint, className="hint") if hint else None,
+            html.Div([control, html.P(hint, className="hint") if hint else None], style=_CONTROL),
         ],
         style={**_FIELD, **(style or {})},
         **({"id": field_id} if field_id else {}),
@@ -271,6 +272,29 @@ def _radio(id_: str, options: list[dict], value: str) -> dcc.RadioItems:
         style=_CHOICES,
         labelStyle={"display": "inline-flex", "alignItems": "center", "gap": "4px"},
     )
+
+
+def actions(lang: str) -> html.Div:
+    """Return the button, the cancel button and the progress bar (shown while a job runs)."""
+    return html.Div(
+        [
+            html.Button(t("reports.make", lang), id=ids.REPORTS_MAKE, className="btn btn-primary",
+                        n_clicks=0, style=_PRIMARY),
+            html.Button(t("reports.cancel", lang), id=ids.REPORTS_CANCEL, className="btn",
+                        n_clicks=0, style=HIDDEN),
+            html.Div(
+                [
+                    html.Progress(id=ids.REPORTS_PROGRESS, value="0", max=str(STEPS),
+                                  style={"width": "200px"}),
+                    html.Span(id=ids.REPORTS_PROGRESS_LABEL, className="hint",
+                              style={"margin": 0}),
+                ],
+                id=ids.REPORTS_PROGRESS_WRAP,
+                style=PROGRESS_HIDDEN,
+            ),
+        ],
+        style=_ROW,
+    )  # fmt: skip
 
 
 def report_form(
@@ -297,7 +321,10 @@ def report_form(
     low, high = DAY_RANGE
     return html.Div(
         [
-            dcc.Store(id=ids.REPORTS_STATE, data={"lang": lang}),
+            dcc.Store(
+                id=ids.REPORTS_STATE,
+                data={"lang": lang, "cancelled": t("reports.cancelled", lang)},
+            ),
             html.Div(
                 html.H1(t("reports.title", lang), className="page-title"), className="toolbar"
             ),
@@ -314,7 +341,7 @@ def report_form(
                                     options=scopes,
                                     value=scope,
                                     clearable=False,
-                                    searchable=True,
+                                    searchable=False,
                                     className="filter-select",
                                 ),
                                 for_id=ids.REPORTS_SCOPE,
@@ -369,55 +396,21 @@ def report_form(
                                 t("reports.format", lang),
                                 _radio(ids.REPORTS_FORMAT, format_options(lang), fmt),
                             ),
+                            _field(
+                                t("reports.period", lang),
+                                html.Div(
+                                    period_line(choice, lang), id=ids.REPORTS_PERIOD, role="status"
+                                ),
+                            ),
+                            _field("", actions(lang)),
+                            _field("", html.Div(id=ids.REPORTS_MESSAGE, **{"aria-live": "polite"})),
                         ],
                         style=_FORM,
                     ),
-                    html.Div(
-                        period_line(choice, lang),
-                        id=ids.REPORTS_PERIOD,
-                        style=_PERIOD,
-                        role="status",
-                    ),
-                    html.Div(
-                        [
-                            html.Button(
-                                t("reports.make", lang),
-                                id=ids.REPORTS_MAKE,
-                                className="btn btn-primary",
-                                n_clicks=0,
-                                style=_PRIMARY,
-                            ),
-                            html.Button(
-                                t("reports.cancel", lang),
-                                id=ids.REPORTS_CANCEL,
-                                className="btn",
-                                n_clicks=0,
-                                style=HIDDEN,
-                            ),
-                            html.Div(
-                                [
-                                    html.Progress(
-                                        id=ids.REPORTS_PROGRESS,
-                                        value="0",
-                                        max=str(STEPS),
-                                        style={"width": "220px"},
-                                    ),
-                                    html.Span(
-                                        id=ids.REPORTS_PROGRESS_LABEL,
-                                        className="hint",
-                                        style={"margin": 0},
-                                    ),
-                                ],
-                                id=ids.REPORTS_PROGRESS_WRAP,
-                                style=PROGRESS_HIDDEN,
-                            ),
-                        ],
-                        style=_ACTIONS,
-                    ),
-                    html.Div(id=ids.REPORTS_MESSAGE, **{"aria-live": "polite"}),
                     dcc.Download(id=ids.REPORTS_DOWNLOAD),
                 ],
                 className="panel",
+                style={"maxWidth": "980px"},
             ),
         ],
         className="data-page reports-page",

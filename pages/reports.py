@@ -18,7 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import diskcache
-from dash import DiskcacheManager, Input, Output, State, callback, dcc, html
+from dash import DiskcacheManager, Input, Output, State, callback, clientside_callback, dcc, html
 
 from cityops import ids
 from cityops.clock import today
@@ -30,8 +30,8 @@ from cityops.reports import FORMATS, MEDIA_TYPES
 from cityops.settings import Settings
 from cityops.store import safe_error
 from cityops.store.executor import QueryTimeout
-from cityops.text.i18n import LANGS, normalise_lang, t
-from cityops.web import BadInput, check_clicks, check_text, input_rule
+from cityops.text.i18n import LANGS, normalise_lang
+from cityops.web import BadInput, check_clicks, check_meta, input_rule
 from components.reports import (
     DEFAULT_KPI,
     HIDDEN,
@@ -49,7 +49,7 @@ from components.reports import (
     report_form,
     scope_options,
 )
-from pages._shared import guarded_layout, register_page, resolve_view
+from pages._shared import check_day, guarded_layout, register_page, resolve_view
 
 log = logging.getLogger(__name__)
 
@@ -254,34 +254,45 @@ def make_report(
     )
 
 
-@callback(
+# Say that the report was cancelled (Dash stops the job itself, on the same click); in
+# the browser, so the click needs no second request. The text comes with the page.
+clientside_callback(
+    """
+    function(n, s) {
+        if (!n || !s) { return window.dash_clientside.no_update; }
+        const p = {type: 'P', namespace: 'dash_html_components', props: {children: s.cancelled}};
+        return {type: 'Div', namespace: 'dash_html_components',
+                props: {children: p, className: 'state-notice', role: 'status',
+                        'data-state': 'cancelled'}};
+    }
+    """,
     Output(ids.REPORTS_MESSAGE, "children", allow_duplicate=True),
     Input(ids.REPORTS_CANCEL, "n_clicks"),
     State(ids.REPORTS_STATE, "data"),
     prevent_initial_call=True,
 )
-def cancelled(n_clicks, state):
-    """Say that the report was cancelled (Dash stops the background job itself)."""
-    lang = normalise_lang((state or {}).get("lang"))
-    return html.Div(
-        html.P(t("reports.cancelled", lang)),
-        className="state-notice",
-        role="status",
-        **{"data-state": "cancelled"},
-    )
 
 
 # ------------------------------------------------------------------ input rules
+# Each may be empty: Dash polls a running job with every input and state sent empty.
 def _check_state(value: object) -> None:
-    """Check the page's store: an object whose ``lang`` is a language."""
-    if not isinstance(value, dict) or value.get("lang") not in LANGS:
+    """Check the page's store: empty, or short texts whose ``lang`` is a language."""
+    if value is None:
+        return
+    check_meta(value)
+    if value.get("lang") not in LANGS:
         raise BadInput("reports state must name the page's language")
 
 
 def _check_scope(value: object) -> None:
-    """Check the chosen area: a switched-on area code (BadInput), permitted (ScopeDenied)."""
+    """Check the chosen area: empty, or a switched-on area code the user may see.
+
+    Raises BadInput for another value, ScopeDenied for an area outside the permitted one.
+    """
+    if value is None:
+        return
     if not isinstance(value, str) or not value.strip():
-        raise BadInput("report scope: an area code is required")
+        raise BadInput("report scope: an area code")
     ctx = current()
     try:
         where = ctx.geo.scope(value)
@@ -290,30 +301,23 @@ def _check_scope(value: object) -> None:
     ensure_allowed(where, ctx.allowed_scope())
 
 
-def _required(options: Callable[[], set[str]], what: str) -> Callable[[object], None]:
-    """Return a check that a choice is one of ``options()`` (never empty: no clearing)."""
+def _choice(options: Callable[[], set[str]], what: str) -> Callable[[object], None]:
+    """Return a check that a choice is empty or one of ``options()``."""
 
     def check(value: object) -> None:
-        if not isinstance(value, str) or value not in options():
+        if value is not None and (not isinstance(value, str) or value not in options()):
             raise BadInput(f"{what}: not one of the choices")
 
     return check
 
 
-def _check_make(value: object) -> None:
-    """Check the button's click count: the job starts on a click, so at least 1."""
-    check_clicks(value)
-    if not value:
-        raise BadInput("a report is made on a click")
-
-
 input_rule(ids.REPORTS_STATE, "data", _check_state)
-input_rule(ids.REPORTS_MAKE, "n_clicks", _check_make)
+input_rule(ids.REPORTS_MAKE, "n_clicks", check_clicks)
 input_rule(ids.REPORTS_CANCEL, "n_clicks", check_clicks)
 input_rule(ids.REPORTS_SCOPE, "value", _check_scope)
 for _id in (ids.REPORTS_DAY, ids.REPORTS_FROM, ids.REPORTS_TO):  # empty: the page says so
-    input_rule(_id, "date", lambda v, _w=_id: check_text(v, _w))
-input_rule(ids.REPORTS_KIND, "value", _required(lambda: set(KINDS), "report kind"))
-input_rule(ids.REPORTS_KPI, "value", _required(lambda: set(KPI_NAMES), "map KPI"))
-input_rule(ids.REPORTS_LANG, "value", _required(lambda: set(LANGS), "report language"))
-input_rule(ids.REPORTS_FORMAT, "value", _required(lambda: set(FORMATS), "format"))
+    input_rule(_id, "date", check_day)
+input_rule(ids.REPORTS_KIND, "value", _choice(lambda: set(KINDS), "report kind"))
+input_rule(ids.REPORTS_KPI, "value", _choice(lambda: set(KPI_NAMES), "map KPI"))
+input_rule(ids.REPORTS_LANG, "value", _choice(lambda: set(LANGS), "report language"))
+input_rule(ids.REPORTS_FORMAT, "value", _choice(lambda: set(FORMATS), "format"))

@@ -116,7 +116,10 @@ def test_rp003_every_label_of_the_form_is_in_the_page_language(demo_ctx, lang):
         assert not [s for s in shown if CJK.search(s)], [s for s in shown if CJK.search(s)]
     else:
         assert "生成并下载" in shown and "月报" in shown
-    assert by_id(tree, ids.REPORTS_STATE)["data"] == {"lang": lang}
+    assert by_id(tree, ids.REPORTS_STATE)["data"] == {
+        "lang": lang,
+        "cancelled": t("reports.cancelled", lang),
+    }
 
 
 def test_rp004_every_reports_label_has_both_languages():
@@ -377,19 +380,26 @@ def test_rp015_the_forms_inputs_are_checked_before_any_job(dash_app, demo_ctx, m
         check(ids.REPORTS_SCOPE, "value", "320102")
         check(ids.REPORTS_MAKE, "n_clicks", 1)
         check(ids.REPORTS_FORMAT, "value", "xlsx")
-        check(ids.REPORTS_DAY, "date", None)  # empty: the page says "choose a date"
+        # Dash polls a running job with every input and state sent empty
+        for id_, prop in [(ids.REPORTS_SCOPE, "value"), (ids.REPORTS_MAKE, "n_clicks"),
+                          (ids.REPORTS_KIND, "value"), (ids.REPORTS_DAY, "date"),
+                          (ids.REPORTS_KPI, "value"), (ids.REPORTS_LANG, "value"),
+                          (ids.REPORTS_FORMAT, "value"), (ids.REPORTS_STATE, "data")]:  # fmt: skip
+            check(id_, prop, None)
         for id_, prop, value in [
             (ids.REPORTS_SCOPE, "value", "999999"),
-            (ids.REPORTS_SCOPE, "value", None),
+            (ids.REPORTS_SCOPE, "value", ""),
             (ids.REPORTS_SCOPE, "value", {"a": 1}),
-            (ids.REPORTS_MAKE, "n_clicks", 0),
-            (ids.REPORTS_MAKE, "n_clicks", None),
+            (ids.REPORTS_MAKE, "n_clicks", -1),
+            (ids.REPORTS_MAKE, "n_clicks", "1"),
             (ids.REPORTS_KIND, "value", "yearly"),
-            (ids.REPORTS_KPI, "value", None),
+            (ids.REPORTS_KPI, "value", "no_such_kpi"),
             (ids.REPORTS_LANG, "value", "fr"),
             (ids.REPORTS_FORMAT, "value", ["pdf"]),
             (ids.REPORTS_STATE, "data", {"lang": "de"}),
             (ids.REPORTS_DAY, "date", "x" * 1000),
+            (ids.REPORTS_FROM, "date", "no_such_kpi"),
+            (ids.REPORTS_TO, "date", "2026-02-30"),
         ]:
             with pytest.raises(BadInput):
                 check(id_, prop, value)
