@@ -28,7 +28,7 @@ from cityops.queries import rentals as rq
 from cityops.queries import tourism as tq
 from cityops.queries import video as vq
 from cityops.queries.context import Context
-from cityops.queries.kpis import KPI_BY_NAME, KPIS, kpi_value
+from cityops.queries.kpis import KPI_BY_NAME, KPIS
 from cityops.queries.live import freshness
 from cityops.queries.periods import (
     PeriodKpis,
@@ -210,7 +210,7 @@ def _video(ctx, scope, allowed, period, children, names, lang, now, basis) -> Se
         list(rates["name"]),
         list(rates["cameras_online_rate"]),
         list(rates["area"]),
-        theme_accent("video"),
+        _accent("video"),
         axis_title=t("kpi.cameras_online_rate", lang),
     )
     events = vq.events_by_day(ctx, scope=scope, allowed=allowed, day=period.end, days=period.days)
@@ -271,17 +271,16 @@ def _video(ctx, scope, allowed, period, children, names, lang, now, basis) -> Se
     )
 
 
-def theme_accent(domain: str) -> str:
+def _accent(domain: str) -> str:
     """Return the domain's accent colour (cityops.theme)."""
     return theme.DOMAIN_ACCENT[domain]
 
 
 def _status_note_short(basis: StatusBasis, lang: str) -> str:
-    if basis.basis == "current":
-        return t("report.note.status_at", lang, as_of=_stamp(basis.as_of, lang))
-    if basis.basis == "snapshot":
-        return t("report.note.status_at", lang, as_of=_stamp(basis.as_of, lang))
-    return t("report.note.status_unrecorded", lang)
+    """Return "状态截至 <time>" (now or the snapshot's time), or that it was not recorded."""
+    if basis.basis == "unrecorded":
+        return t("report.note.status_unrecorded", lang)
+    return t("report.note.status_at", lang, as_of=_stamp(basis.as_of, lang))
 
 
 def _hazmat(ctx, scope, allowed, period, lang, now, basis) -> Section:
@@ -389,7 +388,7 @@ def _rentals(ctx, scope, allowed, children, names, lang, now, basis) -> Section:
         charts.funnel(
             list(funnel["stage_label"]),
             list(funnel["units"]),
-            theme_accent("rentals"),
+            _accent("rentals"),
             [fmt_count(v, lang) for v in funnel["units"]],
         )
         if first
@@ -417,7 +416,7 @@ def _rentals(ctx, scope, allowed, children, names, lang, now, basis) -> Section:
             list(suspected["name"]),
             list(suspected["rentals_suspected"].fillna(0)),
             list(suspected["area"]),
-            [theme_accent("rentals")] * len(suspected),
+            [_accent("rentals")] * len(suspected),
             lang=lang,
             axis_title=t("unit.units", lang),
         )
@@ -482,7 +481,7 @@ def _tourism(ctx, scope, allowed, period, lang) -> Section:
             list(origins["origin_label"]),
             list(origins["party"]),
             list(origins["origin_label"]),
-            [theme_accent("tourism")] * len(origins),
+            [_accent("tourism")] * len(origins),
             lang=lang,
             axis_title=t("unit.visitors", lang),
         )
@@ -865,4 +864,4 @@ LABELS = (
     "period",
 )
 
-__all__ = ["DEFAULT_MAP_KPI", "LABELS", "STEPS", "build", "kpi_lines", "kpi_value", "period_words"]
+__all__ = ["DEFAULT_MAP_KPI", "LABELS", "STEPS", "build", "kpi_lines", "period_words"]
