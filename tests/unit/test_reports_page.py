@@ -407,3 +407,32 @@ def test_rp015_the_forms_inputs_are_checked_before_any_job(dash_app, demo_ctx, m
         monkeypatch.setattr(Context, "allowed_scope", lambda self: gulou)
         with pytest.raises(ScopeDenied):
             check(ids.REPORTS_SCOPE, "value", "320100")
+
+
+def test_rp016_the_real_maker_writes_excel_and_says_when_chromium_is_missing(
+    dash_app, demo_settings, monkeypatch, caplog
+):
+    import io
+    import zipfile
+
+    def real(**changes):
+        from pages.reports import produce
+
+        told = []
+        download, message = produce(demo_settings, **{**GOOD, "scope": "320102", "kind": "weekly",
+                                                      "day": "2026-11-25", **changes},
+                                    lang="zh", tell=told.append)  # fmt: skip
+        return download, as_json(message), told
+
+    download, message, told = real(fmt="xlsx", report_lang="en")
+    assert download["filename"] == "cityops_320102_2026-11-23_2026-11-29_en.xlsx"
+    book = zipfile.ZipFile(io.BytesIO(base64.b64decode(download["content"])))
+    assert "xl/workbook.xml" in book.namelist()
+    assert message["props"]["data-state"] == "done" and told[-1][:2] == (5, 5)
+
+    monkeypatch.setenv("CITYOPS_CHROMIUM_PATH", "/nonexistent/chromium")
+    caplog.set_level(logging.INFO, logger="pages.reports")
+    download, message, _ = real(fmt="pdf")
+    assert download is None
+    assert message["props"]["children"][0]["props"]["children"] == t("reports.error.chromium")
+    assert [r.levelno for r in caplog.records if r.name == "pages.reports"] == [logging.ERROR]
