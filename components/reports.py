@@ -221,10 +221,11 @@ def progress_values(done: int, total: int, step: str, lang: str) -> tuple[int, i
 
 
 def size_text(size: int, lang: str) -> str:
-    """Return a file size as "12 KB" or "1.4 MB"."""
+    """Return a file size as "12 KB" or "1.4 MB" (the same units in both languages)."""
+    del lang
     if size < 1024 * 1024:
-        return t("reports.size.kb", lang, n=max(1, round(size / 1024)))
-    return t("reports.size.mb", lang, n=f"{size / 1024 / 1024:.1f}")
+        return f"{max(1, round(size / 1024))} KB"
+    return f"{size / 1024 / 1024:.1f} MB"
 
 
 def made_message(filename: str, size: int, lang: str) -> html.Div:

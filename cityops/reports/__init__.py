@@ -30,7 +30,8 @@ MEDIA_TYPES = {
     "html": "text/html; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
-#: ``progress(done, total, step)``: a step (a translation key under ``report.step.``) is done.
+#: ``progress(number, total, step)``: step ``number`` of ``total`` starts (its name is a
+#: translation key under ``report.step.``).
 Progress = Callable[[int, int, str], None]
 
 
@@ -52,7 +53,7 @@ def make(
     caller's permitted scope (a scope outside it raises
     :class:`cityops.geo.ScopeDenied`). ``map_kpi`` names the KPI the map is
     coloured by (default: the camera online rate). ``progress`` is told of
-    each step as it finishes.
+    each step as it starts.
 
     Returns
     -------
@@ -63,8 +64,10 @@ def make(
 
     if fmt not in FORMATS:
         raise ValueError(f"format must be one of {', '.join(FORMATS)}, not {fmt!r}")
-    total = 5
-    tell = progress or (lambda done, total, step: None)
+    from cityops.reports.content import STEPS
+
+    total = len(STEPS) + 1  # then the layout, the slowest step for PDF and HTML
+    tell = progress or (lambda number, total, step: None)
     report = build(
         ctx,
         scope=scope,
@@ -73,8 +76,9 @@ def make(
         lang=lang,
         map_kpi=map_kpi,
         now=now,
-        progress=lambda done, step: tell(done, total, step),
+        progress=lambda number, step: tell(number, total, step),
     )
+    tell(total, total, "layout")
     if fmt == "xlsx":
         from cityops.reports.excel import render_xlsx
 
@@ -82,6 +86,9 @@ def make(
     else:
         from cityops.reports.browser import render_html, render_pdf
 
-        content = render_pdf(report) if fmt == "pdf" else render_html(report).encode("utf-8")
-    tell(total, total, "done")
+        content = (
+            render_pdf(report, ctx.settings)
+            if fmt == "pdf"
+            else render_html(report, ctx.settings).encode("utf-8")
+        )
     return content, report.filename(fmt)

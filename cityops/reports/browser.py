@@ -32,7 +32,7 @@ from markupsafe import Markup
 
 from cityops import theme
 from cityops.reports.model import Chart, Column, Report, Table
-from cityops.settings import get_settings
+from cityops.settings import Settings, get_settings
 from cityops.text.formatting import MISSING, fmt_date, fmt_rate, fmt_tonnes
 
 if TYPE_CHECKING:
@@ -316,14 +316,14 @@ def footer_template(report: Report) -> str:
 
 
 @contextlib.contextmanager
-def _chromium() -> Iterator[tuple[BrowserContext, float]]:
+def _chromium(settings: Settings | None = None) -> Iterator[tuple[BrowserContext, float]]:
     """Yield ``(context, timeout_s)``: a fresh browser context with no way out.
 
     Every request that is not ``data:`` or ``about:`` is aborted; the browser
     is closed whatever happens. A missing Chromium, one that does not start and
     a step that fails or outlasts ``report_timeout_s`` raise :class:`RuntimeError`.
     """
-    settings = get_settings()
+    settings = settings or get_settings()
     path = settings.chromium_path
     if not (os.path.isfile(path) and os.access(path, os.X_OK)):
         raise RuntimeError(
@@ -397,16 +397,22 @@ def _plotly_js() -> str:
     return get_plotlyjs()
 
 
-def render_html(report: Report) -> str:
-    """Return ``report`` as one self-contained HTML page (inline CSS and SVG, no script)."""
-    with _chromium() as (context, timeout_s):
+def render_html(report: Report, settings: Settings | None = None) -> str:
+    """Return ``report`` as one self-contained HTML page (inline CSS and SVG, no script).
+
+    ``settings`` give Chromium's path and time limit (default: the environment's).
+    """
+    with _chromium(settings) as (context, timeout_s):
         images = _draw(context, report, timeout_s)
     return page_html(report, images)
 
 
-def render_pdf(report: Report) -> bytes:
-    """Return ``report`` printed on A4 by Chromium: running header, page X of Y, vector charts."""
-    with _chromium() as (context, timeout_s):
+def render_pdf(report: Report, settings: Settings | None = None) -> bytes:
+    """Return ``report`` printed on A4 by Chromium: running header, page X of Y, vector charts.
+
+    ``settings`` give Chromium's path and time limit (default: the environment's).
+    """
+    with _chromium(settings) as (context, timeout_s):
         page_text = page_html(report, _draw(context, report, timeout_s))
         page = context.new_page()
         page.set_content(page_text, wait_until="load")

@@ -683,8 +683,8 @@ def build(
     """Return the report of ``scope`` over ``period`` for a caller limited to ``allowed``.
 
     ``now`` (local, naive) is when the report is made (default: now in
-    Asia/Shanghai); ``progress(done, step)`` is told as each of :data:`STEPS`
-    finishes. Raises :class:`cityops.geo.ScopeDenied` for a scope outside
+    Asia/Shanghai); ``progress(number, step)`` is told as each of :data:`STEPS`
+    starts (numbered from 1). Raises :class:`cityops.geo.ScopeDenied` for a scope outside
     ``allowed`` and ``ValueError`` for an unknown ``map_kpi``.
     """
     ensure_allowed(scope, allowed)
@@ -696,10 +696,11 @@ def build(
     geo = ctx.geo
     names = _Names(ctx)
 
+    tell(1, "kpis")
     found = period_kpis(ctx, scope=scope, period=period, allowed=allowed, now=now)
     lines = kpi_lines(found, lang)
-    tell(1, "kpis")
 
+    tell(2, "map")
     container, level, children, child_basis = period_child_kpis(
         ctx, scope=scope, period=period, allowed=allowed, now=now
     )
@@ -737,8 +738,8 @@ def build(
         map_table,
         note=map_table.note,
     )
-    tell(2, "map")
 
+    tell(3, "sections")
     sections = []
     for domain in DOMAINS:
         if domain.name == "video":
@@ -755,16 +756,15 @@ def build(
         sections.append(
             Section(section.domain, section.title, domain_lines, section.charts, section.tables)
         )
-    tell(3, "sections")
 
-    problems = _problems(ctx, scope, allowed, period, names, lang, now, found.status)
     tell(4, "problems")
+    problems = _problems(ctx, scope, allowed, period, names, lang, now, found.status)
 
+    tell(5, "appendix")
     appendix = _appendix(ctx, allowed, lang, now)
     # data as of: the newest write of any dataset (the appendix's freshness table)
     stamps = pd.to_datetime(appendix[1].frame["last_write"]).dropna()
     data_as_of = stamps.max().to_pydatetime() if len(stamps) else None
-    tell(5, "appendix")
 
     scope_name = geo.scope_name(scope)
     path = " › ".join(geo.scope_name(s) for s in geo.lineage(scope))

@@ -10,6 +10,7 @@ mask personal columns on top.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from collections import OrderedDict
@@ -202,6 +203,21 @@ class _Watchdog:
 
 
 _WATCHDOG = _Watchdog()
+
+
+def _after_fork_in_child() -> None:
+    """Give a forked process (a report job of the Reports page) its own locks and watchdog.
+
+    The server is multi-threaded; a fork copies a lock another thread held at that
+    moment as held forever, and no thread of the parent's watchdog exists in the child.
+    The cached answers are exact (versions never change), so they are kept.
+    """
+    global _CACHE_LOCK, _WATCHDOG
+    _CACHE_LOCK = threading.Lock()
+    _WATCHDOG = _Watchdog()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def _frame(result) -> pd.DataFrame:

@@ -1077,7 +1077,7 @@ TABLE: dict[str, tuple[str, str]] = {
     "report.step.sections": ("分领域图表", "Domain charts"),
     "report.step.problems": ("重点问题", "Top problems"),
     "report.step.appendix": ("数据来源", "Sources"),
-    "report.step.done": ("排版输出", "Layout"),
+    "report.step.layout": ("排版输出", "Layout"),
     # reports page /reports (issue 11)
     "nav.reports": ("报表", "Reports"),
     "title.reports": ("报表 · 城市运行一网统管", "Reports · City Operations Centre"),
@@ -1101,13 +1101,16 @@ TABLE: dict[str, tuple[str, str]] = {
     ),
     "reports.range": ("起止日期", "From – to"),
     "reports.range_to": ("至", "to"),
-    "reports.range_hint": ("含首尾两天，最长 {max} 天。", "Both days included; at most {max} days."),
+    "reports.range_hint": (
+        "含首尾两天，最长 {max} 天。",
+        "Both days included; at most {max} days.",
+    ),
     "reports.map_kpi": ("地图指标", "Map indicator"),
     "reports.lang": ("报表语言", "Report language"),
     "reports.lang.zh": ("中文", "Chinese"),
     "reports.lang.en": ("英文", "English"),
     "reports.format": ("格式", "Format"),
-    "reports.format.pdf": ("PDF", "PDF"),
+    "reports.format.pdf": ("PDF 文档（可打印）", "PDF (printable)"),
     "reports.format.html": ("HTML 网页", "HTML page"),
     "reports.format.xlsx": ("Excel 表格", "Excel workbook"),
     "reports.period": ("报表周期", "Period"),
@@ -1116,8 +1119,6 @@ TABLE: dict[str, tuple[str, str]] = {
     "reports.make": ("生成并下载", "Make and download"),
     "reports.cancel": ("取消", "Cancel"),
     "reports.progress": ("正在生成… {done}/{total} 步", "Making… step {done} of {total}"),
-    "reports.size.kb": ("{n} KB", "{n} KB"),
-    "reports.size.mb": ("{n} MB", "{n} MB"),
     "reports.done": (
         "已生成 {name}（{size}），浏览器正在下载。",
         "Made {name} ({size}); your browser is downloading it.",
@@ -1149,7 +1150,8 @@ TABLE: dict[str, tuple[str, str]] = {
         "Reading the data took too long; choose a shorter period or try again later.",
     ),
     "reports.error.chromium": (
-        "生成 PDF 和 HTML 需要服务器上的 Chromium，本次未能运行（已记录日志）；可改选 Excel，或联系管理员。",
+        "生成 PDF 和 HTML 需要服务器上的 Chromium，本次未能运行（已记录日志）；"
+        "可改选 Excel，或联系管理员。",
         "PDF and HTML need Chromium on the server, which could not run (logged); "
         "choose Excel or ask the administrator.",
     ),
@@ -1158,6 +1160,10 @@ TABLE: dict[str, tuple[str, str]] = {
         "The report could not be made (logged); try again later.",
     ),
     # print title (issue 11)
+    "print.title": (
+        "{page} · {scope} · {date} · 数据截至 {as_of}",
+        "{page} · {scope} · {date} · data as of {as_of}",
+    ),
 }
 
 

@@ -23,6 +23,7 @@ from cityops.periods import KINDS, MAX_DAYS, Period
 from cityops.queries.context import Context
 from cityops.queries.kpis import KPI_NAMES
 from cityops.reports import FORMATS
+from cityops.settings import Settings
 from cityops.store.executor import QueryTimeout
 from cityops.text.i18n import TABLE, t
 from cityops.web import BadInput
@@ -208,8 +209,8 @@ def test_rp008_period_and_progress_in_words():
     assert rp.progress_values(3, 5, "no-such-step", "zh") == (3, 5, "正在生成… 3/5 步")
     assert rp.progress_values(9, 5, "", "en") == (5, 5, "Making… step 5 of 5")
     assert rp.progress_values(-1, 0, "", "zh")[:2] == (0, 1)
-    if "report.step.done" in TABLE:  # a step with a label is named after the count
-        assert rp.progress_values(5, 5, "done", "zh")[2].endswith(t("report.step.done", "zh"))
+    if "report.step.layout" in TABLE:  # a step with a label is named after the count
+        assert rp.progress_values(6, 6, "layout", "zh")[2].endswith(t("report.step.layout", "zh"))
     assert rp.size_text(2_000, "zh") == "2 KB" and rp.size_text(3 * 1024 * 1024, "en") == "3.0 MB"
 
 
@@ -415,11 +416,11 @@ def test_rp016_the_real_maker_writes_excel_and_says_when_chromium_is_missing(
     import io
     import zipfile
 
-    def real(**changes):
+    def real(settings=demo_settings, **changes):
         from pages.reports import produce
 
         told = []
-        download, message = produce(demo_settings, **{**GOOD, "scope": "320102", "kind": "weekly",
+        download, message = produce(settings, **{**GOOD, "scope": "320102", "kind": "weekly",
                                                       "day": "2026-11-25", **changes},
                                     lang="zh", tell=told.append)  # fmt: skip
         return download, as_json(message), told
@@ -428,11 +429,12 @@ def test_rp016_the_real_maker_writes_excel_and_says_when_chromium_is_missing(
     assert download["filename"] == "cityops_320102_2026-11-23_2026-11-29_en.xlsx"
     book = zipfile.ZipFile(io.BytesIO(base64.b64decode(download["content"])))
     assert "xl/workbook.xml" in book.namelist()
-    assert message["props"]["data-state"] == "done" and told[-1][:2] == (5, 5)
+    assert message["props"]["data-state"] == "done" and told[-1][:2] == (6, 6)
 
-    monkeypatch.setenv("CITYOPS_CHROMIUM_PATH", "/nonexistent/chromium")
+    # the job's own settings name Chromium (not the environment's)
+    missing = Settings({**demo_settings.values, "chromium_path": "/nonexistent/chromium"})
     caplog.set_level(logging.INFO, logger="pages.reports")
-    download, message, _ = real(fmt="pdf")
+    download, message, _ = real(missing, fmt="pdf")
     assert download is None
     assert message["props"]["children"][0]["props"]["children"] == t("reports.error.chromium")
     assert [r.levelno for r in caplog.records if r.name == "pages.reports"] == [logging.ERROR]
