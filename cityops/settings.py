@@ -177,6 +177,14 @@ SETTINGS: tuple[Setting, ...] = (
         "installed by `scripts/system-deps.sh`; never a downloaded browser).",
     ),
     Setting(
+        "report_max_jobs",
+        2,
+        "Most reports the Reports page makes at once (each is a process and a Chromium); "
+        "a click beyond them is asked to try again in a minute. The command line is not "
+        "limited.",
+        int,
+    ),
+    Setting(
         "report_timeout_s",
         120,
         "Longest a report may take to render in Chromium (seconds) before it is abandoned "

@@ -27,6 +27,7 @@ from cityops.periods import KINDS, PeriodError, last_complete
 from cityops.queries.context import Context, current
 from cityops.queries.kpis import KPI_NAMES
 from cityops.reports import FORMATS, MEDIA_TYPES
+from cityops.reports.slots import Busy, report_slot
 from cityops.settings import Settings
 from cityops.store import safe_error
 from cityops.store.executor import QueryTimeout
@@ -161,16 +162,21 @@ def produce(
     ctx = Context(settings)
     try:
         where = ctx.geo.scope(code)
-        content, filename = make(
-            ctx,
-            scope=where,
-            period=choice.period,
-            fmt=fmt,
-            allowed=ctx.allowed_scope(),
-            lang=report_lang,
-            map_kpi=map_kpi,
-            progress=lambda done, total, step: tell(progress_values(done, total, step, lang)),
-        )
+        with report_slot(settings.data_dir, settings.report_max_jobs):
+            content, filename = make(
+                ctx,
+                scope=where,
+                period=choice.period,
+                fmt=fmt,
+                allowed=ctx.allowed_scope(),
+                lang=report_lang,
+                map_kpi=map_kpi,
+                progress=lambda done, total, step: tell(progress_values(done, total, step, lang)),
+            )
+    except Busy:
+        log.warning("report of %s refused: %s made at once already", code,
+                    settings.report_max_jobs)  # fmt: skip
+        return None, error_message("busy", lang, n=settings.report_max_jobs)
     except ScopeDenied as exc:
         log.warning("report refused: %s", safe_error(exc))
         return None, error_message("denied", lang, code=code[:20])

@@ -1149,6 +1149,10 @@ TABLE: dict[str, tuple[str, str]] = {
         "数据查询超时，请缩短周期或稍后重试。",
         "Reading the data took too long; choose a shorter period or try again later.",
     ),
+    "reports.error.busy": (
+        "已有 {n} 份报表正在生成，请一分钟后再试。",
+        "{n} reports are being made already; please try again in a minute.",
+    ),
     "reports.error.chromium": (
         "生成 PDF 和 HTML 需要服务器上的 Chromium，本次未能运行（已记录日志）；"
         "可改选 Excel，或联系管理员。",

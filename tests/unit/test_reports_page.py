@@ -438,3 +438,30 @@ def test_rp016_the_real_maker_writes_excel_and_says_when_chromium_is_missing(
     assert download is None
     assert message["props"]["children"][0]["props"]["children"] == t("reports.error.chromium")
     assert [r.levelno for r in caplog.records if r.name == "pages.reports"] == [logging.ERROR]
+
+
+def test_rp020_report_slots_limit_the_jobs_at_once(tmp_path):
+    from cityops.reports.slots import Busy, report_slot
+
+    with report_slot(tmp_path, 2) as first, report_slot(tmp_path, 2) as second:
+        assert {first, second} == {0, 1}
+        with pytest.raises(Busy), report_slot(tmp_path, 2):
+            pass
+    with report_slot(tmp_path, 2) as again:  # freed when the jobs ended
+        assert again == 0
+
+
+def test_rp021_a_click_beyond_the_limit_is_asked_to_wait(dash_app, demo_settings):
+    from cityops.reports.slots import report_slot
+    from pages.reports import produce
+
+    settings = Settings({**demo_settings.values, "report_max_jobs": 1})
+    told = []
+    with report_slot(settings.data_dir, 1):
+        download, message = produce(settings, **{**GOOD, "scope": "320102", "kind": "weekly",
+                                                 "day": "2026-11-25", "fmt": "xlsx"},
+                                    lang="zh", tell=told.append)  # fmt: skip
+    assert download is None
+    assert as_json(message)["props"]["children"][0]["props"]["children"] == t(
+        "reports.error.busy", n=1
+    )
