@@ -465,3 +465,65 @@ def test_rp021_a_click_beyond_the_limit_is_asked_to_wait(dash_app, demo_settings
     assert as_json(message)["props"]["children"][0]["props"]["children"] == t(
         "reports.error.busy", n=1
     )
+
+
+# ------------------------------------------------------------------ every area, every link
+def _chosen_scope(view) -> list:
+    return [n["props"].get("value") for n, _ in view.nodes
+            if n["props"].get("id") == ids.REPORTS_SCOPE]  # fmt: skip
+
+
+def _areas():
+    from tests.walk import enabled_cities, enabled_districts
+
+    return [None, *enabled_cities(), *[d for _, d in enabled_districts()]]
+
+
+@pytest.mark.parametrize("scope", _areas(), ids=lambda s: s or "province")
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_rp030_the_page_opens_for_every_area_with_it_chosen(dash_app, scope, lang):
+    from tests.walk import render
+
+    view = render(dash_app, "/reports", lang=lang, **({"scope": scope} if scope else {}))
+    assert not view.problems(), view.problems()
+    assert not [m for m in view.messages() if not m.startswith("empty:")]
+    assert _chosen_scope(view) == [scope or "320000"]
+
+
+def test_rp031_a_grid_cell_chooses_its_district(dash_app, demo_ctx):
+    from tests.walk import render
+
+    for district in ("320102", "321302"):
+        cell = demo_ctx.geo.grid_cells(district)[0]
+        view = render(dash_app, "/reports", scope=cell)
+        assert not view.problems()
+        assert _chosen_scope(view) == [demo_ctx.geo.scope(cell).district_code]
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("scope", "999999"), ("scope", "abc"), ("scope", "320300"), ("date", "2026-13-40")],
+)
+def test_rp032_a_malformed_link_is_a_clear_message(dash_app, name, value):
+    from tests.walk import render
+
+    view = render(dash_app, "/reports", **{name: value})
+    assert not view.problems(), view.problems()
+    said = view.messages()
+    assert said and set(view.states) == {"not-found"}, said
+    assert any(value in m for m in said) or name == "date", said
+
+
+def test_rp033_an_area_outside_the_permitted_one_is_denied(dash_app, demo_ctx, monkeypatch):
+    from tests.walk import render
+
+    gulou = demo_ctx.geo.scope("320106")
+    monkeypatch.setattr(Context, "allowed_scope", lambda self: gulou)
+    view = render(dash_app, "/reports", scope="320500")
+    assert not view.problems()
+    assert set(view.states) <= {"denied", "not-found"} and view.states
+    # inside it, the form offers 鼓楼区 only
+    view = render(dash_app, "/reports", scope="320106")
+    options = next(n["props"].get("options") for n, _ in view.nodes
+               if n["props"].get("id") == ids.REPORTS_SCOPE)  # fmt: skip
+    assert [o["value"] for o in options] == ["320106"]
