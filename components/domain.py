@@ -10,7 +10,7 @@ from dash import dcc, html
 from cityops.text.formatting import fmt_date
 from cityops.text.i18n import t
 from cityops.urls import DAY_RANGE
-from components.breadcrumb import breadcrumb
+from components.breadcrumb import breadcrumb, crumb_label
 from components.datepicker import date_picker
 from components.kpi import kpi_card
 from components.states import empty
@@ -95,3 +95,22 @@ def chart(figure, empty_text: str, graph_id: str | None = None):
         return empty(empty_text)
     kwargs = {"id": graph_id} if graph_id else {}
     return dcc.Graph(figure=figure, config={"displayModeBar": False}, **kwargs)
+
+
+def print_heading(
+    page: str, crumbs: list[tuple[str, str, str]], day: dt.date, as_of: dt.datetime | None,
+    lang: str,
+) -> str:  # fmt: skip
+    """Return the print-only title: page name, scope path, date, time of the newest data.
+
+    ``crumbs`` are breadcrumb items (level, code, name), province first; ``as_of``
+    None (nothing loaded yet) shows as a dash.
+    """
+    return t(
+        "print.title",
+        lang,
+        page=t(f"nav.{page}", lang),
+        scope=" › ".join(crumb_label(level, name, lang) for level, _, name in crumbs),
+        date=fmt_date(day, lang),
+        as_of=as_of.strftime("%Y-%m-%d %H:%M") if as_of else "—",
+    )

@@ -82,6 +82,15 @@ def open_access_banner(lang: str) -> html.Div:
     return html.Div(t("auth.open_banner", lang), className="banner banner-open", role="status")
 
 
+#: The print-only title above every analyst page (``pages._shared.fill_print_title``).
+PRINT_TITLE = "print-title"
+
+
+def print_title() -> html.Div:
+    """Return the empty print-only title (scope, date, data as-of), hidden on screen."""
+    return html.Div(id=PRINT_TITLE, className="print-title")
+
+
 def shell(lang: str, *, auth_off: bool) -> html.Div:
     """Return the whole app frame around ``dash.page_container``."""
     return html.Div(
@@ -90,6 +99,7 @@ def shell(lang: str, *, auth_off: bool) -> html.Div:
             dcc.Store(id=ids.LANG_SINK, data=lang),
             header(lang),
             open_access_banner(lang) if auth_off else None,
+            print_title(),
             html.Main(dash.page_container, className="page"),
         ],
         className=f"app lang-{lang}",

@@ -15,30 +15,33 @@ import functools
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from urllib.parse import urlencode
+from urllib.parse import parse_qs, urlencode
 
 import dash
 from dash import Input, Output, State, callback, clientside_callback, html, no_update
 
 from cityops import ids, queries
 from cityops.clock import today
-from cityops.domains import DOMAINS, domain
+from cityops.domains import DOMAIN_BY_NAME, DOMAIN_NAMES, DOMAINS, domain
 from cityops.geo import Scope, ScopeDenied, ScopeError, ensure_allowed
 from cityops.queries import Found, find_entity
 from cityops.queries.context import Context, current
 from cityops.queries.kpis import Filters, kpi_record
+from cityops.queries.live import freshness
 from cityops.text.i18n import t, t_value
 from cityops.urls import DAY_RANGE, parse_day
 from cityops.web import (
     MAX_INPUT,
     BadInput,
+    check_location,
     check_object,
     check_text,
     input_rule,
     request_lang,
 )
 from components.choropleth import area_map, choropleth_hideout, legend
-from components.domain import panel
+from components.domain import panel, print_heading
+from components.shell import PRINT_TITLE
 from components.states import notice, page_message
 
 log = logging.getLogger(__name__)
@@ -581,3 +584,47 @@ def domain_page(
         className=f"domain-page {name}-page",
         **{"data-scope": state["scope"], "data-level": level, "data-entity": entity or ""},
     )
+
+
+# ------------------------------------------------------------ print title (issue 11)
+#: The pages printed under a title (assets/print.css shows it on paper only).
+PRINTED = ("overview", *DOMAIN_NAMES, "data")
+
+
+@callback(Output(PRINT_TITLE, "children"), Input(ids.NAV, "pathname"), Input(ids.NAV, "search"))
+def fill_print_title(path: str | None, search: str | None) -> str:
+    """Return the print title of the page at ``path?search`` (:func:`print_heading`).
+
+    Scope and date as the page resolves them (an entity's own cell included); the
+    catalogue is the permitted scope today. The data's time is the newest write of
+    the page's datasets (a domain's, or all). Empty for other pages and bad links.
+    """
+    page = next((p["name"] for p in dash.page_registry.values() if p["path"] == path), None)
+    if page not in PRINTED:
+        return ""
+    ctx = current()
+    lang = request_lang(ctx.settings.default_lang)
+    params = {
+        k: v[0] if len(v) == 1 else v
+        for k, v in parse_qs((search or "").lstrip("?"), keep_blank_values=True).items()
+    }
+    found = DOMAIN_BY_NAME.get(page)
+    if page == "data":
+        where, day = ctx.allowed_scope(), today()
+    else:
+        kind = found.entity if found else None
+        entity = (kind, params.get(kind)) if kind else None
+        view, error = resolve_view(path, params.get("scope"), params.get("date"), entity=entity)
+        if error:
+            return ""
+        where, day = view.where, view.day
+    fresh = freshness(ctx, allowed=ctx.allowed_scope())
+    if found:
+        fresh = fresh[fresh["dataset"].isin(found.datasets)]
+    newest = fresh["last_write"].dropna()
+    as_of = newest.max().to_pydatetime() if len(newest) else None
+    return print_heading(page, crumbs(ctx, where), day, as_of, lang)
+
+
+input_rule(ids.NAV, "pathname", check_location("pathname"))
+input_rule(ids.NAV, "search", check_location("search"))
