@@ -72,3 +72,6 @@ REPORTS_PROGRESS = "reports-progress"
 REPORTS_PROGRESS_LABEL = "reports-progress-label"
 REPORTS_MESSAGE = "reports-message"
 REPORTS_DOWNLOAD = "reports-download"
+
+# print title (issue 11): the print-only line of the shell
+PRINT_TITLE = "print-title"

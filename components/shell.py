@@ -82,13 +82,12 @@ def open_access_banner(lang: str) -> html.Div:
     return html.Div(t("auth.open_banner", lang), className="banner banner-open", role="status")
 
 
-#: The print-only title above every analyst page (``pages._shared.fill_print_title``).
-PRINT_TITLE = "print-title"
-
-
 def print_title() -> html.Div:
-    """Return the empty print-only title (scope, date, data as-of), hidden on screen."""
-    return html.Div(id=PRINT_TITLE, className="print-title")
+    """Return the empty print-only title (scope, date, data as-of), hidden on screen.
+
+    ``pages._shared`` fills it from the URL; ``assets/print.css`` shows it on paper only.
+    """
+    return html.Div(id=ids.PRINT_TITLE, className="print-title")
 
 
 def shell(lang: str, *, auth_off: bool) -> html.Div:

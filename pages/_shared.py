@@ -41,7 +41,6 @@ from cityops.web import (
 )
 from components.choropleth import area_map, choropleth_hideout, legend
 from components.domain import panel, print_heading
-from components.shell import PRINT_TITLE
 from components.states import notice, page_message
 
 log = logging.getLogger(__name__)
@@ -591,7 +590,7 @@ def domain_page(
 PRINTED = ("overview", *DOMAIN_NAMES, "data")
 
 
-@callback(Output(PRINT_TITLE, "children"), Input(ids.NAV, "pathname"), Input(ids.NAV, "search"))
+@callback(Output(ids.PRINT_TITLE, "children"), Input(ids.NAV, "pathname"), Input(ids.NAV, "search"))
 def fill_print_title(path: str | None, search: str | None) -> str:
     """Return the print title of the page at ``path?search`` (:func:`print_heading`).
 
