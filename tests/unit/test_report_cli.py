@@ -86,15 +86,33 @@ def test_excel_of_each_level_holds_the_api_numbers(demo_dir, client, tmp_path, c
 
 
 @pytest.mark.browser
-def test_html_is_one_file_without_script(demo_dir, tmp_path):
+@pytest.mark.parametrize("code", list(SCOPES))
+def test_html_of_each_level_is_one_file_that_asks_nothing_of_the_network(demo_dir, tmp_path, code):
+    from playwright.sync_api import sync_playwright
+
+    from cityops.reports.browser import CHROMIUM_ARGS
+
     out = tmp_path / "r.html"
-    done = run(demo_dir, "report", "--scope", "320100", *PERIOD, "--format", "html",
+    done = run(demo_dir, "report", "--scope", code, *PERIOD, "--format", "html",
                "--output", str(out), "--lang", "en")  # fmt: skip
     assert done.returncode == 0, done.stderr
-    page = out.read_text(encoding="utf-8")
-    assert "南京市" in page and "monthly report" in page
-    assert "<script" not in page.lower()
-    assert not re.search(r"""(src|href)\s*=\s*["']?https?:""", page, re.I)
+    page_text = out.read_text(encoding="utf-8")
+    assert SCOPES[code] in page_text and "monthly report" in page_text
+    assert "<script" not in page_text.lower()
+    assert not re.search(r"""(src|href)\s*=\s*["']?https?:""", page_text, re.I)
+    asked = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=list(CHROMIUM_ARGS))
+        try:
+            page = browser.new_page()
+            page.on("request", lambda r: asked.append(r.url))
+            page.goto(out.as_uri(), wait_until="load")
+            images = page.evaluate("[...document.images].filter(i => i.naturalWidth > 0).length")
+        finally:
+            browser.close()
+    outside = [u for u in asked if not u.startswith(("data:", "file:"))]
+    assert not outside, outside
+    assert images >= 5  # the map and the domain charts, drawn from inline SVG
 
 
 @pytest.mark.parametrize(
