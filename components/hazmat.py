@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pandas as pd
+import plotly.graph_objects as go
 from dash import dcc, html
 
 from cityops import theme
@@ -87,40 +88,47 @@ def tonnage_chart(
     A click on a bar names its class (the page filters by it); the selected class
     stands out. No rows: the empty state.
     """
-    classes = list(tonnage["hazard_class"])
-    figure = (
-        bars(
-            [f"{c}" for c in classes],
-            list(tonnage["tonnage"].round(1)),
-            classes,
-            [theme.hazard_colour(c) for c in classes],
-            selected=selected,
-            text=[fmt_tonnes(v, lang) for v in tonnage["tonnage"]],
-            lang=lang,
-            axis_title=t("unit.tonnes", lang),
-        )
-        if len(tonnage)
-        else None
-    )
+    figure = tonnage_figure(tonnage, lang, selected=selected)
     return chart(figure, t("empty.no_rows", lang), graph_id=graph_id)
+
+
+def tonnage_figure(
+    tonnage: pd.DataFrame, lang: str, selected: str | None = None
+) -> go.Figure | None:
+    """Return placard-coloured bars of tonnage by class (``hazard_class, tonnage``), or None."""
+    if not len(tonnage):
+        return None
+    classes = list(tonnage["hazard_class"])
+    return bars(
+        [f"{c}" for c in classes],
+        list(tonnage["tonnage"].round(1)),
+        classes,
+        [theme.hazard_colour(c) for c in classes],
+        selected=selected,
+        text=[fmt_tonnes(v, lang) for v in tonnage["tonnage"]],
+        lang=lang,
+        axis_title=t("unit.tonnes", lang),
+    )
 
 
 def alarm_type_chart(counts: pd.DataFrame, lang: str) -> html.Div | dcc.Graph:
     """Return alarms by type (summed over ``counts``' severity and status), fewest first."""
+    return chart(alarm_type_figure(counts, lang), t("empty.no_rows", lang))
+
+
+def alarm_type_figure(counts: pd.DataFrame, lang: str) -> go.Figure | None:
+    """Return bars of alarms by type (``alarm_type, alarms`` rows summed), or None without any."""
     by_type = counts.groupby("alarm_type")["alarms"].sum().sort_values()
-    figure = (
-        bars(
-            [t(f"alarm.{a}", lang) for a in by_type.index],
-            list(by_type.values),
-            list(by_type.index),
-            [theme.ALARM_TYPE_BAR] * len(by_type),
-            lang=lang,
-            axis_title=t("unit.alarms", lang),
-        )
-        if len(by_type)
-        else None
+    if not len(by_type):
+        return None
+    return bars(
+        [t(f"alarm.{a}", lang) for a in by_type.index],
+        list(by_type.values),
+        list(by_type.index),
+        [theme.ALARM_TYPE_BAR] * len(by_type),
+        lang=lang,
+        axis_title=t("unit.alarms", lang),
     )
-    return chart(figure, t("empty.no_rows", lang))
 
 
 def severity_label(severity: object, status: str, lang: str) -> str:

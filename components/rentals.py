@@ -13,6 +13,7 @@ from urllib.parse import urlencode
 
 import dash_leaflet as dl
 import pandas as pd
+import plotly.graph_objects as go
 from dash import dcc, html
 
 from cityops import theme
@@ -107,17 +108,21 @@ def funnel_chart(stages: dict[str, int], *, lang: str, graph_id: str) -> html.P 
 
     No unit registered: the empty state.
     """
-    if not stages["registered"]:
+    figure = funnel_figure(stages, lang)
+    if figure is None:
         return empty(t("empty.no_rows", lang))
-    return chart(
-        funnel(
-            [t(f"funnel.{k}", lang) for k in stages],
-            list(stages.values()),
-            theme.DOMAIN_ACCENT["rentals"],
-            [fmt_count(v, lang) for v in stages.values()],
-        ),
-        t("empty.no_rows", lang),
-        graph_id=graph_id,
+    return chart(figure, t("empty.no_rows", lang), graph_id=graph_id)
+
+
+def funnel_figure(stages: dict[str, int], lang: str) -> go.Figure | None:
+    """Return the funnel figure of ``stages`` (registered first), or None with none registered."""
+    if not stages["registered"]:
+        return None
+    return funnel(
+        [t(f"funnel.{k}", lang) for k in stages],
+        list(stages.values()),
+        theme.DOMAIN_ACCENT["rentals"],
+        [fmt_count(v, lang) for v in stages.values()],
     )
 
 

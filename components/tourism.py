@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dash_leaflet as dl
 import pandas as pd
+import plotly.graph_objects as go
 from dash import dcc, html
 
 from cityops import theme
@@ -136,44 +137,44 @@ def trend_chart(trend: pd.DataFrame, lang: str) -> html.P | dcc.Graph:
     Cancelled bookings are left out; each status keeps its colour
     (:data:`cityops.theme.BOOKING_STATUS`) in every language.
     """
+    return chart(trend_figure(trend, lang), t("tourism.no_bookings", lang))
+
+
+def trend_figure(trend: pd.DataFrame, lang: str) -> go.Figure | None:
+    """Return visitors per day stacked by status, cancelled left out (None: nothing to draw).
+
+    The page's panel and the printed report draw the same figure.
+    """
     shown = trend[trend["status"] != "cancelled"].copy()
+    if shown.empty:
+        return None
     shown["status_label"] = [t(f"booking.{s}", lang) for s in shown["status"]]
     shown = shown.sort_values("status", key=lambda s: s.map(STATUS_ORDER.index))
     # stacked_days draws one series per label in label order: colours follow that order
     by_label = dict(zip(shown["status_label"], shown["status"], strict=True))
     palette = [theme.BOOKING_STATUS[by_label[label]] for label in sorted(by_label)]
-    figure = (
-        stacked_days(
-            shown,
-            x="visit_date",
-            y="party",
-            colour="status_label",
-            palette=palette,
-            lang=lang,
-            axis_title=t("unit.visitors", lang),
-        )
-        if len(shown)
-        else None
-    )
-    return chart(figure, t("tourism.no_bookings", lang))
+    return stacked_days(shown, x="visit_date", y="party", colour="status_label", palette=palette,
+                        lang=lang, axis_title=t("unit.visitors", lang))  # fmt: skip
 
 
 def origins_chart(origins: pd.DataFrame, lang: str) -> html.P | dcc.Graph:
     """Return visitors by origin (``visitor_origin, party``), largest first."""
-    figure = (
-        bars(
-            [t_value("origin", o, lang) for o in origins["visitor_origin"]],
-            list(origins["party"]),
-            list(origins["visitor_origin"]),
-            [ACCENT] * len(origins),
-            text=[fmt_count(v, lang) for v in origins["party"]],
-            lang=lang,
-            axis_title=t("unit.visitors", lang),
-        )
-        if len(origins)
-        else None
+    return chart(origins_figure(origins, lang), t("tourism.no_bookings", lang))
+
+
+def origins_figure(origins: pd.DataFrame, lang: str) -> go.Figure | None:
+    """Return bars of visitors by origin (``visitor_origin, party``), or None without rows."""
+    if not len(origins):
+        return None
+    return bars(
+        [t_value("origin", o, lang) for o in origins["visitor_origin"]],
+        list(origins["party"]),
+        list(origins["visitor_origin"]),
+        [ACCENT] * len(origins),
+        text=[fmt_count(v, lang) for v in origins["party"]],
+        lang=lang,
+        axis_title=t("unit.visitors", lang),
     )
-    return chart(figure, t("tourism.no_bookings", lang))
 
 
 def feedback_chart(feedback: pd.DataFrame, lang: str) -> html.P | dcc.Graph:

@@ -13,6 +13,7 @@ from urllib.parse import urlencode
 
 import dash_leaflet as dl
 import pandas as pd
+import plotly.graph_objects as go
 from dash import html
 
 from cityops import theme
@@ -157,22 +158,21 @@ def ai_share(frame: pd.DataFrame, *, lang: str, department: str | None) -> html.
     return panel(t("video.ai_share", lang), chart(figure, t("empty.no_rows", lang)))
 
 
+def events_figure(frame: pd.DataFrame, lang: str) -> go.Figure | None:
+    """Return algorithm events per day stacked by type (``day, event_type, events``), or None.
+
+    The page's panel and the printed report draw the same figure.
+    """
+    if not len(frame):
+        return None
+    shown = frame.assign(event_type=[t_value("event_type", e, lang) for e in frame["event_type"]])
+    return stacked_days(shown, x="day", y="events", colour="event_type", palette=PALETTE,
+                        lang=lang, axis_title=t("unit.events", lang))  # fmt: skip
+
+
 def events_trend(frame: pd.DataFrame, *, lang: str, days: int) -> html.Section:
     """Return algorithm events per day and type (``day, event_type, events``)."""
-    shown = frame.assign(event_type=[t_value("event_type", e, lang) for e in frame["event_type"]])
-    figure = (
-        stacked_days(
-            shown,
-            x="day",
-            y="events",
-            colour="event_type",
-            palette=PALETTE,
-            lang=lang,
-            axis_title=t("unit.events", lang),
-        )
-        if len(shown)
-        else None
-    )
+    figure = events_figure(frame, lang)
     return panel(
         t("video.events_trend", lang, days=days),
         chart(figure, t("empty.no_events", lang, days=days)),

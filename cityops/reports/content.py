@@ -38,9 +38,13 @@ from cityops.queries.periods import (
     period_kpis,
 )
 from cityops.reports.model import Chart, Column, KpiLine, Report, Section, Table
-from cityops.text.formatting import fmt_count, fmt_date, fmt_value
+from cityops.text.formatting import fmt_date, fmt_value
 from cityops.text.i18n import TABLE, t, t_value
 from components import charts
+from components import hazmat as hazmat_components
+from components import rentals as rentals_components
+from components import tourism as tourism_components
+from components import video as video_components
 from components.report import area_map
 
 DEFAULT_MAP_KPI = "cameras_online_rate"
@@ -227,19 +231,7 @@ def _video(ctx, scope, allowed, period, children, names, lang, now, basis) -> Se
             ("events", "unit.events", "count"),
         ],
     )
-    events_fig = (
-        charts.stacked_days(
-            events,
-            x="day",
-            y="events",
-            colour="type_label",
-            palette=charts.PALETTE,
-            lang=lang,
-            axis_title=t("unit.events", lang),
-        )
-        if len(events)
-        else None
-    )
+    events_fig = video_components.events_figure(events, lang)
     depts = vq.online_by_department(ctx, scope=scope, allowed=allowed)
     depts = depts.assign(
         dept_label=[t_value("department", d, lang) if d else "—" for d in depts["department"]]
@@ -319,18 +311,7 @@ def _hazmat(ctx, scope, allowed, period, lang, now, basis) -> Section:
         by_type,
         [("type_label", "report.col.alarm_type", "text"), ("alarms", "unit.alarms", "count")],
     )
-    type_fig = (
-        charts.bars(
-            list(by_type["type_label"]),
-            list(by_type["alarms"]),
-            list(by_type["alarm_type"]),
-            [charts.PALETTE[3]] * len(by_type),
-            lang=lang,
-            axis_title=t("unit.alarms", lang),
-        )
-        if len(by_type)
-        else None
-    )
+    type_fig = hazmat_components.alarm_type_figure(counts, lang)
     tonnage = hz.tonnage_by_class(ctx, scope=scope, allowed=allowed)
     tonnage["class_label"] = [t_value("hazard", c, lang) for c in tonnage["hazard_class"]]
     ton_table = _table(
@@ -344,18 +325,7 @@ def _hazmat(ctx, scope, allowed, period, lang, now, basis) -> Section:
         ],
         note=_now_note(basis, now, lang),
     )
-    ton_fig = (
-        charts.bars(
-            list(tonnage["class_label"]),
-            list(tonnage["tonnage"].round(1)),
-            list(tonnage["hazard_class"]),
-            [theme.hazard_colour(c) for c in tonnage["hazard_class"]],
-            lang=lang,
-            axis_title=t("unit.tonnes", lang),
-        )
-        if len(tonnage)
-        else None
-    )
+    ton_fig = hazmat_components.tonnage_figure(tonnage, lang)
     return Section(
         "hazmat",
         t("domain.hazmat", lang),
@@ -375,7 +345,7 @@ def _hazmat(ctx, scope, allowed, period, lang, now, basis) -> Section:
 def _rentals(ctx, scope, allowed, children, names, lang, now, basis) -> Section:
     stages = rq.funnel(ctx, scope=scope, allowed=allowed)
     funnel = pd.DataFrame({"stage": list(stages), "units": list(stages.values())})
-    funnel["stage_label"] = [t(f"report.funnel.{s}", lang) for s in funnel["stage"]]
+    funnel["stage_label"] = [t(f"funnel.{s}", lang) for s in funnel["stage"]]
     funnel_table = _table(
         "rentals.funnel",
         lang,
@@ -383,17 +353,7 @@ def _rentals(ctx, scope, allowed, children, names, lang, now, basis) -> Section:
         [("stage_label", "report.col.stage", "text"), ("units", "unit.units", "count")],
         note=_now_note(basis, now, lang),
     )
-    first = max(int(funnel["units"].iloc[0]), 1)
-    funnel_fig = (
-        charts.funnel(
-            list(funnel["stage_label"]),
-            list(funnel["units"]),
-            _accent("rentals"),
-            [fmt_count(v, lang) for v in funnel["units"]],
-        )
-        if first
-        else None
-    )
+    funnel_fig = rentals_components.funnel_figure(stages, lang)
     suspected = children[["rentals_suspected", "rentals_registered"]].reset_index()
     suspected.insert(1, "name", [names(a) for a in suspected["area"]])
     suspected = suspected[
@@ -438,6 +398,7 @@ def _tourism(ctx, scope, allowed, period, lang) -> Section:
     trend = tq.bookings_trend(
         ctx, scope=scope, allowed=allowed, day=period.end, back=period.days - 1, ahead=0
     )
+    trend_all = trend
     trend = trend[trend["status"] != "cancelled"].copy()
     trend["status_label"] = [t_value("booking", s, lang) for s in trend["status"]]
     trend_table = _table(
@@ -450,21 +411,7 @@ def _tourism(ctx, scope, allowed, period, lang) -> Section:
             ("party", "unit.visitors", "count"),
         ],
     )
-    by_label = dict(zip(trend["status_label"], trend["status"], strict=False))
-    palette = [theme.BOOKING_STATUS[by_label[label]] for label in sorted(by_label)]
-    trend_fig = (
-        charts.stacked_days(
-            trend,
-            x="visit_date",
-            y="party",
-            colour="status_label",
-            palette=palette,
-            lang=lang,
-            axis_title=t("unit.visitors", lang),
-        )
-        if len(trend)
-        else None
-    )
+    trend_fig = tourism_components.trend_figure(trend_all, lang)
     origins = tq.origins(ctx, scope=scope, allowed=allowed, day=period.end, back=period.days - 1)
     origins = origins.head(TOP).copy()
     origins["origin_label"] = [
@@ -476,18 +423,7 @@ def _tourism(ctx, scope, allowed, period, lang) -> Section:
         origins,
         [("origin_label", "report.col.origin", "text"), ("party", "unit.visitors", "count")],
     )
-    origin_fig = (
-        charts.bars(
-            list(origins["origin_label"]),
-            list(origins["party"]),
-            list(origins["origin_label"]),
-            [_accent("tourism")] * len(origins),
-            lang=lang,
-            axis_title=t("unit.visitors", lang),
-        )
-        if len(origins)
-        else None
-    )
+    origin_fig = tourism_components.origins_figure(origins, lang)
     fb = tq.feedback_summary(
         ctx, scope=scope, allowed=allowed, since=period.start_time(), until=period.end_time()
     )
