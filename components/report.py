@@ -99,13 +99,13 @@ def area_map(
     hidden = {"visible": False, "showgrid": False, "zeroline": False}
     layout = {
         "height": height,
-        "margin": {"l": 4, "r": 4, "t": 4, "b": 4},
+        "margin": {"l": 4, "r": 4, "t": 4, "b": 36},  # the legend sits under the map
         "font": {"family": FONT, "size": 11},
         "paper_bgcolor": theme.CHART_BACKGROUND,
         "plot_bgcolor": theme.CHART_BACKGROUND,
         "showlegend": True,
-        "legend": {"orientation": "v", "x": 1.0, "xanchor": "right", "y": 0.0,
-                   "yanchor": "bottom", "bgcolor": "rgba(255,255,255,0.85)"},
+        "legend": {"orientation": "h", "x": 0.5, "xanchor": "center", "y": 0, "yanchor": "top",
+                   "bgcolor": "rgba(255,255,255,0)"},
         "xaxis": hidden,
         # a degree of longitude is cos(latitude) of a degree of latitude
         "yaxis": {**hidden, "scaleanchor": "x", "scaleratio": 1 / math.cos(math.radians(mid))},

@@ -12,6 +12,7 @@ open) say so in their note when the report's period has ended.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Callable
 
@@ -49,6 +50,8 @@ from components.report import area_map
 
 DEFAULT_MAP_KPI = "cameras_online_rate"
 TOP = 10
+#: Most bars a by-area chart draws (a district has hundreds of grid cells; the table has all).
+BARS = 20
 STEPS = ("kpis", "map", "sections", "problems", "appendix")
 
 
@@ -210,13 +213,20 @@ def _video(ctx, scope, allowed, period, children, names, lang, now, basis) -> Se
             ("cameras_online_rate", "kpi.cameras_online_rate", "rate"),
         ],
     )
+    # a district has hundreds of grid cells: the chart draws the worst, the table keeps all
+    drawn = rates.sort_values(["cameras_online_rate", "area"]).head(BARS)
+    if len(rates) <= BARS:
+        drawn = rates
     area_fig = charts.rate_bars(
-        list(rates["name"]),
-        list(rates["cameras_online_rate"]),
-        list(rates["area"]),
+        list(drawn["name"]),
+        list(drawn["cameras_online_rate"]),
+        list(drawn["area"]),
         _accent("video"),
         axis_title=t("kpi.cameras_online_rate", lang),
     )
+    area_note = _status_note_short(basis, lang)
+    if len(rates) > BARS:
+        area_note = t("report.note.worst", lang, n=BARS, total=len(rates)) + " " + area_note
     events = vq.events_by_day(ctx, scope=scope, allowed=allowed, day=period.end, days=period.days)
     events = events.assign(
         type_label=[t_value("event_type", e, lang) for e in events["event_type"]]
@@ -254,7 +264,7 @@ def _video(ctx, scope, allowed, period, children, names, lang, now, basis) -> Se
         t("domain.video", lang),
         (),
         (
-            _chart("video.by_area", lang, area_fig, by_area, note=_status_note_short(basis, lang)),
+            _chart("video.by_area", lang, area_fig, by_area, note=area_note),
             _chart(
                 "video.events", lang, events_fig, events_table, note=t("report.note.period", lang)
             ),
@@ -371,18 +381,24 @@ def _rentals(ctx, scope, allowed, children, names, lang, now, basis) -> Section:
         ],
         note=_status_note_short(basis, lang),
     )
+    drawn = suspected.head(BARS)
     sus_fig = (
         charts.bars(
-            list(suspected["name"]),
-            list(suspected["rentals_suspected"].fillna(0)),
-            list(suspected["area"]),
-            [_accent("rentals")] * len(suspected),
+            list(drawn["name"]),
+            list(drawn["rentals_suspected"].fillna(0)),
+            list(drawn["area"]),
+            [_accent("rentals")] * len(drawn),
             lang=lang,
             axis_title=t("unit.units", lang),
         )
-        if len(suspected)
+        if len(drawn)
         else None
     )
+    if len(suspected) > BARS:
+        sus_table = dataclasses.replace(
+            sus_table,
+            note=t("report.note.most", lang, n=BARS, total=len(suspected)) + " " + sus_table.note,
+        )
     return Section(
         "rentals",
         t("domain.rentals", lang),

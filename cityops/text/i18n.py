@@ -950,6 +950,14 @@ TABLE: dict[str, tuple[str, str]] = {
         "the period’s days; the change is against the previous period ({previous}).",
     ),
     "report.note.map": ("按{level}着色：{kpi}。", "{level} areas coloured by {kpi}."),
+    "report.note.worst": (
+        "图中为最低的 {n} 个（共 {total} 个，完整列表见 Excel）。",
+        "The chart shows the lowest {n} of {total} (the full list is in the Excel report).",
+    ),
+    "report.note.most": (
+        "图中为最多的 {n} 个（共 {total} 个，完整列表见 Excel）。",
+        "The chart shows the highest {n} of {total} (the full list is in the Excel report).",
+    ),
     "report.note.level": ("按{level}排列。", "By {level}."),
     "report.note.datasets": (
         "行数为本报告范围内的记录；入库、隔离与拒收为全部加载记录。",
