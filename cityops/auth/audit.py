@@ -1,0 +1,161 @@
+"""The audit log: who did what, when, from where and in which scope.
+
+Append-only: :func:`record` inserts, :func:`query` reads, and the database
+refuses UPDATE and DELETE on the table (triggers, :mod:`cityops.auth.schema`).
+
+Actions (:data:`ACTIONS`):
+
+- ``account.add``, ``account.disable``, ``account.reset``: account changes
+  (``cityops user …``); detail names the account (and its role and scope).
+- ``token.create``, ``token.revoke``: bearer tokens; detail holds the token's
+  id, account, label, scope and expiry — never the secret.
+- ``load``: a department file loaded (outcome ``ok``), refused (``refused``) or
+  failed (``failed``); detail: dataset, file name, rows read/inserted/quarantined.
+- Reserved for the web side (not written yet): ``login.ok`` and ``login.failed``
+  (detail: the reason — unknown, bad_password, disabled, locked — and the
+  name tried), ``logout``, ``download`` (detail: page, format, rows) and
+  ``report`` (detail: kind, period, format).
+
+``actor`` is an account name, or ``cli:<OS user>`` for the command line.
+Detail values are stored as JSON text; strings from data files stay text.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from cityops.auth.schema import audit_log, utcnow
+
+#: Every action the log knows, with what it records.
+ACTIONS: dict[str, str] = {
+    "account.add": "an account was created",
+    "account.disable": "an account was disabled",
+    "account.reset": "an account's password was reset",
+    "token.create": "a bearer token was created",
+    "token.revoke": "a bearer token was revoked",
+    "load": "a department file was loaded or refused",
+    "login.ok": "a login succeeded (web)",
+    "login.failed": "a login failed (web)",
+    "logout": "a session ended (web)",
+    "download": "a table or export was downloaded (web)",
+    "report": "a report was made (web or command line)",
+}
+
+#: Outcomes a row may have.
+OUTCOMES = ("ok", "failed", "refused", "denied")
+
+#: Most rows :func:`query` returns when no limit is given.
+DEFAULT_LIMIT = 100
+
+_MAX_TEXT = 200  # actor, remote: cut to this
+
+
+def record(
+    engine: Engine,
+    actor: str,
+    action: str,
+    outcome: str = "ok",
+    remote: str | None = None,
+    scope_code: str | None = None,
+    *,
+    now: dt.datetime | None = None,
+    **detail: Any,
+) -> int:
+    """Append one row to the audit log.
+
+    Returns
+    -------
+    int
+        The row's sequence number. Raises ``ValueError`` for an unknown action
+        or outcome (a typo must not write rows nobody searches for).
+    """
+    with engine.begin() as conn:
+        return write(conn, actor, action, outcome, remote, scope_code, now=now, **detail)
+
+
+def write(
+    conn: sa.Connection,
+    actor: str,
+    action: str,
+    outcome: str = "ok",
+    remote: str | None = None,
+    scope_code: str | None = None,
+    *,
+    now: dt.datetime | None = None,
+    **detail: Any,
+) -> int:
+    """Append one row inside the caller's transaction (a change and its audit row commit together).
+
+    Returns
+    -------
+    int
+        The row's sequence number; ``ValueError`` as :func:`record`.
+    """
+    if action not in ACTIONS:
+        raise ValueError(f"unknown audit action {action!r}")
+    if outcome not in OUTCOMES:
+        raise ValueError(f"unknown audit outcome {outcome!r}")
+    row = {
+        "ts": now or utcnow(),
+        "actor": str(actor)[:100],
+        "action": action,
+        "outcome": outcome,
+        "remote": None if remote is None else str(remote)[:_MAX_TEXT],
+        "scope_code": scope_code,
+        "detail": json.dumps(detail, ensure_ascii=False, default=str, sort_keys=True),
+    }
+    result = conn.execute(audit_log.insert().values(**row))
+    return int(result.inserted_primary_key[0])
+
+
+def query(
+    engine: Engine,
+    since: dt.date | dt.datetime | None = None,
+    actor: str | None = None,
+    limit: int = DEFAULT_LIMIT,
+    action: str | None = None,
+) -> list[dict[str, Any]]:
+    """Return audit rows, newest first.
+
+    Parameters
+    ----------
+    since
+        Only rows at or after this time (a date: its 00:00 UTC).
+    actor
+        Only rows of this actor (exact).
+    limit
+        At most this many rows (the newest).
+    action
+        Only this action (exact), or an action prefix ending in ``.`` (``"login."``).
+
+    Returns
+    -------
+    list of dict
+        ``seq, ts, actor, action, outcome, remote, scope_code, detail`` with
+        ``detail`` decoded to a dict.
+    """
+    stmt = sa.select(audit_log).order_by(audit_log.c.seq.desc()).limit(max(0, int(limit)))
+    if since is not None:
+        if not isinstance(since, dt.datetime):
+            since = dt.datetime.combine(since, dt.time())
+        stmt = stmt.where(audit_log.c.ts >= since)
+    if actor is not None:
+        stmt = stmt.where(audit_log.c.actor == actor)
+    if action is not None:
+        if action.endswith("."):
+            stmt = stmt.where(audit_log.c.action.startswith(action, autoescape=True))
+        else:
+            stmt = stmt.where(audit_log.c.action == action)
+    with engine.connect() as conn:
+        rows = [dict(r._mapping) for r in conn.execute(stmt)]
+    for row in rows:
+        try:
+            row["detail"] = json.loads(row["detail"] or "{}")
+        except ValueError:  # written by hand: shown as found
+            row["detail"] = {"raw": row["detail"]}
+    return rows
