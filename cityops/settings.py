@@ -191,6 +191,21 @@ SETTINGS: tuple[Setting, ...] = (
         "with a message.",
         int,
     ),
+    # accounts (issue 12): the lockout of `cityops.auth.accounts.verify_password`
+    Setting(
+        "login_max_failures",
+        5,
+        "Wrong passwords in a row after which an account is locked (see "
+        "`CITYOPS_LOGIN_LOCKOUT_MINUTES`); a success resets the count.",
+        int,
+    ),
+    Setting(
+        "login_lockout_minutes",
+        15,
+        "Minutes a locked account refuses every login, even with the right password; "
+        "`cityops user reset` unlocks it at once.",
+        int,
+    ),
     Setting(
         "max_field_chars",
         2000,
@@ -302,6 +317,10 @@ def get_settings(**overrides: Any) -> Settings:
     for name in ("wall_rotate_s", "wall_refresh_s", "live_merge_seconds"):
         if values[name] < 1:
             raise ValueError(f"CITYOPS_{name.upper()} must be 1 or more")
+    if values["login_max_failures"] < 1 or values["login_lockout_minutes"] < 1:
+        raise ValueError(
+            "CITYOPS_LOGIN_MAX_FAILURES and CITYOPS_LOGIN_LOCKOUT_MINUTES must be 1 or more"
+        )
     if values["max_field_chars"] < 1:
         raise ValueError("CITYOPS_MAX_FIELD_CHARS must be 1 or more")
     if values["auth"] != "off":
