@@ -1,4 +1,7 @@
-"""The ``cityops`` command line: init, demo, load, quarantine, report, serve, settings."""
+"""The ``cityops`` command line: init, demo, load, quarantine, report, serve, settings, ….
+
+Accounts (issue 12): ``user``, ``token``, ``audit``.
+"""
 
 from __future__ import annotations
 
@@ -214,6 +217,7 @@ def load(ctx: click.Context, dataset: str, path: str, crs: str, sheet: str | Non
                 progress=lambda _msg: bar.update(1),
             )
     except FileRefused as exc:
+        _audit_load(ctx, "refused", dataset, path, refusal=exc.key, load_id=exc.load_id)
         if as_json:
             click.echo(
                 json.dumps(
@@ -227,12 +231,33 @@ def load(ctx: click.Context, dataset: str, path: str, crs: str, sheet: str | Non
             click.echo(f"warning: the refusal is not in the load history: {exc.record_error}",
                        err=True)  # fmt: skip
         ctx.exit(2)
+    except Exception as exc:  # the database refused the rows, …: still a load attempt
+        _audit_load(ctx, "failed", dataset, path, error=type(exc).__name__)
+        raise
+    _audit_load(ctx, "ok", dataset, path, load_id=report.load_id, rows_read=report.rows_read,
+                inserted=report.inserted, updated=report.updated,
+                quarantined=report.quarantined)  # fmt: skip
     if as_json:
         click.echo(json.dumps(report.to_dict(), ensure_ascii=False))
         for warning in report.warnings:  # for the logs of scripted imports
             click.echo(f"warning: {warning}", err=True)
     else:
         click.echo(_report_table(report))
+
+
+def _audit_load(ctx: click.Context, outcome: str, dataset: str, path: str, **detail) -> None:
+    """Write the ``load`` row of the audit log; a failure to write it is a warning only.
+
+    The load itself is done (or refused) by then: its exit code stays what it was.
+    """
+    from cityops.auth import audit
+    from cityops.auth.schema import auth_engine
+
+    try:
+        audit.record(auth_engine(_settings(ctx)), _cli_actor(), "load", outcome,
+                     dataset=dataset, file=os.path.basename(path), **detail)  # fmt: skip
+    except Exception as exc:
+        click.echo(f"warning: the load is not in the audit log: {store.safe_error(exc)}", err=True)
 
 
 def _report_table(report) -> str:
@@ -651,6 +676,305 @@ def live_status(ctx: click.Context) -> None:
         click.echo(f"{name:<20}{p['batches']:>8,}{p['rows']:>9,}  "
                    f"{p['oldest_seq']} {p['oldest_at']:%H:%M:%S}  "
                    f"{p['newest_seq']} {p['newest_at']:%H:%M:%S}")  # fmt: skip
+
+
+# ------------------------------------------------------------ accounts (issue 12)
+def _cli_actor() -> str:
+    """Return the audit log's actor for the command line: ``cli:<OS user>``."""
+    import getpass
+
+    try:
+        return f"cli:{getpass.getuser()}"
+    except Exception:  # no user name in this environment (a bare container)
+        return f"cli:uid{os.getuid()}"
+
+
+def _auth(ctx: click.Context):
+    from cityops.auth.schema import auth_engine
+
+    return auth_engine(_settings(ctx))
+
+
+def _read_password(password_stdin: bool) -> str:
+    """Return the password on stdin's first line (its line ending removed)."""
+    if not password_stdin:
+        raise _UsageError("give the password on stdin with --password-stdin")
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+def _scope_geo(ctx: click.Context, scope: str | None):
+    """Return the geography when ``scope`` needs checking (None without a scope)."""
+    if not scope:
+        return None
+    return _geography(ctx, _storage(ctx).reader_engine())
+
+
+def _account_errors(fn):
+    """Map the account API's errors to exit codes: invalid input 2, not found/exists 1."""
+    import functools
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        from cityops.auth.accounts import AccountExists, AccountInvalid, AccountNotFound
+
+        try:
+            return fn(*args, **kwargs)
+        except AccountInvalid as exc:
+            raise _UsageError(str(exc)) from None
+        except (AccountNotFound, AccountExists) as exc:
+            raise click.ClickException(str(exc)) from None
+
+    return wrapper
+
+
+def _when(value) -> str:
+    return "-" if value is None else value.strftime("%Y-%m-%d %H:%M")
+
+
+def _role_help() -> str:
+    from cityops.auth.accounts import ROLE_HELP
+
+    return "; ".join(f"{role}: {text}" for role, text in ROLE_HELP.items())
+
+
+@cli.group()
+def user() -> None:
+    """Accounts: add, list, disable, reset a password (times are UTC)."""
+
+
+@user.command("add")
+@click.argument("name")
+@click.option(
+    "--role",
+    required=True,
+    metavar="ROLE",
+    help="One of the roles: admin, centre, analyst, manager, loader (see `cityops user roles`).",
+)
+@click.option(
+    "--scope",
+    default=None,
+    metavar="CODE",
+    help="A city or district code the account is restricted to (default: province).",
+)
+@click.option("--password-stdin", is_flag=True, help="Read the password from stdin (one line).")
+@click.pass_context
+@_account_errors
+def user_add(
+    ctx: click.Context, name: str, role: str, scope: str | None, password_stdin: bool
+) -> None:
+    """Create account NAME (password of at least 12 characters, read from stdin)."""
+    from cityops.auth import accounts
+
+    password = _read_password(password_stdin)
+    accounts.check_name(name)
+    accounts.check_role(role)
+    accounts.check_password(password)
+    account = accounts.add_account(
+        _auth(ctx), name, role, scope, password, _scope_geo(ctx, scope), actor=_cli_actor()
+    )
+    click.echo(
+        f"account {account.name} added: role {account.role}, "
+        f"scope {account.scope_code or 'province'}"
+    )
+
+
+@user.command("roles")
+def user_roles() -> None:
+    """List the roles and what each may do."""
+    from cityops.auth.accounts import ROLE_HELP
+
+    for role, text in ROLE_HELP.items():
+        click.echo(f"{role:<8} {text}")
+
+
+@user.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON lines.")
+@click.pass_context
+def user_list(ctx: click.Context, as_json: bool) -> None:
+    """List the accounts (never a password or its hash)."""
+    from cityops.auth import accounts
+
+    found = accounts.list_accounts(_auth(ctx))
+    if as_json:
+        for account in found:
+            click.echo(json.dumps(account.to_dict(), ensure_ascii=False))
+        return
+    if not found:
+        click.echo("no accounts yet: `cityops user add NAME --role admin --password-stdin`")
+        return
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    click.echo(f"{'name':<24} {'role':<8} {'scope':<8} {'status':<9} {'password set':<16}")
+    for a in found:
+        status = "disabled" if a.disabled else "locked" if a.locked(now) else "active"
+        click.echo(
+            f"{a.name:<24} {a.role:<8} {a.scope_code or 'province':<8} {status:<9} "
+            f"{_when(a.password_changed_at):<16}"
+        )
+
+
+@user.command("disable")
+@click.argument("name")
+@click.pass_context
+@_account_errors
+def user_disable(ctx: click.Context, name: str) -> None:
+    """Disable account NAME: it no longer logs in, nor do its tokens."""
+    from cityops.auth import accounts
+
+    if accounts.disable_account(_auth(ctx), name, actor=_cli_actor()):
+        click.echo(f"account {name} disabled")
+    else:
+        click.echo(f"account {name} was disabled already")
+
+
+@user.command("reset")
+@click.argument("name")
+@click.option("--password-stdin", is_flag=True, help="Read the new password from stdin (one line).")
+@click.pass_context
+@_account_errors
+def user_reset(ctx: click.Context, name: str, password_stdin: bool) -> None:
+    """Set a new password for NAME (read from stdin) and lift any lockout."""
+    from cityops.auth import accounts
+
+    password = _read_password(password_stdin)
+    accounts.check_password(password)
+    accounts.reset_password(_auth(ctx), name, password, actor=_cli_actor())
+    click.echo(f"account {name}: password reset, lockout cleared")
+
+
+@cli.group()
+def token() -> None:
+    """Bearer tokens (wall screens, scripts): create, list, revoke (times are UTC)."""
+
+
+@token.command("create")
+@click.argument("name")
+@click.option("--label", default="", help="What the token is for, e.g. the wall screen's place.")
+@click.option(
+    "--expires",
+    "days",
+    type=click.IntRange(1, 3660),
+    default=None,
+    metavar="DAYS",
+    help="Days until it expires (default: never; revoke it when done).",
+)
+@click.option(
+    "--scope",
+    default=None,
+    metavar="CODE",
+    help="A city or district inside the account's scope (default: the account's).",
+)
+@click.pass_context
+@_account_errors
+def token_create(
+    ctx: click.Context, name: str, label: str, days: int | None, scope: str | None
+) -> None:
+    """Create a bearer token for account NAME; the token is the last line printed."""
+    from cityops.auth import accounts
+
+    engine = _auth(ctx)
+    token_id, secret = accounts.create_token(
+        engine, name, label, days, scope, geo=_scope_geo(ctx, scope), actor=_cli_actor()
+    )
+    row = next(t for t in accounts.list_tokens(engine, name) if t["token_id"] == token_id)
+    click.echo(
+        f"token {token_id} for {name}: scope "
+        f"{scope or accounts.get_account(engine, name).scope_code or 'province'}, "
+        f"expires {_when(row['expires_at']) if days else 'never'}"
+    )
+    click.echo(
+        "warning: the token is shown only now and cannot be read back; "
+        "store it where it is used (revoke it with `cityops token revoke "
+        f"{token_id}`)",
+        err=True,
+    )
+    sys.stderr.flush()
+    click.echo(secret)
+
+
+@token.command("list")
+@click.option("--user", "account", default=None, metavar="NAME", help="Only this account's.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON lines.")
+@click.pass_context
+def token_list(ctx: click.Context, account: str | None, as_json: bool) -> None:
+    """List the tokens with their status (never a secret or its hash)."""
+    from cityops.auth import accounts
+
+    found = accounts.list_tokens(_auth(ctx), account)
+    if as_json:
+        for row in found:
+            click.echo(json.dumps(row, ensure_ascii=False, default=str))
+        return
+    if not found:
+        click.echo("no tokens")
+        return
+    click.echo(
+        f"{'token_id':<17} {'account':<20} {'status':<8} {'scope':<8} "
+        f"{'expires':<16} {'last used':<16} label"
+    )
+    for t in found:
+        click.echo(
+            f"{t['token_id']:<17} {t['account']:<20} {t['status']:<8} "
+            f"{t['scope_code'] or '-':<8} {_when(t['expires_at']):<16} "
+            f"{_when(t['last_used_at']):<16} {t['label']}"
+        )
+
+
+@token.command("revoke")
+@click.argument("token_id")
+@click.pass_context
+@_account_errors
+def token_revoke(ctx: click.Context, token_id: str) -> None:
+    """Revoke token TOKEN_ID (see `cityops token list`): it stops working at once."""
+    from cityops.auth import accounts
+
+    if accounts.revoke_token(_auth(ctx), token_id, actor=_cli_actor()):
+        click.echo(f"token {token_id} revoked")
+    else:
+        click.echo(f"token {token_id} was revoked already")
+
+
+@cli.command("audit")
+@click.option(
+    "--since",
+    type=click.DateTime(["%Y-%m-%d"]),
+    default=None,
+    help="Only entries from this day on (YYYY-MM-DD, UTC).",
+)
+@click.option(
+    "--user",
+    "actor",
+    default=None,
+    metavar="NAME",
+    help="Only entries by this actor (an account, or cli:<OS user>).",
+)
+@click.option(
+    "--limit",
+    type=click.IntRange(1, 100_000),
+    default=100,
+    show_default=True,
+    help="Newest entries shown.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON lines.")
+@click.pass_context
+def audit_cmd(ctx: click.Context, since, actor: str | None, limit: int, as_json: bool) -> None:
+    """Show the audit log, newest first: logins, downloads, loads, account changes (UTC)."""
+    from cityops.auth import audit
+
+    rows = audit.query(_auth(ctx), since=since, actor=actor, limit=limit)
+    if as_json:
+        for row in rows:
+            click.echo(json.dumps(row, ensure_ascii=False, default=str))
+        return
+    if not rows:
+        click.echo("no audit entries")
+        return
+    for r in rows:
+        detail = " ".join(f"{k}={v}" for k, v in r["detail"].items() if v is not None)
+        click.echo(
+            f"{r['ts']:%Y-%m-%d %H:%M:%S}  {r['actor']:<16} {r['action']:<15} "
+            f"{r['outcome']:<8} {r['remote'] or '-':<15} {r['scope_code'] or '-':<8} "
+            f"{detail}"
+        )
 
 
 @cli.command("settings")
