@@ -155,7 +155,10 @@ def make_auth_engine(url: str) -> Engine:
         sa.event.listen(engine, "connect", _sqlite_pragmas)
     else:
         engine = sa.create_engine(url, hide_parameters=True, pool_pre_ping=True)
-    create_schema(engine)
+    try:
+        create_schema(engine)
+    except sa.exc.OperationalError:  # another process created it at the same moment
+        create_schema(engine)
     return engine
 
 
