@@ -12,6 +12,7 @@ import zipfile
 
 import pytest
 
+from cityops.text.i18n import t
 from tests.browser.conftest import SHOTS, settle
 
 pytestmark = pytest.mark.browser
@@ -62,7 +63,7 @@ def test_rp101_a_monthly_pdf_of_nanjing_downloads_after_showing_its_progress(pag
     page.locator("#reports-scope").click()
     page.get_by_role("option", name="南京市", exact=True).click()
     choose_period(page, "月报", "共 30 天")
-    page.get_by_text("PDF", exact=True).click()
+    page.get_by_text(t("reports.format.pdf", "zh"), exact=True).click()
     assert page.locator("#reports-scope").inner_text() == "南京市"
     watch_progress(page)
 
