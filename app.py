@@ -1,7 +1,8 @@
 """cityops web app: the Dash app, its shell, the API and compression.
 
 Read as steps: resolve settings → open the store (fail fast if it is empty) →
-create the Dash app with its pages → mount the API → compress responses.
+create the Dash app with its pages → mount the API → compress responses →
+harden the server (host names, body size, security headers).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from cityops import ids
 from cityops.queries.context import Context, install
 from cityops.settings import Settings, get_settings
 from cityops.text.i18n import LANG_COOKIE, normalise_lang, t
-from cityops.web import api, install_error_handlers, request_lang
+from cityops.web import api, install_error_handlers, request_lang, security
 from components import tables  # noqa: F401 -- registers the download callbacks
 from components.shell import shell
 
@@ -143,6 +144,7 @@ def create_app(settings: Settings | None = None) -> Dash:
     ]
     Compress(app.server)
     install_error_handlers(app.server)
+    security.install(app, settings)  # host names, body size, security headers, /api/ 404
     return app
 
 

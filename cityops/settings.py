@@ -213,6 +213,38 @@ SETTINGS: tuple[Setting, ...] = (
         "quarantines its row (reason `too_long`), never the file. Ids are capped at 100.",
         int,
     ),
+    # web hardening (issue 12): what the web server refuses whoever asks
+    Setting(
+        "allowed_hosts",
+        "127.0.0.1,localhost,::1",
+        "Host names the web server answers (the request's `Host:` header), comma-separated; "
+        "`CITYOPS_HOST` is added when it is not `0.0.0.0`/`::`. A leading dot matches the name "
+        "and its subdomains (`.city.gov.cn`). Any other name gets a 400, so a DNS-rebinding "
+        "page cannot read the dashboard or the API from an operator's browser. `*` answers "
+        "every name: unsafe, only behind a proxy that checks the name itself.",
+    ),
+    Setting(
+        "max_request_kb",
+        65_536,
+        "Largest request body the web server reads (KB); a larger one gets a 413 before it is "
+        "read. Dash callbacks are small except a table's Excel export, which sends the rows as "
+        "shown: 100,000 rows of the widest table are ~30 MB.",
+        int,
+    ),
+    Setting(
+        "export_max_rows",
+        100_000,
+        "Most rows one table download (Excel) may hold; a larger one is refused with a message "
+        "asking to filter the table first, never cut silently.",
+        int,
+    ),
+    Setting(
+        "export_max_jobs",
+        2,
+        "Most Excel workbooks the web server builds at once (per process); a click beyond them "
+        "waits a moment, then is asked to try again.",
+        int,
+    ),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}
@@ -323,6 +355,13 @@ def get_settings(**overrides: Any) -> Settings:
         )
     if values["max_field_chars"] < 1:
         raise ValueError("CITYOPS_MAX_FIELD_CHARS must be 1 or more")
+    for name in (  # web hardening (issue 12)
+        "max_request_kb",
+        "export_max_rows",
+        "export_max_jobs",
+    ):
+        if values[name] < 1:
+            raise ValueError(f"CITYOPS_{name.upper()} must be 1 or more")
     if values["auth"] != "off":
         raise ValueError(
             "CITYOPS_AUTH: only 'off' is available in this version (login is not built yet)"
