@@ -515,11 +515,17 @@ def report(
 def serve(ctx: click.Context, host: str | None, port: int | None, debug: bool | None) -> None:
     """Serve the dashboard and the API."""
     from app import create_app
+    from cityops.settings import Settings
+    from cityops.web.security import is_loopback
 
     settings = _settings(ctx)
     host = host or settings.host
     port = port or settings.port
     debug = settings.debug if debug is None else debug
+    if debug and not is_loopback(host):  # the Werkzeug debugger runs code for its visitors
+        click.echo(f"--debug serves this machine only (127.0.0.1, ::1), not {host}", err=True)
+        ctx.exit(2)
+    settings = Settings({**settings.values, "host": host})  # the name served is allowed
     storage = _storage(ctx)
     if storage.needs_migration():  # a store written by an older cityops: add what it lacks
         with storage.writer():
