@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import logging
 import math
 import re
 
@@ -32,6 +33,7 @@ from openpyxl.utils import get_column_letter
 
 from cityops import theme
 from cityops.clock import TZ
+from cityops.queries.context import current
 from cityops.text.formatting import fmt_times, is_formula_like
 from cityops.text.i18n import t
 from cityops.web import (
@@ -42,7 +44,10 @@ from cityops.web import (
     check_rows,
     input_rule,
 )
+from cityops.web.security import export_refusal, export_slots
 from components.grid_locale import locale_text
+
+log = logging.getLogger(__name__)
 
 #: Column kinds: how a column is shown in the grid and typed in the workbook.
 KINDS = ("count", "number", "time", "text")
@@ -62,6 +67,11 @@ def table_id(name: str) -> dict:
 def meta_id(name: str) -> dict:
     """Return the pattern ID of the store holding table ``name``'s download details."""
     return {"type": "table-meta", "name": name}
+
+
+def note_id(name: str) -> dict:
+    """Return the pattern ID of the line saying why table ``name``'s download was refused."""
+    return {"type": "table-note", "name": name}
 
 
 def column_kind(series: pd.Series) -> str:
@@ -192,6 +202,7 @@ def data_table(
                 t("table.xlsx", lang), id={"type": "table-xlsx", "name": name}, className="btn"
             ),
             dcc.Download(id={"type": "table-download", "name": name}),
+            html.Span(id=note_id(name), className="table-note", role="status"),
             dcc.Store(
                 id=meta_id(name),
                 data={"file": stem, "sheet": title or name, "note": note, "lang": lang},
@@ -317,6 +328,7 @@ def export_csv(n_clicks):
 
 @callback(
     Output({"type": "table-download", "name": MATCH}, "data"),
+    Output(note_id(MATCH), "children"),
     Input({"type": "table-xlsx", "name": MATCH}, "n_clicks"),
     State(table_id(MATCH), "virtualRowData"),
     State(table_id(MATCH), "columnDefs"),
@@ -325,16 +337,31 @@ def export_csv(n_clicks):
     prevent_initial_call=True,
 )
 def export_xlsx(n_clicks, rows, column_defs, grid_id, meta):
-    """Send the rows as shown (after sort and filter) as an Excel file."""
+    """Send the rows as shown (after sort and filter) as an Excel file, and clear the note.
+
+    More rows than ``CITYOPS_EXPORT_MAX_ROWS`` are refused, and a click finding every
+    one of the ``CITYOPS_EXPORT_MAX_JOBS`` workbook slots busy is asked to try again:
+    no file, a translated note instead.
+    """
     if not n_clicks:
-        return no_update
+        return no_update, no_update
     meta = meta or {}
+    lang = meta.get("lang", "zh")
+    settings = current().settings
+    refusal = export_refusal(len(rows or []), settings.export_max_rows, lang)
+    if refusal:
+        log.warning("export of %s rows refused (CITYOPS_EXPORT_MAX_ROWS)", len(rows or []))
+        return no_update, refusal
     note = meta.get("note")
     if note:
         now = dt.datetime.now(TZ).strftime("%Y-%m-%d %H:%M")
-        note = f"{note} · {t('export.exported_at', meta.get('lang', 'zh'))}: {now}"
-    data = rows_to_xlsx(rows, column_defs, sheet=meta.get("sheet"), note=note)
-    return dcc.send_bytes(data, f"{meta.get('file') or grid_id['name']}.xlsx")
+        note = f"{note} · {t('export.exported_at', lang)}: {now}"
+    with export_slots(settings.export_max_jobs).slot() as free:
+        if not free:
+            log.warning("export refused: all %s workbook slots busy", settings.export_max_jobs)
+            return no_update, t("export.busy", lang)
+        data = rows_to_xlsx(rows, column_defs, sheet=meta.get("sheet"), note=note)
+    return dcc.send_bytes(data, f"{meta.get('file') or grid_id['name']}.xlsx"), ""
 
 
 # What the browser may send back to the table callbacks (checked before they run).

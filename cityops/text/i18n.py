@@ -1172,6 +1172,16 @@ TABLE: dict[str, tuple[str, str]] = {
         "{page} · {scope} · {date} · 数据截至 {as_of}",
         "{page} · {scope} · {date} · data as of {as_of}",
     ),
+    # web hardening (issue 12)
+    "export.too_many": (
+        "表格有 {rows} 行，超过单次导出上限 {max} 行：请先筛选，再导出。",
+        "The table holds {rows} rows, more than one export may hold ({max}): "
+        "filter it first, then download.",
+    ),
+    "export.busy": (
+        "服务器正在生成其他 Excel 文件，请稍后再试。",
+        "The server is busy making other Excel files; try again in a moment.",
+    ),
 }
 
 
