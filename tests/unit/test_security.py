@@ -378,6 +378,12 @@ def test_at_most_the_job_cap_of_workbooks_are_built_at_once(monkeypatch):
     assert most[0] == 2
 
 
+@pytest.mark.parametrize("name", ["max_request_kb", "export_max_rows", "export_max_jobs"])
+def test_caps_must_be_positive(name):
+    with pytest.raises(ValueError, match=name.upper()):
+        get_settings(**{name: 0})
+
+
 # ---------------------------------------------------------------- settings documented
 def test_hardening_settings_are_in_the_readme():
     from tests.conftest import REPO
