@@ -87,7 +87,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "auth",
         "off",
-        "Login mode. Only `off` exists yet: one local user, and a banner says access is open.",
+        "Login mode. `off` (the default for now): one local user who sees the province, and a "
+        "banner says access is open. `on`: every page, callback and API route needs a login "
+        "(or a bearer token); roles and scopes apply. Needs `CITYOPS_SECRET_KEY`.",
     ),
     Setting("default_lang", "zh", "Language when the user has not chosen one: `zh` or `en`."),
     Setting("host", "127.0.0.1", "Address `cityops serve` listens on."),
@@ -204,6 +206,26 @@ SETTINGS: tuple[Setting, ...] = (
         15,
         "Minutes a locked account refuses every login, even with the right password; "
         "`cityops user reset` unlocks it at once.",
+        int,
+    ),
+    # login (issue 12): the web sessions of `CITYOPS_AUTH=on` (cityops/web/auth.py)
+    Setting(
+        "secret_key",
+        "",
+        "Key that signs session cookies, at least 32 characters; required with "
+        "`CITYOPS_AUTH=on` (the server refuses to start without one, or with the README's "
+        'example). Make one: `python -c "import secrets; print(secrets.token_urlsafe(48))"`.',
+    ),
+    Setting(
+        "session_idle_minutes",
+        60,
+        "A login session ends after this many minutes without a request.",
+        int,
+    ),
+    Setting(
+        "session_max_hours",
+        12,
+        "A login session ends this many hours after the login, however busy.",
         int,
     ),
     Setting(
@@ -362,9 +384,11 @@ def get_settings(**overrides: Any) -> Settings:
     ):
         if values[name] < 1:
             raise ValueError(f"CITYOPS_{name.upper()} must be 1 or more")
-    if values["auth"] != "off":
+    if values["auth"] not in ("off", "on"):
+        raise ValueError("CITYOPS_AUTH must be off or on")
+    if values["session_idle_minutes"] < 1 or values["session_max_hours"] < 1:
         raise ValueError(
-            "CITYOPS_AUTH: only 'off' is available in this version (login is not built yet)"
+            "CITYOPS_SESSION_IDLE_MINUTES and CITYOPS_SESSION_MAX_HOURS must be 1 or more"
         )
     return Settings(values)
 
