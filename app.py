@@ -22,6 +22,7 @@ from cityops.queries.context import Context, install
 from cityops.settings import Settings, get_settings
 from cityops.text.i18n import LANG_COOKIE, normalise_lang, t
 from cityops.web import api, install_error_handlers, request_lang, security
+from cityops.web.auth import install_auth
 from components import tables  # noqa: F401 -- registers the download callbacks
 from components.shell import shell
 
@@ -144,6 +145,7 @@ def create_app(settings: Settings | None = None) -> Dash:
     ]
     Compress(app.server)
     install_error_handlers(app.server)
+    install_auth(app.server, settings)  # CITYOPS_AUTH=on: login, roles, scope (before security)
     security.install(app, settings)  # host names, body size, security headers, /api/ 404
     return app
 

@@ -12,16 +12,23 @@ import dash
 from dash import ALL, ClientsideFunction, Input, Output, State, clientside_callback, dcc, html
 
 from cityops import ids
+from cityops.auth.roles import may_open
 from cityops.text.i18n import t
+from cityops.web.auth import current_principal
 
 
-def nav_pages() -> list[tuple[str, str]]:
+def nav_pages(role: str | None = None) -> list[tuple[str, str]]:
     """Return the header's pages as (name, path), in order, from Dash's page registry.
 
     A page is in the navigation when it registered a ``nav_order``
-    (``pages._shared.register_page``); labels are ``nav.<name>``.
+    (``pages._shared.register_page``); labels are ``nav.<name>``. With a ``role``
+    (auth on), only the pages it may open (:mod:`cityops.auth.roles`); None: all.
     """
-    pages = [p for p in dash.page_registry.values() if p.get("nav_order") is not None]
+    pages = [
+        p
+        for p in dash.page_registry.values()
+        if p.get("nav_order") is not None and (role is None or may_open(role, p["path"]))
+    ]
     return [(p["name"], p["path"]) for p in sorted(pages, key=lambda p: p["nav_order"])]
 
 
@@ -30,8 +37,11 @@ def nav_link_id(page: str) -> dict:
     return {"type": "nav-link", "page": page}
 
 
-def header(lang: str) -> html.Header:
-    """Return the top bar: product title, navigation and the language toggle."""
+def header(lang: str, role: str | None = None, *, signed_in: bool = False) -> html.Header:
+    """Return the top bar: product title, navigation (the ``role``'s pages), language toggle.
+
+    ``signed_in`` (auth on) adds a sign-out link (``/logout``: a form with its CSRF token).
+    """
     return html.Header(
         [
             html.Div(
@@ -49,7 +59,7 @@ def header(lang: str) -> html.Header:
                         id=nav_link_id(page),
                         className="nav-link",
                     )
-                    for page, path in nav_pages()
+                    for page, path in nav_pages(role)
                 ],
                 className="main-nav",
                 **{"aria-label": t("nav.label", lang)},
@@ -61,6 +71,9 @@ def header(lang: str) -> html.Header:
                 title=t("lang.title", lang),
                 **{"data-lang": lang},
             ),
+            html.A(t("login.logout", lang), href="/logout", className="nav-link")
+            if signed_in
+            else None,
         ],
         className="app-header",
     )
@@ -91,12 +104,17 @@ def print_title() -> html.Div:
 
 
 def shell(lang: str, *, auth_off: bool) -> html.Div:
-    """Return the whole app frame around ``dash.page_container``."""
+    """Return the whole app frame around ``dash.page_container``.
+
+    With auth on, the header shows the signed-in principal's pages only.
+    """
+    principal = current_principal()
+    role = principal.role if principal is not None else None
     return html.Div(
         [
             dcc.Location(id=ids.NAV, refresh="callback-nav"),
             dcc.Store(id=ids.LANG_SINK, data=lang),
-            header(lang),
+            header(lang, role, signed_in=principal is not None),
             open_access_banner(lang) if auth_off else None,
             print_title(),
             html.Main(dash.page_container, className="page"),

@@ -25,7 +25,7 @@ import re
 
 import dash_ag_grid as dag
 import pandas as pd
-from dash import MATCH, Input, Output, State, callback, dcc, html, no_update
+from dash import MATCH, Input, Output, State, callback, ctx, dcc, html, no_update
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font, PatternFill
@@ -44,6 +44,7 @@ from cityops.web import (
     check_rows,
     input_rule,
 )
+from cityops.web.auth import audit_event
 from cityops.web.security import export_refusal, export_slots
 from components.grid_locale import locale_text
 
@@ -322,7 +323,10 @@ def rows_to_xlsx(
     prevent_initial_call=True,
 )
 def export_csv(n_clicks):
-    """Ask the grid to export the rows as shown."""
+    """Ask the grid to export the rows as shown (it writes the CSV in the browser); audit it."""
+    if n_clicks:
+        table = (ctx.triggered_id or {}).get("name")
+        audit_event(current().settings, "download", table=table, format="csv")
     return bool(n_clicks)
 
 
@@ -361,6 +365,7 @@ def export_xlsx(n_clicks, rows, column_defs, grid_id, meta):
             log.warning("export refused: all %s workbook slots busy", settings.export_max_jobs)
             return no_update, t("export.busy", lang)
         data = rows_to_xlsx(rows, column_defs, sheet=meta.get("sheet"), note=note)
+    audit_event(settings, "download", table=grid_id["name"], format="xlsx", rows=len(rows or []))
     return dcc.send_bytes(data, f"{meta.get('file') or grid_id['name']}.xlsx"), ""
 
 

@@ -18,7 +18,17 @@ from collections.abc import Callable
 from pathlib import Path
 
 import diskcache
-from dash import DiskcacheManager, Input, Output, State, callback, clientside_callback, dcc, html
+from dash import (
+    DiskcacheManager,
+    Input,
+    Output,
+    State,
+    callback,
+    callback_context,
+    clientside_callback,
+    dcc,
+    html,
+)
 
 from cityops import ids
 from cityops.clock import today
@@ -33,6 +43,7 @@ from cityops.store import safe_error
 from cityops.store.executor import QueryTimeout
 from cityops.text.i18n import LANGS, normalise_lang
 from cityops.web import BadInput, check_clicks, check_meta, input_rule
+from cityops.web.auth import job_audit, job_principal
 from components.reports import (
     DEFAULT_KPI,
     HIDDEN,
@@ -136,12 +147,17 @@ def produce(
     lang: str,
     tell: Callable[[tuple[int, int, str]], None],
     make: Callable | None = None,
+    actor: str = "local",
+    allowed_code: str | None = None,
 ) -> tuple[dict | None, html.Div]:
     """Make the report the form asks for, in a fresh context on ``settings``.
 
     ``tell`` receives the progress bar's ``(value, max, label)`` after each step;
     ``make`` is :func:`cityops.reports.make` (replaceable in tests). The permitted
-    scope is asked here, as the page asks it.
+    scope is ``allowed_code`` (None: the province), passed in by the caller: this
+    runs in a background process, outside any request, where ``allowed_scope()``
+    cannot see the signed-in user. Each made or refused report is an audit row
+    ``report`` of ``actor``.
 
     Returns
     -------
@@ -160,15 +176,23 @@ def produce(
     tell(progress_values(0, STEPS, "", lang))
     # A background job runs in another process: never the parent's open connections.
     ctx = Context(settings)
+    what = {
+        "report_scope": code[:20],
+        "kind": kind,
+        "period": f"{choice.period.start}/{choice.period.end}",
+        "format": fmt,
+    }
     try:
         where = ctx.geo.scope(code)
+        allowed = ctx.geo.scope(allowed_code)
+        ensure_allowed(where, allowed)  # refused before any work (make checks it too)
         with report_slot(settings.data_dir, settings.report_max_jobs):
             content, filename = make(
                 ctx,
                 scope=where,
                 period=choice.period,
                 fmt=fmt,
-                allowed=ctx.allowed_scope(),
+                allowed=allowed,
                 lang=report_lang,
                 map_kpi=map_kpi,
                 progress=lambda done, total, step: tell(progress_values(done, total, step, lang)),
@@ -179,6 +203,7 @@ def produce(
         return None, error_message("busy", lang, n=settings.report_max_jobs)
     except ScopeDenied as exc:
         log.warning("report refused: %s", safe_error(exc))
+        job_audit(settings, actor, "report", "denied", allowed_code, **what)
         return None, error_message("denied", lang, code=code[:20])
     except ScopeError as exc:
         log.warning("report refused: %s", safe_error(exc))
@@ -198,6 +223,7 @@ def produce(
     finally:
         if "storage" in ctx.__dict__:
             ctx.storage.close()
+    job_audit(settings, actor, "report", "ok", allowed_code, **what, file=filename)
     download = dcc.send_bytes(content, filename, type=MEDIA_TYPES[fmt])
     return download, made_message(filename, len(content), lang)
 
@@ -244,9 +270,13 @@ def make_report(
 ):
     """Make the report in a background process; send it to the browser as a download."""
     lang = normalise_lang((state or {}).get("lang"))
-    # forked from the server: its settings, but a context (and connections) of our own
+    # forked from the server: its settings, but a context (and connections) of our own;
+    # no flask.g here, so the user's scope comes from the request's headers as copied
+    # into the job (the auth gate set its own header, any sent by the client removed)
+    settings = current().settings
+    actor, allowed_code = job_principal(callback_context.headers, settings)
     return produce(
-        current().settings,
+        settings,
         scope=scope,
         kind=kind,
         day=day,
@@ -257,6 +287,8 @@ def make_report(
         fmt=fmt,
         lang=lang,
         tell=lambda values: set_progress(list(values)),
+        actor=actor,
+        allowed_code=allowed_code,
     )
 
 

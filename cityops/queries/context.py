@@ -7,7 +7,7 @@ from functools import cached_property
 
 from sqlalchemy.engine import Engine
 
-from cityops.geo import Geography, Scope, geography
+from cityops.geo import Geography, Scope, ScopeDenied, geography
 from cityops.queries.kpis import RentalRules
 from cityops.settings import Settings, get_settings
 from cityops.store.versions import Storage
@@ -52,11 +52,23 @@ class Context:
         return RentalRules.from_settings(self.settings)
 
     def allowed_scope(self) -> Scope:
-        """Return what the current user may see.
+        """Return what the current user may see: the scope every query is limited to.
 
-        With ``CITYOPS_AUTH=off`` there is one local user who sees the province;
-        login and per-district accounts will narrow this.
+        With ``CITYOPS_AUTH=on``, in a web request: the scope of the signed-in
+        principal (``flask.g.principal``, set by :mod:`cityops.web.auth`), a city or
+        district, or the province for an account without one; a request without a
+        principal raises :class:`~cityops.geo.ScopeDenied` (fail closed). With auth
+        off, or outside a request (the command line; a report job, which is given
+        its user's scope explicitly): the province.
         """
+        if self.settings.auth != "off":
+            import flask  # the web side only; the command line never has a request
+
+            if flask.has_request_context():
+                principal = flask.g.get("principal")
+                if principal is None:
+                    raise ScopeDenied("no signed-in user in this request")
+                return self.geo.scope(principal.scope_code)
         return self.geo.scope(None)
 
 

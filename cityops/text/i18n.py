@@ -1182,6 +1182,26 @@ TABLE: dict[str, tuple[str, str]] = {
         "服务器正在生成其他 Excel 文件，请稍后再试。",
         "The server is busy making other Excel files; try again in a moment.",
     ),
+    # login (issue 12)
+    "login.title": ("登录", "Sign in"),
+    "login.name": ("账号", "Account"),
+    "login.password": ("密码", "Password"),
+    "login.submit": ("登录", "Sign in"),
+    "login.failed": (
+        "账号或密码不正确，或账号暂不可用。",
+        "Wrong account or password, or the account is not available now.",
+    ),
+    "login.bad_form": (
+        "表单已过期，请重新登录。",
+        "The form has expired; please sign in again.",
+    ),
+    "login.logout": ("退出登录", "Sign out"),
+    "login.forbidden": ("无权访问", "Not permitted"),
+    "login.forbidden_detail": (
+        "您的账号无权打开此页面。",
+        "Your account may not open this page.",
+    ),
+    "login.home": ("返回首页", "Back to the start page"),
 }
 
 

@@ -1,0 +1,118 @@
+"""What each role may open: pages, API routes, the callbacks of those pages, downloads.
+
+Data only, plus small pure functions over it; :mod:`cityops.web.auth` applies them
+to every request when ``CITYOPS_AUTH=on``. Issue 12 point 2:
+
+- admin: everything;
+- centre (command-centre staff): every page and the wall;
+- analyst: the analyst pages (overview, the four domains, the catalogue, reports)
+  and table downloads, not the wall;
+- manager: the overview and reports;
+- loader (data officer): the data catalogue.
+
+The role decides *which pages*; the account's scope decides *which area*
+(:meth:`cityops.queries.context.Context.allowed_scope`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+#: Every page of the app, by path.
+PAGES: tuple[str, ...] = (
+    "/",
+    "/video",
+    "/hazmat",
+    "/rentals",
+    "/tourism",
+    "/data",
+    "/reports",
+    "/wall",
+)
+
+#: The pages of an analyst: all but the wall.
+ANALYST_PAGES: tuple[str, ...] = tuple(p for p in PAGES if p != "/wall")
+
+#: Pages each role may open.
+ROLE_PAGES: dict[str, frozenset[str]] = {
+    "admin": frozenset(PAGES),
+    "centre": frozenset(PAGES),
+    "analyst": frozenset(ANALYST_PAGES),
+    "manager": frozenset({"/", "/reports"}),
+    "loader": frozenset({"/data"}),
+}
+
+#: Roles that may download a table (CSV or Excel).
+DOWNLOAD_ROLES: frozenset[str] = frozenset({"admin", "centre", "analyst"})
+
+#: API routes (under ``/api/v1``) and the pages they serve: a role may call the route
+#: when it may open one of them. Routes not listed (the index, ``/health``) are open to
+#: every signed-in role; unknown routes answer their JSON 404.
+API_PAGES: tuple[tuple[str, frozenset[str]], ...] = (
+    ("/api/v1/kpis", frozenset({"/", "/wall", "/reports"})),
+    ("/api/v1/datasets", frozenset({"/data"})),
+    ("/api/v1/geo/", frozenset({"/", "/video", "/hazmat", "/rentals", "/tourism", "/wall"})),
+    ("/api/v1/points/cameras", frozenset({"/video", "/wall"})),
+    ("/api/v1/layers/rentals-heat", frozenset({"/rentals", "/wall"})),
+)
+
+#: Component id prefixes (``<prefix>-…``) of each page's callbacks.
+ID_PREFIX_PAGES: dict[str, str] = {
+    "ov": "/",
+    "video": "/video",
+    "hazmat": "/hazmat",
+    "rentals": "/rentals",
+    "tourism": "/tourism",
+    "data": "/data",
+    "wall": "/wall",
+    "reports": "/reports",
+}
+
+
+def pages_of(role: str | None) -> frozenset[str]:
+    """Return the page paths ``role`` may open (none for an unknown role)."""
+    return ROLE_PAGES.get(role or "", frozenset())
+
+
+def may_open(role: str | None, path: str) -> bool:
+    """Return True when ``role`` may open the page at ``path``.
+
+    A path that is no page of the app (Dash answers it with its not-found page)
+    is allowed: it shows nothing.
+    """
+    if path not in PAGES:
+        return True
+    return path in pages_of(role)
+
+
+def may_download(role: str | None) -> bool:
+    """Return True when ``role`` may download tables."""
+    return role in DOWNLOAD_ROLES
+
+
+def may_call_api(role: str | None, path: str) -> bool:
+    """Return True when ``role`` may call the API route at ``path``."""
+    if role not in ROLE_PAGES:
+        return False
+    for prefix, pages in API_PAGES:
+        if path == prefix or path.startswith(prefix):
+            return bool(pages & pages_of(role))
+    return True
+
+
+def page_of_id(component: object) -> str | None:
+    """Return the page a component id belongs to, by its prefix; None for shared ones.
+
+    A pattern id (a dict) is known by its ``name`` (tables: ``video-open-events``)
+    or its ``type``.
+    """
+    if isinstance(component, dict):
+        component = component.get("name") or component.get("type")
+    if not isinstance(component, str):
+        return None
+    return ID_PREFIX_PAGES.get(component.split("-", 1)[0])
+
+
+def pages_of_ids(components: Iterable[object]) -> set[str]:
+    """Return the pages the components of one callback belong to."""
+    return {p for p in (page_of_id(c) for c in components) if p is not None}

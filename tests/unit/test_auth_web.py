@@ -1,0 +1,421 @@
+"""Login, sessions, bearer tokens, roles and the user's scope on the web (issue 12, part 3).
+
+One app with ``CITYOPS_AUTH=on`` over a copy of the demo store (Dash pages are
+process-global: one module-scoped app), accounts made with the part-1 API.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import secrets
+import shutil
+
+import flask
+import pytest
+
+from cityops import ids
+from cityops.auth import accounts, audit
+from cityops.auth.schema import auth_engine
+from cityops.queries import context as context_module
+from cityops.settings import get_settings
+from cityops.web import auth as web_auth
+
+PASSWORD = "correct horse battery staple"
+SECRET = secrets.token_urlsafe(40)
+PAGES = ("/", "/video", "/hazmat", "/rentals", "/tourism", "/data", "/reports", "/wall")
+#: role → the pages it may open (issue 12 point 2)
+MAY = {
+    "admin": set(PAGES),
+    "centre": set(PAGES),
+    "analyst": set(PAGES) - {"/wall"},
+    "manager": {"/", "/reports"},
+    "loader": {"/data"},
+}
+USERS = {  # name: (role, scope)
+    "admin1": ("admin", None),
+    "centre1": ("centre", None),
+    "analyst1": ("analyst", None),
+    "manager1": ("manager", None),
+    "loader1": ("loader", None),
+    "xuanwu": ("analyst", "320102"),
+}
+
+
+@pytest.fixture(scope="module")
+def auth_app(demo_dir, tmp_path_factory):
+    """``(app, settings, engine)``: auth on, over a copy of the demo store, with accounts."""
+    from app import create_app
+
+    path = tmp_path_factory.mktemp("auth-web")
+    shutil.copytree(demo_dir / "store", path / "store")
+    settings = get_settings(data_dir=str(path), database_url="", auth="on", secret_key=SECRET)
+    before = context_module._CONTEXT
+    app = create_app(settings)
+    engine = auth_engine(settings)
+    geo = context_module.current().geo
+    for name, (role, scope) in USERS.items():
+        accounts.add_account(engine, name, role, scope, PASSWORD, geo, actor="test")
+    yield app, settings, engine
+    context_module.install(before)  # other modules' app reads the demo store, auth off
+
+
+@pytest.fixture()
+def app_client(auth_app):
+    return auth_app[0].server.test_client()
+
+
+def csrf_of(page: str) -> str:
+    found = re.search(r'name="csrf" value="([^"]+)"', page)
+    assert found, page[:300]
+    return found.group(1)
+
+
+def login(client, name: str, password: str = PASSWORD, next_path: str = "/"):
+    token = csrf_of(client.get("/login").get_data(as_text=True))
+    return client.post(
+        "/login", data={"csrf": token, "name": name, "password": password, "next": next_path}
+    )
+
+
+def signed_in(app, name: str):
+    client = app.server.test_client()
+    assert login(client, name).status_code == 303
+    return client
+
+
+def audit_rows(engine, action: str) -> list[dict]:
+    return audit.query(engine, action=action, limit=50)
+
+
+# ------------------------------------------------------------------ start-up
+@pytest.mark.parametrize(
+    "key, why",
+    [("", "needs CITYOPS_SECRET_KEY"), ("short", "shorter than 32"),
+     (web_auth.EXAMPLE_SECRET_KEY, "README's example")],
+)  # fmt: skip
+def test_the_secret_key_is_checked(key, why):
+    with pytest.raises(RuntimeError, match=why):
+        web_auth.check_secret_key(key)
+
+
+def test_auth_on_is_a_setting_and_other_modes_are_refused():
+    assert get_settings(auth="on").auth == "on"
+    with pytest.raises(ValueError, match="off or on"):
+        get_settings(auth="maybe")
+    s = get_settings()
+    assert (s.auth, s.session_idle_minutes, s.session_max_hours) == ("off", 60, 12)
+
+
+# ------------------------------------------------------------------ the login page
+def test_the_login_page_is_chinese_by_default_and_english_by_cookie(app_client):
+    page = app_client.get("/login")
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200 and 'lang="zh-CN"' in text and "登录" in text
+    assert "<script" not in text
+    app_client.set_cookie("cityops_lang", "en")
+    text = app_client.get("/login").get_data(as_text=True)
+    assert 'lang="en"' in text and "Sign in" in text and "Password" in text
+
+
+def test_a_wrong_password_and_an_unknown_name_get_the_same_message(auth_app, app_client):
+    _, _, engine = auth_app
+    wrong = login(app_client, "analyst1", "not the password at all")
+    unknown = login(app_client, "nobody", "not the password at all")
+    message = "账号或密码不正确，或账号暂不可用。"
+    for response in (wrong, unknown):
+        assert response.status_code == 401
+        assert message in response.get_data(as_text=True)
+    assert app_client.get("/video").status_code == 302  # still not signed in
+    rows = audit_rows(engine, "login.failed")
+    reasons = {(r["actor"], r["detail"]["reason"]) for r in rows}
+    assert ("analyst1", "bad_password") in reasons and ("nobody", "unknown") in reasons
+    assert all(r["remote"] == "127.0.0.1" and r["outcome"] == "failed" for r in rows)
+
+
+def test_after_n_failures_even_the_right_password_is_refused(auth_app, app_client):
+    _, settings, engine = auth_app
+    geo = context_module.current().geo
+    accounts.add_account(engine, "locked1", "analyst", None, PASSWORD, geo)
+    for _ in range(settings.login_max_failures):
+        assert login(app_client, "locked1", "wrong wrong wrong").status_code == 401
+    refused = login(app_client, "locked1")
+    assert refused.status_code == 401
+    assert "账号或密码不正确" in refused.get_data(as_text=True)
+    assert audit_rows(engine, "login.failed")[0]["detail"]["reason"] == "locked"
+
+
+def test_a_login_starts_a_fresh_session_with_safe_cookie_flags(auth_app, app_client):
+    app, _, engine = auth_app
+    app_client.get("/login")
+    old = app_client.get_cookie(web_auth.SESSION_COOKIE).value
+    ok = login(app_client, "analyst1", next_path="/video?scope=320102")
+    assert ok.status_code == 303 and ok.headers["Location"] == "/video?scope=320102"
+    cookie = ok.headers["Set-Cookie"]
+    assert web_auth.SESSION_COOKIE in cookie and "HttpOnly" in cookie
+    assert "SameSite=Lax" in cookie and "Secure" not in cookie
+    assert app_client.get_cookie(web_auth.SESSION_COOKIE).value != old
+    assert app_client.get("/video").status_code == 200
+    row = audit_rows(engine, "login.ok")[0]
+    assert (row["actor"], row["outcome"], row["remote"]) == ("analyst1", "ok", "127.0.0.1")
+    https = app.server.test_client()
+    token = csrf_of(https.get("/login", base_url="https://localhost").get_data(as_text=True))
+    secure = https.post("/login", base_url="https://localhost",
+                        data={"csrf": token, "name": "analyst1", "password": PASSWORD})  # fmt: skip
+    assert secure.status_code == 303 and "Secure" in secure.headers["Set-Cookie"]
+
+
+def test_csrf_missing_or_wrong_is_a_400(app_client):
+    app_client.get("/login")
+    for data in ({}, {"csrf": "x" * 43}):
+        response = app_client.post(
+            "/login", data={**data, "name": "analyst1", "password": PASSWORD}
+        )
+        assert response.status_code == 400
+        assert "表单已过期" in response.get_data(as_text=True)
+    assert app_client.get("/video").status_code == 302  # not signed in
+
+
+@pytest.mark.parametrize(
+    "wanted, lands",
+    [("//evil.example/x", "/"), ("https://evil.example/", "/"), ("/\\evil.example", "/"),
+     ("javascript:alert(1)", "/"), ("/hazmat?scope=320100", "/hazmat?scope=320100")],
+)  # fmt: skip
+def test_next_is_honoured_only_for_local_paths(app_client, wanted, lands):
+    response = login(app_client, "admin1", next_path=wanted)
+    assert response.status_code == 303 and response.headers["Location"] == lands
+
+
+def test_logout_needs_the_csrf_token_and_ends_the_session(auth_app, app_client):
+    _, _, engine = auth_app
+    login(app_client, "analyst1")
+    assert app_client.post("/logout", data={}).status_code == 400
+    assert app_client.get("/data").status_code == 200
+    form = app_client.get("/logout").get_data(as_text=True)
+    out = app_client.post("/logout", data={"csrf": csrf_of(form)})
+    assert out.status_code == 303 and out.headers["Location"] == "/login"
+    assert app_client.get("/data").status_code == 302
+    assert audit_rows(engine, "logout")[0]["actor"] == "analyst1"
+
+
+def test_idle_and_absolute_expiry(app_client, monkeypatch):
+    now = [1_000_000.0]
+    monkeypatch.setattr(web_auth, "clock", lambda: now[0])
+    login(app_client, "analyst1")
+    now[0] += 59 * 60
+    assert app_client.get("/api/v1/health").status_code == 200
+    now[0] += 61 * 60  # idle for more than CITYOPS_SESSION_IDLE_MINUTES
+    assert app_client.get("/api/v1/health").status_code == 401
+    login(app_client, "analyst1")
+    for _ in range(25):  # busy every 30 minutes: the 12 hours still end it
+        now[0] += 30 * 60
+        status = app_client.get("/api/v1/health").status_code
+    assert status == 401
+
+
+def test_a_disabled_account_is_logged_out(auth_app):
+    app, _, engine = auth_app
+    geo = context_module.current().geo
+    accounts.add_account(engine, "leaver", "analyst", None, PASSWORD, geo)
+    client = signed_in(app, "leaver")
+    assert client.get("/video").status_code == 200
+    accounts.disable_account(engine, "leaver")
+    assert client.get("/video").status_code == 302
+    assert client.get("/api/v1/health").status_code == 401
+
+
+# ------------------------------------------------------------------ no credentials, tokens
+def test_no_credentials_pages_redirect_and_machines_get_401(app_client):
+    page = app_client.get("/video?scope=320102")
+    assert page.status_code == 302
+    assert page.headers["Location"] == "/login?next=/video%3Fscope%3D320102"
+    assert app_client.get("/").headers["Location"] == "/login?next=/"
+    for response in (app_client.post("/_dash-update-component", json={}),
+                     app_client.get("/api/v1/kpis"), app_client.get("/_dash-layout"),
+                     app_client.get("/_dash-dependencies")):  # fmt: skip
+        assert response.status_code == 401
+        assert response.get_json() == {"error": "login required"}
+
+
+def test_a_bearer_token_opens_the_api_until_it_expires_or_is_revoked(auth_app, app_client):
+    _, _, engine = auth_app
+    _, good = accounts.create_token(engine, "analyst1", "script")
+    past = dt.datetime.now(dt.UTC).replace(tzinfo=None) - dt.timedelta(days=3)
+    _, old = accounts.create_token(engine, "analyst1", "old", days=1, now=past)
+    revoked_id, revoked = accounts.create_token(engine, "analyst1", "gone")
+    accounts.revoke_token(engine, revoked_id)
+
+    def kpis(secret):
+        return app_client.get("/api/v1/kpis?scope=320100",
+                              headers={"Authorization": f"Bearer {secret}"})  # fmt: skip
+
+    assert kpis(good).status_code == 200
+    for secret in (old, revoked, "cot_nothing_here", good + "x"):
+        response = kpis(secret)
+        assert response.status_code == 401 and "token" in response.get_json()["error"]
+
+
+def test_the_wall_token_is_taken_once_and_leaves_the_url(auth_app):
+    app, _, engine = auth_app
+    token_id, secret = accounts.create_token(engine, "centre1", "wall", 30, "320102",
+                                             geo=context_module.current().geo)  # fmt: skip
+    client = app.server.test_client()
+    first = client.get(f"/wall?scope=320102&token={secret}")
+    assert first.status_code == 302 and first.headers["Location"] == "/wall?scope=320102"
+    assert secret not in first.headers["Location"]
+    assert client.get("/wall?scope=320102").status_code == 200
+    assert client.get("/api/v1/kpis?scope=320100").status_code == 403  # the token's scope
+    accounts.revoke_token(engine, token_id)
+    assert client.get("/wall?scope=320102").status_code == 302
+    bad = app.server.test_client().get("/wall?token=cot_x_y&scope=320102")
+    assert bad.status_code == 302 and "cot_" not in bad.headers["Location"]
+
+
+def test_a_principal_header_sent_by_the_client_is_replaced(auth_app):
+    app, settings, engine = auth_app
+    _, secret = accounts.create_token(engine, "xuanwu", "h")
+    forged = json.dumps(["admin1", "admin", None])
+    headers = {"Authorization": f"Bearer {secret}", web_auth.PRINCIPAL_HEADER: forged}
+    with app.server.test_request_context("/api/v1/health", headers=headers):
+        assert app.server.preprocess_request() is None
+        sent = dict(flask.request.headers)
+        assert web_auth.job_principal(sent, settings) == ("xuanwu", "320102")
+    with pytest.raises(PermissionError):
+        web_auth.job_principal({}, settings)
+    assert web_auth.job_principal({}, get_settings()) == ("local", None)
+
+
+# ------------------------------------------------------------------ roles
+@pytest.mark.parametrize("role", sorted(MAY))
+def test_role_by_page_matrix(auth_app, role):
+    app = auth_app[0]
+    client = signed_in(app, f"{role}1")
+    got = {path: client.get(path).status_code for path in PAGES}
+    assert got == {path: 200 if path in MAY[role] else 403 for path in PAGES}
+
+
+def test_a_forbidden_page_says_so_and_the_api_answers_json(auth_app):
+    client = signed_in(auth_app[0], "manager1")
+    page = client.get("/wall")
+    assert page.status_code == 403 and "无权访问" in page.get_data(as_text=True)
+    api = client.get("/api/v1/datasets")
+    assert api.status_code == 403 and api.get_json() == {"error": "not permitted for this role"}
+    assert client.get("/api/v1/kpis?scope=320100").status_code == 200
+
+
+def test_the_navigation_shows_the_roles_pages_only(auth_app):
+    client = signed_in(auth_app[0], "manager1")
+    layout = json.dumps(client.get("/_dash-layout").get_json())
+    hrefs = set(re.findall(r'"href": "(/[a-z]*)"', layout))
+    assert hrefs == {"/", "/reports", "/logout"}
+
+
+def test_callbacks_of_a_page_outside_the_role_are_403(auth_app):
+    client = signed_in(auth_app[0], "manager1")
+    router = {"output": "x.children", "outputs": {"id": "x", "property": "children"},
+              "inputs": [{"id": "_pages_location", "property": "pathname", "value": "/video"},
+                         {"id": "_pages_location", "property": "search", "value": ""}],
+              "changedPropIds": ["_pages_location.pathname"]}  # fmt: skip
+    assert client.post("/_dash-update-component", json=router).status_code == 403
+    download = {"output": "y.data", "outputs": {"id": "y", "property": "data"},
+                "inputs": [{"id": {"type": "table-xlsx", "name": "rentals-suspected"},
+                            "property": "n_clicks", "value": 1}], "changedPropIds": []}  # fmt: skip
+    assert client.post("/_dash-update-component", json=download).status_code == 403
+    assert web_auth.callback_denial("analyst", download) is None
+    assert web_auth.callback_denial("manager", {"inputs": [{"id": "video-date"}]}) == "page /video"
+
+
+# ------------------------------------------------------------------ scope
+def test_a_district_analyst_reads_its_district_only(auth_app):
+    client = signed_in(auth_app[0], "xuanwu")
+    assert client.get("/api/v1/kpis?scope=320100").status_code == 403
+    assert client.get("/api/v1/kpis?scope=320500").status_code == 403
+    mine = client.get("/api/v1/kpis?scope=320102")
+    assert mine.status_code == 200 and mine.get_json()["scope"] == "320102"
+
+
+def test_a_callback_naming_another_city_is_403(auth_app):
+    client = signed_in(auth_app[0], "xuanwu")
+
+    def overview(scope):
+        body = {"output": "ov-map.children", "outputs": {"id": "ov-map", "property": "children"},
+                "inputs": [{"id": "ov-date", "property": "date", "value": "2026-11-24"},
+                           {"id": "ov-areas", "property": "clickData", "value": None}],
+                "state": [{"id": "ov-state", "property": "data",
+                           "value": {"scope": scope, "date": "2026-11-24"}}],
+                "changedPropIds": ["ov-date.date"]}  # fmt: skip
+        return client.post("/_dash-update-component", json=body)
+
+    assert overview("320500").status_code == 403  # 苏州
+    assert overview("320102").status_code != 403
+    report = {"output": "reports-period.children",
+              "outputs": {"id": "reports-period", "property": "children"},
+              "inputs": [{"id": ids.REPORTS_MAKE, "property": "n_clicks", "value": 1}],
+              "state": [{"id": ids.REPORTS_SCOPE, "property": "value", "value": "320100"}],
+              "changedPropIds": []}  # fmt: skip
+    assert client.post("/_dash-update-component", json=report).status_code == 403
+
+
+def test_the_reports_page_offers_the_users_scope_only(auth_app):
+    import dash
+
+    app = auth_app[0]
+    layout = next(p["layout"] for p in dash.page_registry.values() if p["path"] == "/reports")
+    with app.server.test_request_context("/reports"):
+        flask.g.principal = web_auth.WebPrincipal("xuanwu", "analyst", "320102", "session")
+        page = layout(scope="320102")  # no ?scope= is the province: see the report
+        found = [c for c in page._traverse() if getattr(c, "id", None) == ids.REPORTS_SCOPE]
+    assert [o["value"] for o in found[0].options] == ["320102"]
+    assert found[0].value == "320102"
+
+
+def test_a_report_job_for_another_scope_is_refused_and_audited(auth_app):
+    from pages.reports import produce
+
+    _, settings, engine = auth_app
+    made = []
+
+    def make(ctx, **kw):
+        made.append(kw)
+        return b"x", "r.xlsx"
+
+    good = {"kind": "daily", "day": "2026-11-24", "start": None, "end": None,
+            "map_kpi": "cameras_online_rate", "report_lang": "zh", "fmt": "xlsx"}  # fmt: skip
+    download, _ = produce(settings, scope="320100", **good, lang="zh", tell=lambda v: None,
+                          make=make, actor="xuanwu", allowed_code="320102")  # fmt: skip
+    assert download is None and not made
+    row = audit_rows(engine, "report")[0]
+    assert (row["actor"], row["outcome"], row["scope_code"]) == ("xuanwu", "denied", "320102")
+    assert row["detail"]["report_scope"] == "320100"
+    download, _ = produce(settings, scope="320102", **good, lang="zh", tell=lambda v: None,
+                          make=make, actor="xuanwu", allowed_code="320102")  # fmt: skip
+    assert download is not None and made[0]["allowed"].code == "320102"
+    row = audit_rows(engine, "report")[0]
+    assert (row["outcome"], row["detail"]["period"], row["detail"]["format"]) == (
+        "ok", "2026-11-24/2026-11-24", "xlsx")  # fmt: skip
+
+
+def test_a_download_is_audited_with_the_principal_and_scope(auth_app):
+    from components.tables import export_xlsx
+
+    app, _, engine = auth_app
+    rows = [{"a": 1}, {"a": 2}]
+    with app.server.test_request_context("/_dash-update-component", method="POST"):
+        flask.g.principal = web_auth.WebPrincipal("xuanwu", "analyst", "320102", "session")
+        data, _ = export_xlsx(1, rows, [{"field": "a"}], {"type": "table", "name": "t1"},
+                                 {"lang": "zh", "file": "t1"})  # fmt: skip
+    assert data["filename"] == "t1.xlsx"
+    row = audit_rows(engine, "download")[0]
+    assert (row["actor"], row["scope_code"]) == ("xuanwu", "320102")
+    assert row["detail"] == {"table": "t1", "format": "xlsx", "rows": 2}
+
+
+def test_without_a_principal_in_a_request_the_scope_is_refused(auth_app):
+    from cityops.geo import ScopeDenied
+
+    app = auth_app[0]
+    ctx = context_module.current()
+    assert ctx.allowed_scope().level == "province"  # no request: the command line
+    with app.server.test_request_context("/"), pytest.raises(ScopeDenied):
+        ctx.allowed_scope()
