@@ -45,20 +45,36 @@ USERS = {  # name: (role, scope)
 
 @pytest.fixture(scope="module")
 def auth_app(demo_dir, tmp_path_factory):
-    """``(app, settings, engine)``: auth on, over a copy of the demo store, with accounts."""
+    """``(app, settings, engine)``: auth on, over a copy of the demo store, with accounts.
+
+    A second app in the process: Dash hands the callbacks registered at import (tables,
+    the shell, ``pages._shared``; page modules run again per app) to the first app that starts, so they are put back for the session's own
+    app afterwards, as are the process's context and Dash's current app.
+    """
+    from dash import _callback, _get_app
+
+    import pages._shared  # noqa: F401 -- registers its callback once, before the snapshot
     from app import create_app
 
     path = tmp_path_factory.mktemp("auth-web")
     shutil.copytree(demo_dir / "store", path / "store")
     settings = get_settings(data_dir=str(path), database_url="", auth="on", secret_key=SECRET)
-    before = context_module._CONTEXT
+    before, dash_before = context_module._CONTEXT, _get_app.APP
+    saved = (dict(_callback.GLOBAL_CALLBACK_MAP), list(_callback.GLOBAL_CALLBACK_LIST),
+             list(_callback.GLOBAL_INLINE_SCRIPTS), dict(_callback.GLOBAL_API_PATHS))  # fmt: skip
     app = create_app(settings)
+    app._setup_server()  # takes the global callbacks now, not at the first signed-in request
+    _callback.GLOBAL_CALLBACK_MAP.update(saved[0])
+    _callback.GLOBAL_CALLBACK_LIST[:] = saved[1]
+    _callback.GLOBAL_INLINE_SCRIPTS[:] = saved[2]
+    _callback.GLOBAL_API_PATHS.update(saved[3])
     engine = auth_engine(settings)
     geo = context_module.current().geo
     for name, (role, scope) in USERS.items():
         accounts.add_account(engine, name, role, scope, PASSWORD, geo, actor="test")
     yield app, settings, engine
     context_module.install(before)  # other modules' app reads the demo store, auth off
+    _get_app.APP = dash_before
 
 
 @pytest.fixture()
