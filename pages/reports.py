@@ -149,6 +149,7 @@ def produce(
     make: Callable | None = None,
     actor: str = "local",
     allowed_code: str | None = None,
+    remote: str | None = None,
 ) -> tuple[dict | None, html.Div]:
     """Make the report the form asks for, in a fresh context on ``settings``.
 
@@ -157,7 +158,7 @@ def produce(
     scope is ``allowed_code`` (None: the province), passed in by the caller: this
     runs in a background process, outside any request, where ``allowed_scope()``
     cannot see the signed-in user. Each made or refused report is an audit row
-    ``report`` of ``actor``.
+    ``report`` of ``actor`` (from the address ``remote``).
 
     Returns
     -------
@@ -203,7 +204,7 @@ def produce(
         return None, error_message("busy", lang, n=settings.report_max_jobs)
     except ScopeDenied as exc:
         log.warning("report refused: %s", safe_error(exc))
-        job_audit(settings, actor, "report", "denied", allowed_code, **what)
+        job_audit(settings, actor, "report", "denied", allowed_code, remote, **what)
         return None, error_message("denied", lang, code=code[:20])
     except ScopeError as exc:
         log.warning("report refused: %s", safe_error(exc))
@@ -223,7 +224,7 @@ def produce(
     finally:
         if "storage" in ctx.__dict__:
             ctx.storage.close()
-    job_audit(settings, actor, "report", "ok", allowed_code, **what, file=filename)
+    job_audit(settings, actor, "report", "ok", allowed_code, remote, **what, file=filename)
     download = dcc.send_bytes(content, filename, type=MEDIA_TYPES[fmt])
     return download, made_message(filename, len(content), lang)
 
@@ -289,6 +290,7 @@ def make_report(
         tell=lambda values: set_progress(list(values)),
         actor=actor,
         allowed_code=allowed_code,
+        remote=callback_context.remote or None,
     )
 
 

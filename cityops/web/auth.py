@@ -265,11 +265,11 @@ def job_principal(headers: dict[str, str] | None, settings: Settings) -> tuple[s
 
 
 def job_audit(settings: Settings, actor: str, action: str, outcome: str, scope_code: str | None,
-              **detail: Any) -> None:  # fmt: skip
+              remote: str | None = None, **detail: Any) -> None:  # fmt: skip
     """Write an audit row from a background job (its own engine: never the parent's connections)."""
     engine = make_auth_engine(auth_url(settings))
     try:
-        audit.record(engine, actor, action, outcome, None, scope_code, **detail)
+        audit.record(engine, actor, action, outcome, remote, scope_code, **detail)
     except Exception:
         log.exception("audit row %s of %s not written", action, actor)
     finally:

@@ -399,11 +399,12 @@ def test_a_report_job_for_another_scope_is_refused_and_audited(auth_app):
     good = {"kind": "daily", "day": "2026-11-24", "start": None, "end": None,
             "map_kpi": "cameras_online_rate", "report_lang": "zh", "fmt": "xlsx"}  # fmt: skip
     download, _ = produce(settings, scope="320100", **good, lang="zh", tell=lambda v: None,
-                          make=make, actor="xuanwu", allowed_code="320102")  # fmt: skip
+                          make=make, actor="xuanwu", allowed_code="320102",
+                          remote="10.0.0.7")  # fmt: skip
     assert download is None and not made
     row = audit_rows(engine, "report")[0]
     assert (row["actor"], row["outcome"], row["scope_code"]) == ("xuanwu", "denied", "320102")
-    assert row["detail"]["report_scope"] == "320100"
+    assert (row["detail"]["report_scope"], row["remote"]) == ("320100", "10.0.0.7")
     download, _ = produce(settings, scope="320102", **good, lang="zh", tell=lambda v: None,
                           make=make, actor="xuanwu", allowed_code="320102")  # fmt: skip
     assert download is not None and made[0]["allowed"].code == "320102"
