@@ -77,12 +77,19 @@ def pages_of(role: str | None) -> frozenset[str]:
 def may_open(role: str | None, path: str) -> bool:
     """Return True when ``role`` may open the page at ``path``.
 
-    A path that is no page of the app (Dash answers it with its not-found page)
-    is allowed: it shows nothing.
+    The path is read as Dash's page router reads it (:func:`page_path`), so
+    ``/video/`` is the video page. A path that is no page of the app (Dash answers it
+    with its not-found page) is allowed: it shows nothing.
     """
-    if path not in PAGES:
+    page = page_path(path)
+    if page not in PAGES:
         return True
-    return path in pages_of(role)
+    return page in pages_of(role)
+
+
+def page_path(path: str) -> str:
+    """Return the page ``path`` names as Dash matches it: without query, outer slashes trimmed."""
+    return "/" + path.split("?", 1)[0].strip("/")
 
 
 def may_download(role: str | None) -> bool:
