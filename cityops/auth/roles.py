@@ -92,6 +92,11 @@ def page_path(path: str) -> str:
     return "/" + path.split("?", 1)[0].strip("/")
 
 
+def home_page(role: str | None) -> str:
+    """Return the first page (in :data:`PAGES` order) ``role`` may open; "/login" for none."""
+    return next((p for p in PAGES if p in pages_of(role)), "/login")
+
+
 def may_download(role: str | None) -> bool:
     """Return True when ``role`` may download tables."""
     return role in DOWNLOAD_ROLES

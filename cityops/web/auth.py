@@ -420,8 +420,7 @@ def install_auth(server: flask.Flask, settings: Settings) -> None:
         if denied is not None:
             log.warning("denied %s (%s) %s: %s", found.name, found.role, path[:100], denied)
             if _is_page_request(path):
-                home = next(iter(sorted(roles.pages_of(found.role))), "/login")
-                return _html(forbidden_page(lang(), home), 403)
+                return _html(forbidden_page(lang(), roles.home_page(found.role)), 403)
             return _json(403, "not permitted for this role")
         flask.g.principal = found
         request.environ[_PRINCIPAL_ENV] = json.dumps([found.name, found.role, found.scope_code])
@@ -472,6 +471,8 @@ def install_auth(server: flask.Flask, settings: Settings) -> None:
             account=account.name, login_at=now, seen_at=now, csrf=secrets.token_urlsafe(32)
         )
         record(account.name, "login.ok", "ok", account.scope_code, via="password")
+        if not roles.may_open(account.role, next_path):  # e.g. "/" for a data officer
+            next_path = roles.home_page(account.role)
         return flask.redirect(next_path, 303)
 
     @server.route("/logout", methods=["GET", "POST"])

@@ -203,6 +203,12 @@ def test_next_is_honoured_only_for_local_paths(app_client, wanted, lands):
     assert response.status_code == 303 and response.headers["Location"] == lands
 
 
+def test_a_login_lands_on_a_page_the_role_may_open(auth_app):
+    client = auth_app[0].server.test_client()
+    assert login(client, "loader1", next_path="/").headers["Location"] == "/data"
+    assert login(client, "manager1", next_path="/wall").headers["Location"] == "/"
+
+
 def test_logout_needs_the_csrf_token_and_ends_the_session(auth_app, app_client):
     _, _, engine = auth_app
     login(app_client, "analyst1")
