@@ -120,7 +120,8 @@ def resolve_view(
     except ValueError as exc:  # a parameter given twice, or not text
         return bad("error.repeated", name=str(exc).split(" ")[0])
     try:
-        where = ctx.geo.scope(scope)
+        # no area named: the user's own (the province with auth off, a district user's district)
+        where = ctx.geo.scope(scope) if scope else ctx.allowed_scope()
     except ScopeError as exc:
         return bad("error.bad_scope", code=(scope or "")[:40], detail=str(exc))
     try:

@@ -125,7 +125,8 @@ def resolve_config(pages, rotate, refresh, scope, lang) -> tuple[dict | None, st
         return None, str(exc), lang
     code = (scope or settings.wall_scope or "").strip() or None
     try:
-        where = ctx.geo.scope(code)
+        # no area named: the user's (or the wall token's) own
+        where = ctx.geo.scope(code) if code else ctx.allowed_scope()
         ensure_allowed(where, ctx.allowed_scope())
     except ScopeError as exc:
         return None, t("error.bad_scope", lang, code=(code or "")[:40], detail=str(exc)), lang

@@ -11,7 +11,8 @@ Actions (:data:`ACTIONS`):
   id, account, label, scope and expiry — never the secret.
 - ``load``: a department file loaded (outcome ``ok``), refused (``refused``) or
   failed (``failed``); detail: dataset, file name, rows read/inserted/quarantined.
-- Reserved for the web side (not written yet): ``login.ok`` and ``login.failed``
+- Written by the web side (``cityops/web/auth.py``, the downloads, the report job):
+  ``login.ok`` and ``login.failed``
   (detail: the reason — unknown, bad_password, disabled, locked — and the
   name tried), ``logout``, ``download`` (detail: page, format, rows) and
   ``report`` (detail: kind, period, format).

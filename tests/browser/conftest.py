@@ -129,8 +129,17 @@ def watched_page(context):
 
 @pytest.fixture()
 def page(browser, request):
-    """A fresh 1600×1000 page; fails the test on console errors or outside requests."""
-    context = browser.new_context(viewport={"width": 1600, "height": 1000}, locale="zh-CN")
+    """A fresh 1600×1000 page; fails the test on console errors or outside requests.
+
+    The app's Content-Security-Policy forbids ``eval``, which Playwright's string
+    predicates (``wait_for_function``) use inside the page: tests of behaviour bypass
+    the policy, tests marked ``enforce_csp`` (tests/browser/test_csp.py) keep it.
+    """
+    context = browser.new_context(
+        viewport={"width": 1600, "height": 1000},
+        locale="zh-CN",
+        bypass_csp=request.node.get_closest_marker("enforce_csp") is None,
+    )
     pg = watched_page(context)
     yield pg
     SHOTS.mkdir(exist_ok=True)

@@ -14,7 +14,7 @@ import pytest
 
 from tests.browser.conftest import settle
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.enforce_csp]
 DAY = "2026-11-25"
 
 #: Records every CSP violation of the document before any of the page's scripts run.
