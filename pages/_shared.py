@@ -88,6 +88,17 @@ def page_url(path: str, params: dict) -> str:
     return f"{path}?{urlencode(kept)}" if kept else path
 
 
+def home_label(ctx, lang: str) -> str:
+    """Return the label of the link to the user's own area: 查看全省, or 查看玄武区.
+
+    A district account's pages never offer it the province.
+    """
+    allowed = ctx.allowed_scope()
+    if allowed.level == "province":
+        return t("error.to_province", lang)
+    return t("error.to_area", lang, name=ctx.geo.scope_name(allowed))
+
+
 def resolve_view(
     path: str,
     scope,
@@ -107,7 +118,7 @@ def resolve_view(
     """
     ctx = current()
     lang = request_lang(ctx.settings.default_lang)
-    home = [(t("error.to_province", lang), path)]
+    home = [(home_label(ctx, lang), path)]
 
     def bad(key: str, **args) -> tuple[None, html.Div]:
         return None, page_message("not-found", t(key, lang, **args), links=home)
@@ -134,7 +145,7 @@ def resolve_view(
         ensure_allowed(where, allowed)
     except ScopeDenied:
         return None, page_message("denied", t("error.denied_scope", lang, code=where.code),
-                                  links=[(t("error.to_province", lang), path)])  # fmt: skip
+                                  links=home)  # fmt: skip
     found = None
     if kind and key:
         found = find_entity(ctx, kind, key, allowed=allowed)
@@ -220,7 +231,7 @@ def error_frame(path: str, params: dict) -> html.Div:
                 "error",
                 t("error.page_failed", lang),
                 links=[(t("error.retry", lang), page_url(path, params)),
-                       (t("error.to_province", lang), path)],
+                       (home_label(current(), lang), path)],
             ),
         ],
         className="domain-page",

@@ -724,6 +724,7 @@ TABLE: dict[str, tuple[str, str]] = {
         "{code} is outside the area you may see",
     ),
     "error.to_province": ("查看全省", "Show the whole province"),
+    "error.to_area": ("查看{name}", "Show {name}"),
     "entity.not_found": (
         "未找到{kind} {id}：编号不存在，或已被删除。",
         "{kind} {id} not found: no such id, or it was removed.",
