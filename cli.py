@@ -525,6 +525,13 @@ def serve(ctx: click.Context, host: str | None, port: int | None, debug: bool | 
     if debug and not is_loopback(host):  # the Werkzeug debugger runs code for its visitors
         click.echo(f"--debug serves this machine only (127.0.0.1, ::1), not {host}", err=True)
         ctx.exit(2)
+    if settings.auth == "off" and not is_loopback(host):  # no login: this machine only
+        click.echo(
+            f"CITYOPS_AUTH=off serves this machine only (127.0.0.1, ::1), not {host}: "
+            "turn login on (CITYOPS_AUTH=on, see README Access) to serve a network",
+            err=True,
+        )
+        ctx.exit(2)
     settings = Settings({**settings.values, "host": host})  # the name served is allowed
     storage = _storage(ctx)
     if storage.needs_migration():  # a store written by an older cityops: add what it lacks

@@ -393,3 +393,12 @@ def test_hardening_settings_are_in_the_readme():
     for name in ("ALLOWED_HOSTS", "MAX_REQUEST_KB", "EXPORT_MAX_ROWS", "EXPORT_MAX_JOBS"):
         row = next(line for line in table.splitlines() if f"`CITYOPS_{name}`" in line)
         assert row in readme
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "10.0.0.5", "::"])
+def test_sec_auth_off_serves_this_machine_only(tmp_path, host):
+    """Without login nobody on the network may read the province: refused before serving."""
+    out = run(tmp_path, "serve", "--host", host, "--port", "1", CITYOPS_AUTH="off")
+    assert out.returncode == 2
+    line = one_line(out.stderr)
+    assert "CITYOPS_AUTH=off" in line and host in line
