@@ -77,6 +77,7 @@ def index():
                 "about": "H3 cells of a scope holding suspected group rentals, geobuf",
             },
             {"path": "/api/v1/health", "about": "whether the store answers"},
+            {"path": "/api/v1/openapi.json", "about": "this API as an OpenAPI 3.1 document"},
         ]
     }
 
@@ -85,6 +86,14 @@ def index():
 def not_found(rest: str):
     """Answer any unknown ``/api/v1/…`` path with a JSON 404 (never the dashboard's HTML)."""
     return _error(404, f"no such API route: /api/v1/{rest}")
+
+
+@blueprint.get("/openapi.json")
+def openapi():
+    """Return the OpenAPI 3.1 document of this API (:mod:`cityops.web.openapi`)."""
+    from cityops.web.openapi import document
+
+    return document()
 
 
 @blueprint.get("/health")
