@@ -188,8 +188,16 @@ class Geography:
             return scope.code
         return self.areas[scope.code].name
 
-    def lineage(self, scope: Scope) -> list[Scope]:
-        """Return the scopes from the province down to ``scope``, inclusive."""
+    def lineage(self, scope: Scope, within: Scope | None = None) -> list[Scope]:
+        """Return the scopes from the province down to ``scope``, inclusive.
+
+        With ``within`` (a user's permitted scope), only those inside it: a district
+        account's breadcrumb starts at its district and never names the province.
+        """
+        chain = self._lineage(scope)
+        return chain if within is None else [s for s in chain if within.contains(s)]
+
+    def _lineage(self, scope: Scope) -> list[Scope]:
         chain = [Scope("province", PROVINCE_CODE)]
         if scope.city_code:
             chain.append(Scope("city", scope.city_code, city_code=scope.city_code))

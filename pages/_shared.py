@@ -312,8 +312,12 @@ def card_note(view: View, labels: dict[str, str] | None = None) -> str | None:
 
 
 def crumbs(ctx: Context, where: Scope, entity: tuple[str, str] | None = None, lang: str = "zh"):
-    """Return breadcrumb items from the province to ``where``, then the entity if any."""
-    items = [(s.level, s.code, ctx.geo.scope_name(s)) for s in ctx.geo.lineage(where)]
+    """Return breadcrumb items from the user's own area to ``where``, then the entity if any.
+
+    The province for a user who may see it; a district account's start at its district.
+    """
+    within = ctx.allowed_scope()
+    items = [(s.level, s.code, ctx.geo.scope_name(s)) for s in ctx.geo.lineage(where, within)]
     if entity:
         kind, key = entity
         items.append(("entity", key, f"{t(f'entity.{kind}', lang)} {key}"))

@@ -84,7 +84,8 @@ def layout(scope: str | None = None, date: str | None = None, kpi: str | None = 
     )
     legends = kpi_legends(hideout, lang)
 
-    crumbs = [(s.level, s.code, ctx.geo.scope_name(s)) for s in ctx.geo.lineage(where)]
+    crumbs = [(s.level, s.code, ctx.geo.scope_name(s))
+              for s in ctx.geo.lineage(where, ctx.allowed_scope())]  # fmt: skip
     area = areas[container.code]
     state = {"scope": where.code, "date": day.isoformat(), "lang": lang}
     return html.Div(

@@ -719,7 +719,7 @@ def build(
     data_as_of = stamps.max().to_pydatetime() if len(stamps) else None
 
     scope_name = geo.scope_name(scope)
-    path = " › ".join(geo.scope_name(s) for s in geo.lineage(scope))
+    path = " › ".join(geo.scope_name(s) for s in geo.lineage(scope, allowed))
     kind_label = t(f"report.kind.{period.kind}", lang)
     words = period_words(period, lang)
     note = status_note(found.status, period, lang)

@@ -159,3 +159,24 @@ def test_the_map_can_be_coloured_by_every_kpi(demo_ctx, kpi):
     report = build(demo_ctx, scope=geo.scope("320100"), period=NOVEMBER, allowed=geo.scope(None),
                    map_kpi=kpi, now=NOW)  # fmt: skip
     assert report.map_kpi == kpi and report.map.figure is not None
+
+
+def test_a_district_account_s_report_names_no_area_above_its_own(demo_ctx):
+    geo = demo_ctx.geo
+    xuanwu = geo.scope("320102")
+    report = build(demo_ctx, scope=xuanwu, period=NOVEMBER, allowed=xuanwu, now=NOW)
+    assert report.scope_path == "玄武区"
+    assert dict(report.cover)["范围"] == "玄武区"
+
+
+def test_breadcrumbs_start_at_the_user_s_own_area(demo_ctx, monkeypatch):
+    from cityops.queries.context import Context
+    from pages._shared import crumbs
+
+    geo = demo_ctx.geo
+    cell = geo.grid_cells("320102")[0]
+    assert [s.code for s in geo.lineage(geo.scope(cell))] == ["320000", "320100", "320102", cell]
+    monkeypatch.setattr(Context, "allowed_scope", lambda self: geo.scope("320102"))
+    assert [c[1] for c in crumbs(demo_ctx, geo.scope(cell))] == ["320102", cell]
+    monkeypatch.setattr(Context, "allowed_scope", lambda self: geo.scope("320100"))
+    assert [c[2] for c in crumbs(demo_ctx, geo.scope("320102"))] == ["南京市", "玄武区"]
