@@ -75,3 +75,8 @@ REPORTS_DOWNLOAD = "reports-download"
 
 # print title (issue 11): the print-only line of the shell
 PRINT_TITLE = "print-title"
+
+# admin page (issue 12)
+ADMIN_SINCE = "admin-since"
+ADMIN_ACTOR = "admin-actor"
+ADMIN_ACTION = "admin-action"

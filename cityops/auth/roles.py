@@ -3,12 +3,15 @@
 Data only, plus small pure functions over it; :mod:`cityops.web.auth` applies them
 to every request when ``CITYOPS_AUTH=on``. Issue 12 point 2:
 
-- admin: everything;
-- centre (command-centre staff): every page and the wall;
+- admin: everything, and alone the admin page (the audit log and the accounts);
+- centre (command-centre staff): every page but the admin page, and the wall;
 - analyst: the analyst pages (overview, the four domains, the catalogue, reports)
   and table downloads, not the wall;
 - manager: the overview and reports;
 - loader (data officer): the data catalogue.
+
+With ``CITYOPS_AUTH=off`` nothing is checked: the one local user is admin-like and
+opens every page, the admin page too.
 
 The role decides *which pages*; the account's scope decides *which area*
 (:meth:`cityops.queries.context.Context.allowed_scope`).
@@ -28,15 +31,22 @@ PAGES: tuple[str, ...] = (
     "/data",
     "/reports",
     "/wall",
+    "/admin",
 )
 
-#: The pages of an analyst: all but the wall.
-ANALYST_PAGES: tuple[str, ...] = tuple(p for p in PAGES if p != "/wall")
+#: Pages of the admin role only (issue 12 point 6: the audit log and the accounts).
+ADMIN_ONLY_PAGES: frozenset[str] = frozenset({"/admin"})
+
+#: The pages of command-centre staff: all but the admin page.
+CENTRE_PAGES: tuple[str, ...] = tuple(p for p in PAGES if p not in ADMIN_ONLY_PAGES)
+
+#: The pages of an analyst: all but the wall and the admin page.
+ANALYST_PAGES: tuple[str, ...] = tuple(p for p in CENTRE_PAGES if p != "/wall")
 
 #: Pages each role may open.
 ROLE_PAGES: dict[str, frozenset[str]] = {
     "admin": frozenset(PAGES),
-    "centre": frozenset(PAGES),
+    "centre": frozenset(CENTRE_PAGES),
     "analyst": frozenset(ANALYST_PAGES),
     "manager": frozenset({"/", "/reports"}),
     "loader": frozenset({"/data"}),
@@ -66,6 +76,7 @@ ID_PREFIX_PAGES: dict[str, str] = {
     "data": "/data",
     "wall": "/wall",
     "reports": "/reports",
+    "admin": "/admin",
 }
 
 

@@ -177,6 +177,7 @@ CALLBACKS = [
     "reports-kind.value+reports-day.date+reports-from.date+reports-to.date",
     "reports-make.n_clicks",
     "reports-cancel.n_clicks",
+    "admin-since.value+admin-actor.value+admin-action.value",
 ]
 #: Answered by Dash itself (a background job's cancel): "no update" is its valid answer.
 DASH_OWN = {"reports-cancel.n_clicks"}
@@ -246,7 +247,8 @@ def valid(dash_app, demo_ctx):
     select = {"ov-kpi-select": "cameras_total", "video-department": "水务", "hazmat-class": "3",
               "tourism-spot": "NJ001", "reports-scope": "320102", "reports-kind": "daily",
               "reports-kpi": "cameras_online_rate", "reports-lang": "zh",
-              "reports-format": "xlsx"}  # fmt: skip
+              "reports-format": "xlsx", "admin-since": "2026-11-24", "admin-actor": "",
+              "admin-action": "login.ok"}  # fmt: skip
 
     def value(id_str: str, prop: str):
         concrete = _concrete(id_str)

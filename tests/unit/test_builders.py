@@ -86,8 +86,8 @@ def test_header_links_are_addressable_labelled_and_cover_every_page(dash_app):
     from components.shell import header, nav_link_id, nav_pages
 
     # Built from the page registry: the overview, each declared domain in order, the
-    # catalogue, the reports, the wall.
-    pages = ["overview", *DOMAIN_NAMES, "data", "reports", "wall"]
+    # catalogue, the reports, the wall, the admin page.
+    pages = ["overview", *DOMAIN_NAMES, "data", "reports", "wall", "admin"]
     assert [name for name, _ in nav_pages()] == pages
 
     nav = next(c for c in header("en").children if c.to_plotly_json()["type"] == "Nav")
