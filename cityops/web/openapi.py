@@ -24,8 +24,11 @@ from cityops.queries.periods import Basis
 JSON = "application/json"
 Schema = dict[str, Any]
 
-#: An area code (6 digits) or an H3 cell (15 hex digits).
-SCOPE_PATTERN = r"^([0-9]{6}|[0-9a-f]{15})$"
+#: An area code (6 digits) or an H3 cell (15 hex digits); empty is the default, and the
+#: server strips surrounding blanks.
+SCOPE_PATTERN = r"^\s*([0-9]{6}|[0-9a-f]{15})?\s*$"
+#: YYYY-MM-DD; empty is the default. A well-formed impossible day is a 400.
+DATE_PATTERN = r"^\s*([0-9]{4}-[0-9]{2}-[0-9]{2})?\s*$"
 
 #: What each filter means, by name in :attr:`Filters.NAMES`.
 FILTER_ABOUT = {
@@ -188,9 +191,10 @@ SCOPE = _param(
     "area code (6 digits) or H3 cell; default the province",
     {"type": "string", "pattern": SCOPE_PATTERN},
 )
-DATE = _param("date", "YYYY-MM-DD, default today (Asia/Shanghai)", _string("date"))
-FROM = _param("from", f"period start, YYYY-MM-DD (at most {MAX_DAYS} days)", _string("date"))
-TO = _param("to", "period end, YYYY-MM-DD (default: from)", _string("date"))
+DAY: Schema = {"type": "string", "pattern": DATE_PATTERN}
+DATE = _param("date", "YYYY-MM-DD, default today (Asia/Shanghai)", DAY)
+FROM = _param("from", f"period start, YYYY-MM-DD (at most {MAX_DAYS} days)", DAY)
+TO = _param("to", "period end, YYYY-MM-DD (default: from)", DAY)
 CODE = _param("code", "area code or H3 cell", {"type": "string", "pattern": SCOPE_PATTERN}, "path")
 FILTERS = [_param(name, FILTER_ABOUT.get(name, name), _string()) for name in Filters.NAMES]
 IF_NONE_MATCH = _param("If-None-Match", "an ETag of an earlier answer", _string(), "header")

@@ -9,9 +9,11 @@ from __future__ import annotations
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
+from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
+    negative_data_rejection,
     response_schema_conformance,
     status_code_conformance,
 )
@@ -67,6 +69,17 @@ def api_schema(dash_app):
     return schemathesis.openapi.from_wsgi("/api/v1/openapi.json", dash_app.server)
 
 
+@pytest.fixture(scope="module")
+def open_schema(dash_app):
+    """The document less its security requirement: the test app runs with login off.
+
+    Negative cases would otherwise count a request without a token as invalid data.
+    """
+    loaded = schemathesis.openapi.from_dict({**document(), "security": []})
+    loaded.app = dash_app.server  # as from_wsgi does
+    return loaded
+
+
 #: The WSGI transport does not decode compressed bodies; ask for them plain.
 PLAIN = {"Accept-Encoding": "identity"}
 
@@ -77,11 +90,19 @@ CHECKS = [
     response_schema_conformance,
 ]
 
+NEGATIVE_CHECKS = [
+    not_a_server_error,
+    negative_data_rejection,
+    content_type_conformance,
+    response_schema_conformance,
+]
+
 
 # schemathesis.pytest.from_fixture does not run under pytest 9 (it reads the removed
 # Node._nodeid), so each operation drives Hypothesis itself with the schema's strategy.
 @pytest.mark.parametrize("path", sorted(document()["paths"]))
 def test_api_fuzz(api_schema, path):
+    """Documented requests get a documented status, content type and body, never a 5xx."""
     operation = api_schema[path]["GET"]
 
     @given(case=operation.as_strategy())
@@ -93,5 +114,25 @@ def test_api_fuzz(api_schema, path):
     )
     def fuzz(case) -> None:
         case.call_and_validate(checks=CHECKS, headers=PLAIN)
+
+    fuzz()
+
+
+@pytest.mark.parametrize(
+    "path", sorted(p for p, item in document()["paths"].items() if item["get"]["parameters"])
+)
+def test_api_fuzz_invalid_parameters(open_schema, path):
+    """Parameters outside the document (bad scopes, dates, types) are a 4xx, never a 5xx."""
+    operation = open_schema[path]["GET"]
+
+    @given(case=operation.as_strategy(GenerationMode.NEGATIVE))
+    @settings(
+        max_examples=25,
+        deadline=None,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+    )
+    def fuzz(case) -> None:
+        case.call_and_validate(checks=NEGATIVE_CHECKS, headers=PLAIN)
 
     fuzz()
