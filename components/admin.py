@@ -144,9 +144,17 @@ def accounts_frame(accounts: Iterable[Any], scope_names: dict[str, str],
     ).astype(object)
 
 
+def token_scope(token: dict[str, Any], account_scopes: dict[str, str | None]) -> str | None:
+    """Return the scope a token reads: its own, else its account's (None: the province)."""
+    return token.get("scope_code") or account_scopes.get(token.get("account"))
+
+
 def tokens_frame(tokens: list[dict[str, Any]], scope_names: dict[str, str],
                  lang: str) -> pd.DataFrame:  # fmt: skip
-    """Return the tokens as shown (from ``list_tokens``: never a secret or its hash)."""
+    """Return the tokens as shown (from ``list_tokens``: never a secret or its hash).
+
+    ``scope_code`` of each row is the scope the token reads (:func:`token_scope`).
+    """
     province = t("admin.scope_all", lang)
     never = t("admin.never", lang)
     return pd.DataFrame(
@@ -178,7 +186,7 @@ def audit_table(rows: list[dict[str, Any]], lang: str) -> html.Div:
     frame = audit_frame(rows, lang)
     return data_table("admin-audit", frame, AUDIT_COLUMNS, lang, row_id="seq",
                       kinds=_text_kinds(AUDIT_COLUMNS), title=t("admin.audit", lang),
-                      widths={"admin_ts": 170, "admin_detail": 320})  # fmt: skip
+                      widths={"admin_ts": 210, "admin_detail": 320})  # fmt: skip
 
 
 def accounts_table(accounts: Iterable[Any], scope_names: dict[str, str], lang: str) -> html.Div:
@@ -209,7 +217,7 @@ def _dropdown(component_id: str, label: str, value: str | None,
                 options=[{"label": t("filter.all", lang), "value": ""}, *options],
             ),
         ],
-        className="filter",
+        className="toolbar-date",  # the label beside its dropdown
     )
 
 
@@ -237,7 +245,7 @@ def audit_filters(days: list[str], actors: list[str], actions: list[str],
                       opts(keep(actions, chosen.get("action")),
                            lambda a: action_label(a, lang)), lang),
         ],
-        className="toolbar filters",
+        className="filters",
     )  # fmt: skip
 
 

@@ -28,6 +28,7 @@ from components.admin import (
     filter_url,
     local_day,
     since_utc,
+    token_scope,
     tokens_table,
 )
 from components.states import empty, notice
@@ -81,7 +82,9 @@ def layout(since: Any = None, actor: Any = None, action: Any = None, **_):
                        limit=LIMIT)  # fmt: skip
     days, actors, actions = present_values(engine)
     accounts = accounts_module.list_accounts(engine)
-    tokens = accounts_module.list_tokens(engine)
+    owners = {a.name: a.scope_code for a in accounts}
+    tokens = [{**r, "scope_code": token_scope(r, owners)}
+              for r in accounts_module.list_tokens(engine)]  # fmt: skip
     names = scope_names({a.scope_code for a in accounts} | {r["scope_code"] for r in tokens})
     chosen = {"since": since, "actor": actor, "action": action}
     return html.Div(

@@ -1226,7 +1226,7 @@ TABLE: dict[str, tuple[str, str]] = {
     "admin.no": ("否", "No"),
     "admin.never": ("永不", "Never"),
     "admin.scope_all": ("全省", "Province"),
-    "col.admin_ts": ("时间（北京时间 UTC+8）", "Time (Asia/Shanghai, UTC+8)"),
+    "col.admin_ts": ("时间（北京时间）", "Time (Asia/Shanghai)"),
     "col.admin_actor": ("操作人", "Actor"),
     "col.admin_action": ("操作", "Action"),
     "col.admin_outcome": ("结果", "Outcome"),

@@ -105,6 +105,7 @@ def test_accounts_and_tokens_without_hash_or_secret(dash_app, admin_store):
     assert acc["adm-xw"]["admin_disabled"] == "No"
     token = next(r for r in shown["admin-tokens"]["rowData"] if r["admin_account"] == "adm-xw")
     assert token["admin_label"] == "wall 1" and token["admin_status"] == "Active"
+    assert token["admin_scope"].endswith("(320102)")  # no scope of its own: its account's
     text = json.dumps(view.tree)
     assert secret not in text and "argon2" not in text and "sha256" not in text
     assert "cityops user add" in text  # read-only: the commands to use
