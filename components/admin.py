@@ -38,6 +38,8 @@ COMMANDS = (
     "cityops user disable NAME",
     "cityops user reset NAME --password-stdin",
     "cityops token create NAME [--expires DAYS]",
+    "cityops token list",
+    "cityops token revoke TOKEN_ID",
     "cityops audit [--since DAY] [--user NAME]",
 )
 
