@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
 Kind = Literal["text", "float", "int", "bool", "timestamp", "date", "hhmm", "enum", "code6"]
-Personal = Literal["name", "phone", "plate"]
+Personal = Literal["name", "phone", "plate", "address"]
 
 
 @dataclass(frozen=True)
@@ -336,7 +336,7 @@ RENTALS = DatasetSpec(
     key=("unit_id",),
     columns=(
         Column("unit_id", ("房屋编号",), max_chars=ID_CHARS),
-        Column("address", ("地址", "房屋地址"), required=False),
+        Column("address", ("地址", "房屋地址"), required=False, personal="address"),
         LON,
         LAT,
         Column(
@@ -530,9 +530,10 @@ def personal_columns() -> dict[str, str]:
 
 def mask(kind: str, value: object) -> str:
     """Return ``value`` masked the way personal data of ``kind`` is shown (UX.md)."""
-    from cityops.text.formatting import mask_name, mask_phone, mask_plate
+    from cityops.text.formatting import mask_address, mask_name, mask_phone, mask_plate
 
-    maskers = {"name": mask_name, "phone": mask_phone, "plate": mask_plate}
+    maskers = {"name": mask_name, "phone": mask_phone, "plate": mask_plate,
+               "address": mask_address}  # fmt: skip
     if kind not in maskers:
         raise ValueError(f"unknown kind of personal data: {kind!r}")
     if value is None or (isinstance(value, float) and value != value):

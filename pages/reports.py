@@ -13,6 +13,7 @@ failure is one translated line on the page and one line in the log, never a trac
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable
 from pathlib import Path
@@ -295,18 +296,27 @@ def make_report(
 
 
 # Say that the report was cancelled (Dash stops the job itself, on the same click); in
-# the browser, so the click needs no second request. The text comes with the page.
+# the browser, so the click needs no second request. The text comes with the page. The
+# form is put back here too (button enabled, message shown, progress and cancel hidden):
+# under load Dash may drop the job's "running" off-state when a job is cancelled early.
 clientside_callback(
     """
     function(n, s) {
-        if (!n || !s) { return window.dash_clientside.no_update; }
+        const [shown, hidden, progressHidden] = __STYLES__;
+        const no = window.dash_clientside.no_update;
+        if (!n || !s) { return [no, no, no, no, no]; }
         const p = {type: 'P', namespace: 'dash_html_components', props: {children: s.cancelled}};
-        return {type: 'Div', namespace: 'dash_html_components',
-                props: {children: p, className: 'state-notice', role: 'status',
-                        'data-state': 'cancelled'}};
+        const note = {type: 'Div', namespace: 'dash_html_components',
+                      props: {children: p, className: 'state-notice', role: 'status',
+                              'data-state': 'cancelled'}};
+        return [note, shown, false, hidden, progressHidden];
     }
-    """,
+    """.replace("__STYLES__", json.dumps([SHOWN, HIDDEN, PROGRESS_HIDDEN])),
     Output(ids.REPORTS_MESSAGE, "children", allow_duplicate=True),
+    Output(ids.REPORTS_MESSAGE, "style", allow_duplicate=True),
+    Output(ids.REPORTS_MAKE, "disabled", allow_duplicate=True),
+    Output(ids.REPORTS_CANCEL, "style", allow_duplicate=True),
+    Output(ids.REPORTS_PROGRESS_WRAP, "style", allow_duplicate=True),
     Input(ids.REPORTS_CANCEL, "n_clicks"),
     State(ids.REPORTS_STATE, "data"),
     prevent_initial_call=True,

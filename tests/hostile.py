@@ -51,7 +51,7 @@ TEXT = {
     "waybill.carrier": SCRIPT + "承运",
     "waybill.origin_name": TEMPLATE + "起运",
     "waybill.dest_name": FORMULA,
-    "rental.address": IMG + "地址",
+    "rental.address": IMG + "地址1号",  # up to the building number: shown whole once masked
     "spot.name": SPAN + A_JS + "景区",
     "booking.visitor_origin": SPAN + "客源",
     "booking.channel": TEMPLATE + "渠道",
@@ -61,14 +61,16 @@ TEXT = {
 #: Addresses a spreadsheet would run (OWASP CSV injection), each on a suspected unit.
 #: The loader strips surrounding whitespace, so the tab and CR variants arrive as
 #: "=1+1" and "=2+2" (still formulas).
+#: Each ends in a building number ("…1号"), where address masking stops, so the page and
+#: the downloads show the whole formula-like text (the household part would be masked).
 FORMULA_ADDRESSES = {
-    "XSS-R2": FORMULA,
-    "XSS-R3": "+1",
-    "XSS-R4": "-1+2",
-    "XSS-R5": "@SUM(A1)",
-    "XSS-R6": "\t=1+1",
-    "XSS-R7": "\r=2+2",
-    "XSS-R8": "＝1+1",  # full-width, as Chinese input methods type it
+    "XSS-R2": FORMULA + "1号",
+    "XSS-R3": "+1号",
+    "XSS-R4": "-1+2号",
+    "XSS-R5": "@SUM(A1)1号",
+    "XSS-R6": "\t=1+1号",
+    "XSS-R7": "\r=2+2号",
+    "XSS-R8": "＝1+1号",  # full-width, as Chinese input methods type it
 }
 #: A landlord name that stays a formula once masked (=*******0).
 DDE_NAME = "=cmd|' /C calc'!A0"
@@ -176,7 +178,7 @@ def frames(now: dt.datetime) -> dict[str, pd.DataFrame]:
         "inspected_at": [T] * len(units),
     })  # fmt: skip
     bad_rentals = pd.DataFrame({
-        "unit_id": ["XSS-R90", "XSS-R91"], "address": [SCRIPT + "坏地址", FORMULA],
+        "unit_id": ["XSS-R90", "XSS-R91"], "address": [SCRIPT + "坏地址1号", FORMULA + "1号"],
         "lon": [CENTRE[0], 121.4737], "lat": [CENTRE[1], 31.2304],  # the second: Shanghai
         "floor_area_m2": [20.0, 20.0], "rooms": [1, 1], "occupants": [6, 6],
         "landlord_name": ["张三", "李四"], "landlord_phone": ["13912341234", "13800001111"],

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 
 from cityops.text.i18n import t
 
@@ -125,6 +126,24 @@ def mask_phone(phone: str | None) -> str:
     if len(digits) < 7:
         return "*" * len(digits)
     return digits[:3] + "*" * (len(digits) - 7) + digits[-4:]
+
+
+#: Where a Chinese address's building ends: what follows (unit, floor, room) identifies a
+#: household and is masked.
+_BUILDING_END = re.compile(r"[0-9０-９一二三四五六七八九十百零〇]+\s*(号楼|号院|号|栋|幢|弄)")
+
+
+def mask_address(address: str | None) -> str:
+    """Mask the household part of an address: 中山路12号3单元502室 → 中山路12号****.
+
+    Kept: the text up to the building number (号/栋/幢/弄); without one, the first
+    half. The street and building stay readable for the inspectors' work.
+    """
+    if not address:
+        return MISSING
+    found = _BUILDING_END.search(address)
+    keep = found.end() if found else max(1, len(address) // 2)
+    return address[:keep] + ("****" if keep < len(address) else "")
 
 
 def mask_plate(plate: str | None) -> str:

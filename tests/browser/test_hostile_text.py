@@ -411,7 +411,7 @@ def test_hx001_hostile_text_is_shown_as_text_on_every_page(watch_factory, hostil
     w.page.wait_for_selector(".ag-tooltip, .ag-tooltip-custom", timeout=5_000)
     assert H.SVG in w.audit(f"{lang} /data tooltip")
     text = visit(w, "/data", "quarantine", load=hostile.quarantine_load, picture="quarantine")
-    assert H.SCRIPT + "坏地址" in text and H.IMG in text  # raw row and the enum message
+    assert H.SCRIPT + "坏地址1号" in text and H.IMG in text  # raw row and the enum message
     text = visit(w, "/data", "cameras quarantine", load=hostile.load_ids["cameras"])
     assert H.A_JS + "状态" in text
     text = visit(w, "/data", "refusal", load=hostile.refused_load)

@@ -24,12 +24,13 @@ from cityops.web import auth as web_auth
 
 PASSWORD = "correct horse battery staple"
 SECRET = secrets.token_urlsafe(40)
-PAGES = ("/", "/video", "/hazmat", "/rentals", "/tourism", "/data", "/reports", "/wall")
+PAGES = ("/", "/video", "/hazmat", "/rentals", "/tourism", "/data", "/reports", "/wall",
+         "/admin")  # fmt: skip
 #: role → the pages it may open (issue 12 point 2)
 MAY = {
     "admin": set(PAGES),
-    "centre": set(PAGES),
-    "analyst": set(PAGES) - {"/wall"},
+    "centre": set(PAGES) - {"/admin"},
+    "analyst": set(PAGES) - {"/wall", "/admin"},
     "manager": {"/", "/reports"},
     "loader": {"/data"},
 }

@@ -350,6 +350,7 @@ def test_personal_columns_are_declared_once_in_the_specs():
         "vehicle_plate": "plate",
         "landlord_name": "name",
         "landlord_phone": "phone",
+        "address": "address",  # the household part: unit, floor, room
     }
     for spec in DATASETS.values():
         if any(c.name == "vehicle_plate" for c in spec.columns):
@@ -357,6 +358,8 @@ def test_personal_columns_are_declared_once_in_the_specs():
     assert mask("name", "张小明") == "张*明"
     assert mask("phone", "13912341234") == "139****1234"
     assert mask("plate", "苏F12345") == "苏F·1****"
+    assert mask("address", "玄武区中山路12号3单元502室") == "玄武区中山路12号****"
+    assert mask("address", "某小区5栋") == "某小区5栋"  # the building alone is no household
     assert mask("phone", None) == "—"
     with pytest.raises(ValueError):
         mask("email", "a@b")
