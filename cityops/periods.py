@@ -13,6 +13,8 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Literal
 
+from cityops.urls import DAY_RANGE
+
 Kind = Literal["daily", "weekly", "monthly", "custom"]
 KINDS: tuple[Kind, ...] = ("daily", "weekly", "monthly", "custom")
 #: The longest period a report or the API describes (a year and a day: a leap year's span).
@@ -89,11 +91,18 @@ def _month_end(day: dt.date) -> dt.date:
 
 
 def parse_date(text: str | None, what: str) -> dt.date:
-    """Return the date of ``YYYY-MM-DD`` text; :class:`PeriodError` naming ``what`` if not one."""
+    """Return the date of ``YYYY-MM-DD`` text; :class:`PeriodError` naming ``what`` if not one.
+
+    The days a link may name (:data:`cityops.urls.DAY_RANGE`, 1970–2099) bound it too.
+    """
     try:
-        return dt.date.fromisoformat((text or "").strip())
+        day = dt.date.fromisoformat((text or "").strip())
     except ValueError:
         raise PeriodError(f"{what} must be a date as YYYY-MM-DD, not {text!r}") from None
+    low, high = DAY_RANGE
+    if not low <= day <= high:
+        raise PeriodError(f"{what} must lie between {low} and {high}, not {day}")
+    return day
 
 
 def parse_period(start: str | None, end: str | None) -> Period:

@@ -58,6 +58,8 @@ def test_period_of_and_last_complete():
         ("2026-11-01", "tomorrow", "to must be a date"),
         ("2026-11-30", "2026-11-01", "ends"),
         ("2024-01-01", "2026-01-01", f"at most {MAX_DAYS}"),
+        ("9341-12-16", None, "between 1970-01-01 and 2099-12-31"),  # found by the API fuzz
+        ("2026-11-01", "2100-01-01", "to must lie between"),
     ],
 )
 def test_bad_periods_are_refused_with_a_reason(start, end, message):
