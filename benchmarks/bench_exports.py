@@ -19,8 +19,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import os
-import socket
 import subprocess
 import sys
 import threading
@@ -29,6 +27,7 @@ from pathlib import Path
 
 import requests
 
+from benchmarks import soak
 from benchmarks.stores import REPO, STORES, ensure_demo
 
 CALLBACK = "/_dash-update-component"
@@ -79,42 +78,12 @@ def rows(n: int) -> list[dict]:
     ]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def start_server(data_dir: Path, source: Path, log_path: Path) -> tuple[subprocess.Popen, str]:
     """Start ``cityops serve`` from checkout ``source``; return (process, base URL)."""
-    port = _free_port()
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("CITYOPS_")},
-        "CITYOPS_DATA_DIR": str(data_dir),
-        "CITYOPS_DATABASE_URL": "",
-        "PYTHONPATH": str(source),
-    }
     code = "import sys; from cli import main; sys.argv[0] = 'cityops'; main()"
-    log = open(log_path, "w")  # noqa: SIM115 -- closed with the process
-    proc = subprocess.Popen(
-        [sys.executable, "-c", code, "serve", "--port", str(port)],
-        cwd=source,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 120
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(log_path.read_text())
-        try:
-            if requests.get(f"{base}/api/v1/health", timeout=1).ok:
-                return proc, base
-        except requests.RequestException:
-            time.sleep(0.3)
-    proc.kill()
-    raise RuntimeError("server did not answer within 120 s")
+    return soak.start_server(data_dir, log_path, {"PYTHONPATH": str(source)},
+                             command=[sys.executable, "-c", code], cwd=source,
+                             clean_env=True, wait_s=120)  # fmt: skip
 
 
 def export_request(base: str, table_rows: list[dict]) -> bytes:

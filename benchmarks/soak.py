@@ -313,28 +313,43 @@ def cityops_bin() -> str:
 
 
 def start_server(
-    data_dir: Path, log_path: Path, env: dict | None = None
+    data_dir: Path,
+    log_path: Path,
+    env: dict | None = None,
+    *,
+    command: list[str] | None = None,
+    cwd: Path | None = None,
+    clean_env: bool = False,
+    wait_s: float = 180,
 ) -> tuple[subprocess.Popen, str]:
     """Start ``cityops serve`` over ``data_dir`` on a free port; return it and its base URL.
 
-    Waits until ``/api/v1/health`` answers (at most 180 s: a first start may migrate the
-    store's schema); the output goes to ``log_path``.
+    Waits until ``/api/v1/health`` answers (at most ``wait_s``, 180 s by default: a first
+    start may migrate the store's schema); the output goes to ``log_path``. ``command``
+    replaces the installed script (``[python, "-c", …]`` runs another checkout, with
+    ``cwd``); ``clean_env`` leaves out the caller's ``CITYOPS_*`` settings.
     """
     import requests
 
     port = free_port()
+    inherited = {k: v for k, v in os.environ.items()
+                 if not (clean_env and k.startswith("CITYOPS_"))}  # fmt: skip
     env = {
-        **os.environ,
+        **inherited,
         "CITYOPS_DATA_DIR": str(data_dir),
         "CITYOPS_DATABASE_URL": "",
         **(env or {}),
     }
     log = open(log_path, "w")  # noqa: SIM115 — the server writes it until it ends
     proc = subprocess.Popen(
-        [cityops_bin(), "serve", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT
+        [*(command or [cityops_bin()]), "serve", "--port", str(port)],
+        cwd=cwd,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 180
+    deadline = time.time() + wait_s
     while time.time() < deadline:
         if proc.poll() is not None:
             raise RuntimeError(
@@ -347,7 +362,7 @@ def start_server(
             pass
         time.sleep(0.5)
     proc.kill()
-    raise RuntimeError("cityops serve did not answer within 180 s")
+    raise RuntimeError(f"cityops serve did not answer within {wait_s:g} s")
 
 
 def start_simulate(data_dir: Path, rate: float, log_path: Path, env: dict | None = None,
