@@ -53,8 +53,6 @@ OUTCOMES = ("ok", "failed", "refused", "denied")
 #: Most rows :func:`query` returns when no limit is given.
 DEFAULT_LIMIT = 100
 
-_MAX_TEXT = 200  # actor, remote: cut to this
-
 
 def record(
     engine: Engine,
@@ -103,10 +101,11 @@ def write(
         raise ValueError(f"unknown audit outcome {outcome!r}")
     row = {
         "ts": now or utcnow(),
-        "actor": str(actor)[:100],
+        "actor": str(actor)[: audit_log.c.actor.type.length],
         "action": action,
         "outcome": outcome,
-        "remote": None if remote is None else str(remote)[:_MAX_TEXT],
+        # cut to the columns' own lengths (PostgreSQL refuses a longer VARCHAR value)
+        "remote": None if remote is None else str(remote)[: audit_log.c.remote.type.length],
         "scope_code": scope_code,
         "detail": json.dumps(detail, ensure_ascii=False, default=str, sort_keys=True),
     }
