@@ -30,16 +30,11 @@ import requests
 
 from benchmarks import harness
 from benchmarks.stores import TODAY, cityops_command
+from cityops.reports.browser import CHROMIUM_ARGS
 
 CHROMIUM = os.environ.get("CITYOPS_CHROMIUM", "/usr/bin/chromium")
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
+#: The flags the reports launch Chromium with (headless, nothing that phones home).
+ARGS = list(CHROMIUM_ARGS)
 PAGES = ("/", "/video", "/hazmat", "/rentals", "/tourism", "/data")
 CLUSTERS = ".cluster-icon, .marker-cluster"
 

@@ -18,15 +18,11 @@ from pathlib import Path
 import pytest
 import requests
 
+from cityops.reports.browser import CHROMIUM_ARGS as REPORT_CHROMIUM_ARGS
+
 CHROMIUM = os.environ.get("CITYOPS_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
+#: The flags the reports launch Chromium with (headless, nothing that phones home).
+CHROMIUM_ARGS = list(REPORT_CHROMIUM_ARGS)
 SHOTS = Path(__file__).resolve().parents[1] / "screenshots"
 LOCAL = ("http://127.0.0.1", "data:", "blob:")
 
