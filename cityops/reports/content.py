@@ -192,17 +192,16 @@ def _chart(key: str, lang: str, figure, table: Table, note: str = "") -> Chart:
     )
 
 
-def _area_rates(frame: pd.DataFrame, names: _Names, kpi: str, count: str) -> pd.DataFrame:
-    """Return ``area, name, <count>, <kpi>`` of the areas with any ``count``."""
-    out = frame[[count, kpi]].reset_index()
+def _areas_with(frame: pd.DataFrame, names: _Names, count: str, other: str) -> pd.DataFrame:
+    """Return ``area, name, <count>, <other>`` of the areas with any ``count``."""
+    out = frame[[count, other]].reset_index()
     out.insert(1, "name", [names(a) for a in out["area"]])
     return out[pd.to_numeric(out[count], errors="coerce").fillna(0) > 0]
 
 
 # ---------------------------------------------------------------- sections
 def _video(ctx, scope, allowed, period, children, names, lang, now, basis) -> Section:
-    found = children.copy()
-    rates = _area_rates(found, names, "cameras_online_rate", "cameras_total")
+    rates = _areas_with(children, names, "cameras_total", "cameras_online_rate")
     by_area = _table(
         "video.by_area",
         lang,
@@ -364,11 +363,7 @@ def _rentals(ctx, scope, allowed, children, names, lang, now, basis) -> Section:
         note=_now_note(basis, now, lang),
     )
     funnel_fig = rentals_components.funnel_figure(stages, lang)
-    suspected = children[["rentals_suspected", "rentals_registered"]].reset_index()
-    suspected.insert(1, "name", [names(a) for a in suspected["area"]])
-    suspected = suspected[
-        pd.to_numeric(suspected["rentals_registered"], errors="coerce").fillna(0) > 0
-    ]
+    suspected = _areas_with(children, names, "rentals_registered", "rentals_suspected")
     suspected = suspected.sort_values("rentals_suspected", ascending=False)
     sus_table = _table(
         "rentals.by_area",
@@ -504,7 +499,7 @@ def _problems(ctx, scope, allowed, period, names, lang, now, basis) -> tuple[Tab
 
     level, areas, area_basis = area_kpis(ctx, scope=scope, period=period, allowed=allowed, now=now)
     level_label = t(f"level.{level}", lang)
-    online = _area_rates(areas, names, "cameras_online_rate", "cameras_total")
+    online = _areas_with(areas, names, "cameras_total", "cameras_online_rate")
     online = online.sort_values(["cameras_online_rate", "area"]).head(TOP)
     top_online = _table(
         "top.online",
@@ -519,9 +514,7 @@ def _problems(ctx, scope, allowed, period, names, lang, now, basis) -> tuple[Tab
         + " "
         + _status_note_short(area_basis, lang),
     )
-    rentals = areas[["rentals_suspected", "rentals_registered"]].reset_index()
-    rentals.insert(1, "name", [names(a) for a in rentals["area"]])
-    rentals = rentals[pd.to_numeric(rentals["rentals_suspected"], errors="coerce").fillna(0) > 0]
+    rentals = _areas_with(areas, names, "rentals_suspected", "rentals_registered")
     rentals = rentals.sort_values(["rentals_suspected", "area"], ascending=[False, True]).head(TOP)
     top_rentals = _table(
         "top.rentals",
