@@ -26,9 +26,12 @@ Schema = dict[str, Any]
 
 #: An area code (6 digits) or an H3 cell (15 hex digits); empty is the default, and the
 #: server strips surrounding blanks.
-SCOPE_PATTERN = r"^\s*([0-9]{6}|[0-9a-f]{15})?\s*$"
+#: The padding the server strips (``str.strip``: Unicode spaces and the ASCII separators
+#: \x1c–\x1f, which a JSON-schema ``\s`` does not cover).
+_PAD = r"[\s\x1c-\x1f\x85]*"
+SCOPE_PATTERN = rf"^{_PAD}([0-9]{{6}}|[0-9a-f]{{15}})?{_PAD}$"
 #: YYYY-MM-DD; empty is the default. A well-formed impossible day is a 400.
-DATE_PATTERN = r"^\s*([0-9]{4}-[0-9]{2}-[0-9]{2})?\s*$"
+DATE_PATTERN = rf"^{_PAD}([0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}})?{_PAD}$"
 
 #: What each filter means, by name in :attr:`Filters.NAMES`.
 FILTER_ABOUT = {
