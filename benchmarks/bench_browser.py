@@ -5,9 +5,11 @@ Usage (``make bench`` runs it)::
     .venv/bin/python -m benchmarks.bench_browser --data-dir <store> [--runs 3] [--clicks 25]
         [--json-out FILE]
 
-Starts ``cityops serve`` on the store (its log in a temporary folder, never in the
-store) and drives ``/usr/bin/chromium`` through Playwright with the project's flags.
-Every navigation uses a new browser context (no HTTP cache, no cookies). Timings are
+Starts ``cityops serve --demo`` on the store (its log in a temporary folder, never in
+the store; login on, see :func:`benchmarks.soak.start_server`), signs in as the demo
+admin through the login form (:func:`benchmarks.soak.sign_in`) and drives
+``/usr/bin/chromium`` through Playwright with the project's flags. Every navigation
+uses a new browser context (no HTTP cache; only the login's session cookie). Timings are
 taken inside the page (``performance.now()``): from navigation start, or from the
 click event, to the first frame painted after the DOM condition holds (two animation
 frames). The conditions are in :data:`CONDITIONS` and in the JSON.
@@ -18,9 +20,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import os
-import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -28,11 +27,11 @@ from pathlib import Path
 
 import requests
 
-from benchmarks import harness
-from benchmarks.stores import TODAY, cityops_command
+from benchmarks import harness, soak
+from benchmarks.stores import TODAY
 from cityops.reports.browser import CHROMIUM_ARGS
 
-CHROMIUM = os.environ.get("CITYOPS_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM = soak.CHROMIUM
 #: The flags the reports launch Chromium with (headless, nothing that phones home).
 ARGS = list(CHROMIUM_ARGS)
 PAGES = ("/", "/video", "/hazmat", "/rentals", "/tourism", "/data")
@@ -132,56 +131,33 @@ def _held(handle, what: str) -> None:
         raise RuntimeError(f"{what}: {value[:300]}")
 
 
-def free_port() -> int:
-    """Return a free TCP port on 127.0.0.1."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @contextlib.contextmanager
 def serving(data_dir: str, log_dir: str):
-    """Run ``cityops serve`` over ``data_dir``; yield its base URL (log in ``log_dir``)."""
-    port = free_port()
-    env = {**os.environ, "CITYOPS_DATA_DIR": str(data_dir), "CITYOPS_DATABASE_URL": ""}
-    log_path = Path(log_dir) / "server.log"
-    with open(log_path, "w") as log:
-        proc = subprocess.Popen([*cityops_command(), "serve", "--port", str(port)],
-                                env=env, stdout=log, stderr=subprocess.STDOUT)  # fmt: skip
-        base = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.time() + 120
-            while True:
-                if proc.poll() is not None:
-                    raise RuntimeError(log_path.read_text()[-2000:])
-                if time.time() > deadline:
-                    raise RuntimeError("cityops serve did not answer within 120 s")
-                try:
-                    if requests.get(f"{base}/api/v1/health", timeout=2).ok:
-                        break
-                except requests.RequestException:
-                    time.sleep(0.3)
-            yield base
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+    """Run ``cityops serve --demo`` over ``data_dir`` and sign in; yield (base URL, session).
+
+    The server's log goes to ``log_dir``; :mod:`benchmarks.soak` starts it and signs in.
+    """
+    proc, base = soak.start_server(Path(data_dir), Path(log_dir) / "server.log", wait_s=120)
+    try:
+        yield base, soak.sign_in(base, Path(data_dir))
+    finally:
+        soak.stop(proc, wait=15)
 
 
 class Browser:
     """Chromium with the project's flags; a new context per measurement."""
 
-    def __init__(self, playwright, base: str):
+    def __init__(self, playwright, base: str, session: str | None = None):
         self.base = base
+        self.session = session
         self.browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         self.version = self.browser.version
 
     def page(self):
-        """Return a new 1600×1000 zh-CN page in a new context (cold cache)."""
+        """Return a new 1600×1000 zh-CN page in a new context (cold cache), signed in."""
         context = self.browser.new_context(viewport={"width": 1600, "height": 1000},
                                            locale="zh-CN")  # fmt: skip
+        soak.add_session(context, self.session)
         return context.new_page()
 
     def navigation(self, url: str, condition: str, arg=None, timeout: int = 60_000) -> float:
@@ -189,10 +165,12 @@ class Browser:
         page = self.page()
         try:
             page.goto(self.base + url, wait_until="commit", timeout=timeout)
+            soak.not_at_login(page)
             _held(page.wait_for_function(condition, arg=arg, timeout=timeout, polling="raf"), url)
             page.evaluate(_FRAMES)
             return page.evaluate("() => performance.now()")
         finally:
+            self.session = soak.session_in(page.context) or self.session
             page.context.close()
 
     def close(self) -> None:
@@ -223,9 +201,12 @@ def camera_map(b: Browser, runs: int, scope: str = "321300") -> dict:
     return harness.summary(samples) | {"samples": [round(s) for s in samples]}
 
 
-def children(base: str, code: str) -> list[str]:
+def children(base: str, code: str, session: str | None = None) -> list[str]:
     """Return the codes of the enabled areas the map shows below ``code``."""
-    features = requests.get(f"{base}/api/v1/geo/{code}/children.geojson", timeout=60).json()
+    features = requests.get(f"{base}/api/v1/geo/{code}/children.geojson", timeout=60,
+                            cookies=soak.cookies(session))  # fmt: skip
+    features.raise_for_status()
+    features = features.json()
     return [f["properties"]["code"] for f in features["features"]
             if f["properties"].get("enabled", True)]  # fmt: skip
 
@@ -264,8 +245,8 @@ def drilldown(b: Browser, clicks: int) -> dict:
     is clicked twice. Rounds go on through the cities until ``clicks`` is reached.
     """
     samples, done, skipped = [], [], []
-    cities = children(b.base, "320000")
-    districts = {city: children(b.base, city) for city in cities}
+    cities = children(b.base, "320000", b.session)
+    districts = {city: children(b.base, city, b.session) for city in cities}
     plan = [(city, districts[city][k]) for k in range(8) for city in cities
             if k < len(districts[city])]  # fmt: skip
     page = b.page()
@@ -280,14 +261,14 @@ def drilldown(b: Browser, clicks: int) -> dict:
                 page.goto(f"{b.base}/?date={TODAY}")
                 page.wait_for_selector(f'path[data-area="{city}"]', timeout=60_000)
                 _settle(page)
-                ms = click_and_wait(page, city, children(b.base, city)[0])
+                ms = click_and_wait(page, city, children(b.base, city, b.session)[0])
                 _record(samples, done, skipped, "province", city, ms)
                 seen.add(city)
             else:
                 page.goto(f"{b.base}/?scope={city}&date={TODAY}")
                 page.wait_for_selector(f'path[data-area="{district}"]', timeout=60_000)
             _settle(page)
-            cells = children(b.base, district)
+            cells = children(b.base, district, b.session)
             ms = click_and_wait(page, district, cells[0] if cells else district)
             _record(samples, done, skipped, city, district, ms)
             seen.add(district)
@@ -303,6 +284,7 @@ def drilldown(b: Browser, clicks: int) -> dict:
                     seen.add(cell)
                     break
     finally:
+        b.session = soak.session_in(page.context) or b.session
         page.context.close()
     return harness.summary(samples) | {"clicks": done, "skipped": skipped}
 
@@ -320,8 +302,8 @@ def measure(data_dir: str, *, runs: int, clicks: int, camera_runs: int) -> dict:
     from playwright.sync_api import sync_playwright
 
     with tempfile.TemporaryDirectory(prefix="cityops-bench-") as logs, \
-            serving(data_dir, logs) as base, sync_playwright() as p:  # fmt: skip
-        b = Browser(p, base)
+            serving(data_dir, logs) as (base, session), sync_playwright() as p:  # fmt: skip
+        b = Browser(p, base, session)
         try:
             out = {"chromium": b.version, "conditions": CONDITIONS}
             t0 = time.perf_counter()

@@ -7,9 +7,14 @@ the grid's column definitions. Eight go at once from eight threads while a ninth
 until all eight have answered, what each answered (a workbook, a refusal note, an HTTP
 error), the slowest health answer during the burst, and the server's peak RSS (VmHWM).
 
-``--source DIR`` runs the server from another checkout (``git archive <commit> | tar -x
--C DIR``) to measure the code before a change; the request is built from that server's
-own callback map, so it fits either version.
+Login is on: this checkout's server starts in demo mode (``cityops serve --demo``,
+127.0.0.1 only) and every request but the health poll carries the demo admin's session
+cookie (:func:`benchmarks.soak.sign_in`). ``--source DIR`` runs the server from another
+checkout (``git archive <commit> | tar -x -C DIR``) to measure the code before a change;
+such a checkout may not know ``--demo``, so it runs with ``CITYOPS_AUTH=off`` (no login,
+which also serves 127.0.0.1 only) and the requests carry no cookie — its numbers leave
+out the login gate's work. The request is built from that server's own callback map, so
+it fits either version.
 
     python -m benchmarks.bench_exports [--rows 100000] [--exports 8] [--source DIR]
 """
@@ -78,18 +83,33 @@ def rows(n: int) -> list[dict]:
     ]
 
 
-def start_server(data_dir: Path, source: Path, log_path: Path) -> tuple[subprocess.Popen, str]:
-    """Start ``cityops serve`` from checkout ``source``; return (process, base URL)."""
+def start_server(
+    data_dir: Path, source: Path, log_path: Path
+) -> tuple[subprocess.Popen, str, str | None]:
+    """Start ``cityops serve`` from checkout ``source``; return (process, base URL, session).
+
+    This checkout: demo mode, signed in as the demo admin. Another checkout:
+    ``CITYOPS_AUTH=off`` (it may not know ``--demo``), session None.
+    """
     code = "import sys; from cli import main; sys.argv[0] = 'cityops'; main()"
-    return soak.start_server(data_dir, log_path, {"PYTHONPATH": str(source)},
-                             command=[sys.executable, "-c", code], cwd=source,
-                             clean_env=True, wait_s=120)  # fmt: skip
+    this = Path(source).resolve() == REPO.resolve()
+    env = {"PYTHONPATH": str(source), **({} if this else {"CITYOPS_AUTH": "off"})}
+    proc, base = soak.start_server(data_dir, log_path, env, command=[sys.executable, "-c", code],
+                                   cwd=source, clean_env=True, wait_s=120, demo=this)  # fmt: skip
+    try:
+        return proc, base, soak.sign_in(base, data_dir) if this else None
+    except Exception:
+        soak.stop(proc, wait=30)
+        raise
 
 
-def export_request(base: str, table_rows: list[dict]) -> bytes:
+def export_request(base: str, table_rows: list[dict], session: str | None = None) -> bytes:
     """Return the JSON body of one Excel export callback, fitted to the server's callbacks."""
-    requests.get(f"{base}/", timeout=30)  # Dash fills its callback map on a first request
-    deps = requests.get(f"{base}/_dash-dependencies", timeout=30).json()
+    jar = soak.cookies(session)
+    requests.get(f"{base}/", timeout=30, cookies=jar)  # Dash fills its callback map at first
+    deps = requests.get(f"{base}/_dash-dependencies", timeout=30, cookies=jar)
+    deps.raise_for_status()
+    deps = deps.json()
     dep = next(d for d in deps if '"table-xlsx"' in d["inputs"][0]["id"])
     name = "rentals-units"
 
@@ -150,8 +170,12 @@ def peak_rss_mb(pid: int) -> tuple[float, float]:
     return int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024
 
 
-def burst(base: str, body: bytes, exports: int) -> dict:
-    """Send ``exports`` export requests at once; return timings and outcomes."""
+def burst(base: str, body: bytes, exports: int, session: str | None = None) -> dict:
+    """Send ``exports`` export requests at once; return timings and outcomes.
+
+    The exports carry the login ``session``; the health poll goes without it
+    (``/api/v1/health`` is open).
+    """
     results: list[tuple[float, str]] = [None] * exports  # type: ignore[list-item]
     health: list[float] = []
     done = threading.Event()
@@ -165,6 +189,7 @@ def burst(base: str, body: bytes, exports: int) -> dict:
                 f"{base}{CALLBACK}",
                 data=body,
                 headers={"Content-Type": "application/json"},
+                cookies=soak.cookies(session),
                 timeout=600,
             )
             results[i] = (time.perf_counter() - t0, outcome(resp))
@@ -211,19 +236,22 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--data-dir", type=Path, default=STORES / "small")
     args = parser.parse_args(argv)
     data_dir = ensure_demo(args.data_dir, "small")
-    proc, base = start_server(data_dir, args.source.resolve(), Path("/tmp/bench_exports.log"))
+    proc, base, session = start_server(
+        data_dir, args.source.resolve(), Path("/tmp/bench_exports.log")
+    )
     try:
-        body = export_request(base, rows(args.rows))
+        body = export_request(base, rows(args.rows), session)
         idle_rss, _ = peak_rss_mb(proc.pid)
         result = {
             "source": str(args.source),
+            "login": "demo" if session else "off",
             "hardened": "Content-Security-Policy"
             in requests.get(f"{base}/api/v1/health", timeout=30).headers,
             "rows": args.rows,
             "exports": args.exports,
             "body_mb": round(len(body) / 1e6, 1),
             "idle_rss_mb": round(idle_rss),
-            **burst(base, body, args.exports),
+            **burst(base, body, args.exports, session),
         }
         result["peak_rss_mb"] = round(peak_rss_mb(proc.pid)[1])
     finally:

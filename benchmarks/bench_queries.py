@@ -72,11 +72,17 @@ class Bench:
 
     @property
     def client(self):
-        """Return a Flask test client of the whole app (created on first use)."""
+        """Return a Flask test client of the whole app (created on first use).
+
+        The app runs with login off (``auth="off"``: no key, no account to make in the
+        store): these timings are the callbacks' own work; ``bench_browser`` measures
+        through a real server with login on.
+        """
         if self._client is None:
             from app import create_app
+            from cityops.settings import Settings
 
-            self._app = create_app(self.settings)
+            self._app = create_app(Settings({**self.settings.values, "auth": "off"}))
             self._client = self._app.server.test_client()
         return self._client
 

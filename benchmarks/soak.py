@@ -10,9 +10,10 @@ Usage (an hour of wall time; the store folder is written to, so give it a copy):
     nohup .venv/bin/python -m benchmarks.soak --data-dir /tmp/soak-small --minutes 60 \\
         --out /tmp/soak/soak.json > /tmp/soak/soak.out 2>&1 &
 
-It copies nothing itself. It starts ``cityops serve`` (the installed script, a free
-port; its schema brought up to date by itself) and ``cityops simulate --rate R`` for
-the whole run (merging every ``CITYOPS_LIVE_MERGE_SECONDS``), then opens Debian's
+It copies nothing itself. It starts ``cityops serve --demo`` (the installed script, a
+free port, login on: see :func:`start_server` and :func:`sign_in`; its schema brought up
+to date by itself) and ``cityops simulate --rate R`` for the whole run (merging every
+``CITYOPS_LIVE_MERGE_SECONDS``), signs in as the demo admin, then opens Debian's
 Chromium through Playwright (``/usr/bin/chromium``, the project's flags plus
 ``--enable-precise-memory-info``; never ``playwright install``) on
 ``/wall?refresh=<refresh>&rotate=<rotate>`` at 1920×1080, and every ``--sample-seconds``
@@ -48,9 +49,11 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import html
 import json
 import os
 import platform
+import re
 import signal
 import socket
 import statistics
@@ -60,11 +63,16 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from benchmarks import bench_browser
+from cityops.reports.browser import CHROMIUM_ARGS
 
+#: Debian's Chromium (never ``playwright install``); ``CITYOPS_CHROMIUM`` names another.
+CHROMIUM = os.environ.get("CITYOPS_CHROMIUM", "/usr/bin/chromium")
 #: Debian's Chromium with the project's flags, plus exact heap numbers.
-ARGS = [*bench_browser.ARGS, "--enable-precise-memory-info"]
-CHROMIUM = bench_browser.CHROMIUM
+ARGS = [*CHROMIUM_ARGS, "--enable-precise-memory-info"]
+#: The login session's cookie (``cityops.web.auth.SESSION_COOKIE``).
+SESSION_COOKIE = "cityops_session"
+#: Where ``cityops serve --demo`` keeps the local admin's name and password.
+DEMO_LOGIN_FILE = "demo-login.txt"
 VIEWPORT = {"width": 1920, "height": 1080}
 #: The memory series whose growth is computed.
 SERIES = (
@@ -321,8 +329,16 @@ def start_server(
     cwd: Path | None = None,
     clean_env: bool = False,
     wait_s: float = 180,
+    demo: bool = True,
 ) -> tuple[subprocess.Popen, str]:
     """Start ``cityops serve`` over ``data_dir`` on a free port; return it and its base URL.
+
+    Login is on (the default since issue 12): ``demo`` (the default) starts
+    ``cityops serve --demo``, which serves 127.0.0.1 only and makes, in ``data_dir``, the
+    session key (``secret_key``) and, when the store has no account, the local admin
+    (``demo-login.txt``); :func:`sign_in` then signs in as that admin. ``demo=False``
+    leaves it to ``env`` (``CITYOPS_AUTH=off``, or ``CITYOPS_SECRET_KEY`` and accounts),
+    e.g. for a checkout older than ``--demo``.
 
     Waits until ``/api/v1/health`` answers (at most ``wait_s``, 180 s by default: a first
     start may migrate the store's schema); the output goes to ``log_path``. ``command``
@@ -342,12 +358,13 @@ def start_server(
     }
     log = open(log_path, "w")  # noqa: SIM115 — the server writes it until it ends
     proc = subprocess.Popen(
-        [*(command or [cityops_bin()]), "serve", "--port", str(port)],
+        [*(command or [cityops_bin()]), "serve", "--host", "127.0.0.1", "--port", str(port),
+         *(["--demo"] if demo else [])],
         cwd=cwd,
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,
-    )
+    )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
     deadline = time.time() + wait_s
     while time.time() < deadline:
@@ -363,6 +380,90 @@ def start_server(
         time.sleep(0.5)
     proc.kill()
     raise RuntimeError(f"cityops serve did not answer within {wait_s:g} s")
+
+
+def sign_in(base: str, data_dir: Path, timeout: float = 30) -> str:
+    """Sign in to the demo server at ``base`` through its login form; return the cookie value.
+
+    The name and password are those ``cityops serve --demo`` keeps in
+    ``<data_dir>/demo-login.txt`` (two lines). The real form is used: ``GET /login`` for
+    its CSRF token (and the session holding it), ``POST /login`` with it, which answers
+    303 and sets the ``cityops_session`` cookie. Attach the value with
+    :func:`add_session` (Playwright) or :func:`cookies` (``requests``).
+
+    Raises ``RuntimeError`` when the file is missing (demo mode makes its admin only in a
+    store without accounts) or the login is refused.
+    """
+    import requests
+
+    path = Path(data_dir) / DEMO_LOGIN_FILE
+    if not path.is_file():
+        raise RuntimeError(
+            f"{path} is missing: `cityops serve --demo` makes its admin (and this file) only "
+            "in a store without accounts, and this store already has some. Give the "
+            "benchmarks a store without accounts (e.g. delete its auth.sqlite) or a copy."
+        )
+    name, _, rest = path.read_text(encoding="utf-8").partition("\n")
+    password = rest.strip()
+    with requests.Session() as http:
+        form = http.get(f"{base}/login", timeout=timeout)
+        found = re.search(r'name="csrf" value="([^"]*)"', form.text)
+        if form.status_code != 200 or not found:
+            raise RuntimeError(f"GET {base}/login answered {form.status_code} without a form")
+        answer = http.post(
+            f"{base}/login",
+            data={"csrf": html.unescape(found.group(1)), "name": name.strip(),
+                  "password": password, "next": "/"},
+            allow_redirects=False,
+            timeout=timeout,
+        )  # fmt: skip
+        value = answer.cookies.get(SESSION_COOKIE)
+        if answer.status_code != 303 or not value:
+            raise RuntimeError(
+                f"signing in as {name.strip()!r} (from {path}) answered {answer.status_code}, "
+                "not 303 with a session: has its password been changed?"
+            )
+        return value
+
+
+def cookies(session: str | None) -> dict[str, str]:
+    """Return the ``cookies=`` of a ``requests`` call signed in with ``session`` ({}: none).
+
+    The value is fixed: the server ends it 60 minutes after the login unless
+    refreshed (``CITYOPS_SESSION_IDLE_MINUTES``), plenty for a burst of requests.
+    """
+    return {SESSION_COOKIE: session} if session else {}
+
+
+def add_session(context, session: str | None) -> None:
+    """Give the Playwright browser ``context`` the login ``session`` (None: nothing to add).
+
+    The cookie is the server's own: 127.0.0.1, path ``/``, HttpOnly, SameSite=Lax; the
+    browser keeps the refreshed one the server sends back, as a signed-in user's does.
+    """
+    if session:
+        context.add_cookies(
+            [{"name": SESSION_COOKIE, "value": session, "domain": "127.0.0.1", "path": "/",
+              "httpOnly": True, "sameSite": "Lax"}]
+        )  # fmt: skip
+
+
+def session_in(context) -> str | None:
+    """Return the login session cookie the Playwright ``context`` holds now (None: none).
+
+    The server sends a refreshed one (its last-seen time) at most every 30 s; a caller
+    that opens many contexts over a long run passes the latest on, so the idle limit
+    (``CITYOPS_SESSION_IDLE_MINUTES``) counts from the last request, not from the login.
+    """
+    return next((c["value"] for c in context.cookies() if c["name"] == SESSION_COOKIE), None)
+
+
+def not_at_login(page) -> None:
+    """Raise when the Playwright ``page`` was sent to ``/login`` (no valid session)."""
+    from urllib.parse import urlsplit
+
+    if urlsplit(page.url).path == "/login":
+        raise RuntimeError(f"the server sent the browser to the login form: {page.url}")
 
 
 def start_simulate(data_dir: Path, rate: float, log_path: Path, env: dict | None = None,
@@ -458,6 +559,7 @@ def run(args: argparse.Namespace) -> dict:
     result["url"] = url
     try:
         server, base = start_server(data_dir, server_log)
+        session = sign_in(base, data_dir)
         result["server_pid"] = server.pid
         simulate = start_simulate(data_dir, args.rate, sim_log)
         result["simulate_pid"] = simulate.pid
@@ -465,6 +567,7 @@ def run(args: argparse.Namespace) -> dict:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
             context = browser.new_context(viewport=VIEWPORT, locale="zh-CN")
+            add_session(context, session)
             page = context.new_page()
             page.on(
                 "console",
@@ -476,6 +579,7 @@ def run(args: argparse.Namespace) -> dict:
             cdp = context.new_cdp_session(page)
             cdp.send("Performance.enable")
             page.goto(base + url, wait_until="load")
+            not_at_login(page)
             page.wait_for_selector("#wall-root[data-tick]", timeout=60_000)
             t0 = time.monotonic()
             total = args.minutes * 60

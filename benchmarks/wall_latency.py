@@ -15,9 +15,11 @@ settings tried one after the other, ``--pages overview,hazmat``, ``--merge-windo
 seconds of ``cityops simulate --rate <rate>`` left pending before timing one
 ``LiveWriter.merge()`` (0: no merge measured), ``--seed``.
 
-What it does: starts ``cityops serve`` over the copy (a free port, the installed
-script) and opens Debian's Chromium (``/usr/bin/chromium``, the project's flags;
-never ``playwright install``) on ``/wall?refresh=<r>&pages=<pages>`` at 1920×1080.
+What it does: starts ``cityops serve --demo`` over the copy (a free port, the installed
+script, login on: :func:`benchmarks.soak.start_server`), signs in as the demo admin
+(:func:`benchmarks.soak.sign_in`) and opens Debian's Chromium (``/usr/bin/chromium``,
+the project's flags; never ``playwright install``) on ``/wall?refresh=<r>&pages=<pages>``
+at 1920×1080.
 Then, ``--n`` times per refresh setting, at a random moment of the refresh cycle: it
 picks a vehicle in transit (``hazmat_positions``, another one each time), writes one
 severity-3 ``restricted_zone`` alarm for it through :meth:`loaders.live.LiveWriter.write`
@@ -166,15 +168,22 @@ class Refreshes:
         return {phase: summary(ms) for phase, ms in self.ms.items()}
 
 
-def open_wall(browser, base: str, url: str, refreshes: Refreshes, errors: list[str]):
-    """Open the wall in a new 1920×1080 context; return the page once it has ticked twice."""
+def open_wall(
+    browser, base: str, url: str, refreshes: Refreshes, errors: list[str], session: str | None
+):
+    """Open the wall in a new 1920×1080 context; return the page once it has ticked twice.
+
+    The context holds the login ``session`` (:func:`benchmarks.soak.add_session`).
+    """
     context = browser.new_context(viewport=soak.VIEWPORT, locale="zh-CN")
+    soak.add_session(context, session)
     page = context.new_page()
     page.on("requestfinished", refreshes.on_finished)
     page.on("requestfailed", refreshes.on_failed)
     page.on("console", lambda m: soak._keep(errors, m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: soak._keep(errors, str(e)))
     page.goto(base + url, wait_until="load")
+    soak.not_at_login(page)
     page.wait_for_selector("#wall-root[data-tick]", timeout=120_000)
     page.wait_for_function(
         "() => Number(document.querySelector('#wall-root').dataset.tick) >= 2", timeout=120_000
@@ -238,6 +247,7 @@ def measure(args: argparse.Namespace) -> dict:
     try:
         t0 = time.perf_counter()
         server, base = soak.start_server(data_dir, Path(f"{logs}.server.log"))
+        session = soak.sign_in(base, data_dir)
         result["server_start_s"] = round(time.perf_counter() - t0, 1)
         store = Store(data_dir)
         result["version_bytes_start"] = store.version_bytes()
@@ -251,7 +261,7 @@ def measure(args: argparse.Namespace) -> dict:
             for refresh in refreshes_s:
                 refreshes = Refreshes()
                 url = f"/wall?refresh={refresh}&pages={args.pages}"
-                page = open_wall(browser, base, url, refreshes, result["console_errors"])
+                page = open_wall(browser, base, url, refreshes, result["console_errors"], session)
                 refreshes.phase = "idle"
                 writes = []
                 for i in range(args.n):

@@ -1,4 +1,5 @@
-"""The soak benchmark's pure parts: the growth slope, the window medians, stalls, the curve."""
+"""The soak benchmark's pure parts: the growth slope, the window medians, stalls, the curve,
+and the login helpers every benchmark server goes through (no server started)."""
 
 from __future__ import annotations
 
@@ -100,3 +101,33 @@ def test_markdown_has_the_curve_and_the_growth():
     rows = [line for line in text.splitlines() if line.startswith("| ") and line[2].isdigit()]
     assert [r.split("|")[1].strip() for r in rows] == ["0", "5", "10"]
     assert "| server_rss_mb | 0.0 |" in text
+
+
+def test_sign_in_without_the_demo_login_file_says_why(tmp_path):
+    # demo mode makes its admin (and the file) only in a store without accounts
+    with pytest.raises(RuntimeError, match=r"demo-login\.txt is missing.*already has"):
+        soak.sign_in("http://127.0.0.1:9", tmp_path)
+
+
+def test_the_session_cookie_for_requests_and_playwright():
+    assert soak.cookies("abc") == {"cityops_session": "abc"}
+    assert soak.cookies(None) == {}  # login off: nothing to send
+
+    class Context:
+        def __init__(self):
+            self.added = []
+
+        def add_cookies(self, cookies):
+            self.added += cookies
+
+        def cookies(self):
+            return self.added
+
+    context = Context()
+    soak.add_session(context, None)
+    assert context.added == [] and soak.session_in(context) is None
+    soak.add_session(context, "abc")
+    (cookie,) = context.added
+    assert cookie == {"name": "cityops_session", "value": "abc", "domain": "127.0.0.1",
+                           "path": "/", "httpOnly": True, "sameSite": "Lax"}  # fmt: skip
+    assert soak.session_in(context) == "abc"
