@@ -39,8 +39,9 @@ init: install
 demo: init
 	$(BIN)/cityops demo --if-empty
 
+# demo mode: login on, a local admin made on first start (its password is printed)
 run: demo
-	$(BIN)/cityops serve
+	$(BIN)/cityops serve --demo
 
 test: install-test
 	bash scripts/run-tests.sh

@@ -24,7 +24,7 @@ from cityops.text.i18n import LANG_COOKIE, normalise_lang, t
 from cityops.web import api, install_error_handlers, request_lang, security
 from cityops.web.auth import install_auth
 from components import tables  # noqa: F401 -- registers the download callbacks
-from components.shell import shell
+from components.shell import access_banner, shell
 
 log = logging.getLogger(__name__)
 _LOADING = re.compile(r'(class="_dash-loading">\s*)Loading\.\.\.')
@@ -128,7 +128,12 @@ def create_app(settings: Settings | None = None) -> Dash:
         compress=False,
     )
     app.default_lang = settings.default_lang
-    app.layout = lambda: shell(request_lang(settings.default_lang), auth_off=settings.auth == "off")
+
+    def layout():
+        lang = request_lang(settings.default_lang)
+        return shell(lang, banner=access_banner(lang, settings.auth, settings.demo))
+
+    app.layout = layout
     app.server.json.ensure_ascii = False
     app.server.register_blueprint(api.blueprint)
     # what this app serves; the grid of a large county is ~1.5 MB of GeoJSON raw,

@@ -511,8 +511,16 @@ def report(
 @click.option("--host", default=None, help="Address to listen on (CITYOPS_HOST).")
 @click.option("--port", type=int, default=None, help="Port to listen on (CITYOPS_PORT).")
 @click.option("--debug/--no-debug", default=None, help="Dash debug mode (CITYOPS_DEBUG).")
+@click.option(
+    "--demo/--no-demo",
+    default=None,
+    help="Demo mode (CITYOPS_DEMO; `make run`): login on, key and local admin made if missing, "
+    "this machine only.",
+)
 @click.pass_context
-def serve(ctx: click.Context, host: str | None, port: int | None, debug: bool | None) -> None:
+def serve(
+    ctx: click.Context, host: str | None, port: int | None, debug: bool | None, demo: bool | None
+) -> None:
     """Serve the dashboard and the API."""
     from app import create_app
     from cityops.settings import Settings
@@ -522,6 +530,7 @@ def serve(ctx: click.Context, host: str | None, port: int | None, debug: bool | 
     host = host or settings.host
     port = port or settings.port
     debug = settings.debug if debug is None else debug
+    demo = settings.demo if demo is None else demo
     if debug and not is_loopback(host):  # the Werkzeug debugger runs code for its visitors
         click.echo(f"--debug serves this machine only (127.0.0.1, ::1), not {host}", err=True)
         ctx.exit(2)
@@ -532,7 +541,16 @@ def serve(ctx: click.Context, host: str | None, port: int | None, debug: bool | 
             err=True,
         )
         ctx.exit(2)
-    settings = Settings({**settings.values, "host": host})  # the name served is allowed
+    if demo and not is_loopback(host):  # a made-up key and a printed password: no network
+        click.echo(
+            f"demo mode serves this machine only (127.0.0.1, ::1), not {host}: set "
+            "CITYOPS_SECRET_KEY and create accounts (README Access) to serve a network",
+            err=True,
+        )
+        ctx.exit(2)
+    settings = Settings({**settings.values, "host": host, "demo": demo})  # the name is allowed
+    if demo and settings.auth == "on":
+        settings = _demo_settings(settings)
     storage = _storage(ctx)
     if storage.needs_migration():  # a store written by an older cityops: add what it lacks
         with storage.writer():
@@ -546,12 +564,57 @@ def serve(ctx: click.Context, host: str | None, port: int | None, debug: bool | 
     except RuntimeError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"cityops on http://{host}:{port}/  (store: {_describe(_storage(ctx))})")
+    if settings.auth == "on":
+        _echo_login(settings, f"http://{host}:{port}/login")
     if debug:
         app.run(host=host, port=port, debug=True, dev_tools_disable_version_check=True)
     else:
         from waitress import serve as waitress_serve
 
         waitress_serve(app.server, host=host, port=port, threads=settings.threads, ident="cityops")
+
+
+def _demo_settings(settings):
+    """Return ``settings`` with the demo key when ``CITYOPS_SECRET_KEY`` is not set."""
+    from cityops.auth.demo import demo_secret_key
+    from cityops.settings import Settings
+
+    if settings.secret_key.strip():
+        return settings
+    return Settings({**settings.values, "secret_key": demo_secret_key(Path(settings.data_dir))})
+
+
+def _echo_login(settings, url: str) -> None:
+    """Print how to sign in to the server being started.
+
+    Demo mode: the local admin (made now if the store has no account). Otherwise a
+    warning when no account could sign in.
+    """
+    from cityops.auth.accounts import list_accounts
+    from cityops.auth.demo import ensure_demo_admin
+    from cityops.auth.schema import auth_engine
+
+    engine = auth_engine(settings)
+    try:
+        if settings.demo:
+            login = ensure_demo_admin(engine, Path(settings.data_dir))
+            if login.name is None:
+                click.echo(f"demo mode: sign in at {url} with an account of this store")
+            else:
+                made = "created" if login.created else "kept"
+                click.echo(
+                    f"demo mode: sign in at {url} as {login.name}, password "
+                    f"{login.password} ({made} in {login.file}; change it with "
+                    f"`cityops user reset {login.name} --password-stdin`)"
+                )
+        elif not any(not a.disabled for a in list_accounts(engine)):
+            click.echo(
+                "no account can sign in yet: create one with "
+                "`cityops user add NAME --role admin --password-stdin`",
+                err=True,
+            )
+    finally:
+        engine.dispose()
 
 
 def _live_writer(ctx: click.Context):

@@ -6,6 +6,7 @@ This is DATA_CONTRACTS.md as code. The loader reads a file against one
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -514,17 +515,46 @@ VIDEO_EVENT_SEVERITY: dict[str, int] = {"烟火": 3, "人群聚集": 2}
 VIDEO_EVENT_SEVERITY_DEFAULT = 1
 
 
-def personal_columns() -> dict[str, str]:
+#: The kinds of personal data, each with its masker (:func:`mask`).
+PERSONAL_KINDS = ("name", "phone", "plate", "address")
+
+
+def personal_columns(extra: dict[str, str] | None = None) -> dict[str, str]:
     """Return every personal column across all datasets: canonical name → kind.
 
-    The kind is one of ``name``, ``phone``, ``plate`` and chooses the masker
-    (:func:`mask`). Declared once, on :class:`Column` ``personal``.
+    The kind is one of :data:`PERSONAL_KINDS` and chooses the masker (:func:`mask`).
+    Declared once, on :class:`Column` ``personal``; ``extra`` (from
+    ``CITYOPS_PERSONAL_EXTRA``, :func:`extra_personal_columns`) adds more.
     """
     out: dict[str, str] = {}
     for spec in DATASETS.values():
         for column in spec.columns:
             if column.personal:
                 out[column.name] = column.personal
+    out.update(extra or {})
+    return out
+
+
+@functools.lru_cache(maxsize=8)
+def extra_personal_columns(raw: str) -> dict[str, str]:
+    """Return ``column → kind`` read from ``CITYOPS_PERSONAL_EXTRA`` (``col:kind,…``).
+
+    Raises ``ValueError`` naming the item that is not ``column:kind``, whose kind is
+    not one of :data:`PERSONAL_KINDS` or whose column no dataset has.
+    """
+    known = {column.name for spec in DATASETS.values() for column in spec.columns}
+    out: dict[str, str] = {}
+    for item in filter(None, (part.strip() for part in raw.split(","))):
+        column, sep, kind = (p.strip() for p in item.partition(":"))
+        if not sep or not column:
+            raise ValueError(f"CITYOPS_PERSONAL_EXTRA: {item!r} is not column:kind")
+        if kind not in PERSONAL_KINDS:
+            raise ValueError(
+                f"CITYOPS_PERSONAL_EXTRA: {item!r}: kind must be one of {', '.join(PERSONAL_KINDS)}"
+            )
+        if column not in known:
+            raise ValueError(f"CITYOPS_PERSONAL_EXTRA: {item!r}: no dataset has column {column!r}")
+        out[column] = kind
     return out
 
 

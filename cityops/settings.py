@@ -86,10 +86,21 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("tile_attribution", "", "Attribution text shown for the tile layer."),
     Setting(
         "auth",
-        "off",
-        "Login mode. `off` (the default for now): one local user who sees the province, and a "
-        "banner says access is open. `on`: every page, callback and API route needs a login "
-        "(or a bearer token); roles and scopes apply. Needs `CITYOPS_SECRET_KEY`.",
+        "on",
+        "Login mode. `on` (the default): every page, callback and API route needs a login "
+        "(or a bearer token); roles and scopes apply; needs `CITYOPS_SECRET_KEY` unless in "
+        "demo mode. `off`: one local user who sees the province, a banner says access is "
+        "open, and `cityops serve` listens on this machine only.",
+    ),
+    Setting(
+        "demo",
+        False,
+        "Demo mode (`cityops serve --demo`, what `make run` uses): login stays on, a missing "
+        "`CITYOPS_SECRET_KEY` is made once into `<data_dir>/secret_key`, a store without "
+        "accounts gets a local admin whose password is printed at start and kept in "
+        "`<data_dir>/demo-login.txt` (both readable by their owner only), a banner says so, "
+        "and the server listens on this machine only.",
+        bool,
     ),
     Setting("default_lang", "zh", "Language when the user has not chosen one: `zh` or `en`."),
     Setting("host", "127.0.0.1", "Address `cityops serve` listens on."),
@@ -208,6 +219,15 @@ SETTINGS: tuple[Setting, ...] = (
         "`cityops user reset` unlocks it at once.",
         int,
     ),
+    Setting(
+        "login_address_max_failures",
+        20,
+        "Failed logins from one address (any accounts) within `CITYOPS_LOGIN_LOCKOUT_MINUTES` "
+        'after which that address gets 429 "too many attempts" until the window has passed: '
+        "guessing across many account names. Counted from the audit log, so every server "
+        "process and a restart see the same count. Behind a proxy, the address is the proxy's.",
+        int,
+    ),
     # login (issue 12): the web sessions of `CITYOPS_AUTH=on` (cityops/web/auth.py)
     Setting(
         "secret_key",
@@ -227,6 +247,23 @@ SETTINGS: tuple[Setting, ...] = (
         12,
         "A login session ends this many hours after the login, however busy.",
         int,
+    ),
+    # personal data (issue 12 point 5): who sees it unmasked, what else counts as personal
+    Setting(
+        "personal_roles",
+        "",
+        "Roles that see personal data unmasked (landlord names and phones, plates, full "
+        "addresses with room numbers, and `CITYOPS_PERSONAL_EXTRA`), comma-separated, e.g. "
+        "`admin,centre`. Empty (the default): masked for every role. Open access "
+        "(`CITYOPS_AUTH=off`) and the command line always see them masked; masking happens "
+        "on the server, so a masked value never reaches the browser, the API or a report.",
+    ),
+    Setting(
+        "personal_extra",
+        "",
+        "More columns to treat as personal, `column:kind` comma-separated, with kind `name`, "
+        "`phone`, `plate` or `address`, e.g. `driver_name:name,operator_phone:phone`; column is "
+        "a dataset's canonical column name (README Data formats).",
     ),
     Setting(
         "max_field_chars",
@@ -303,6 +340,31 @@ class Settings:
         """Return the enabled city codes, in the configured order."""
         return tuple(c.strip() for c in self.values["cities"].split(",") if c.strip())
 
+    def personal_role_set(self) -> frozenset[str]:
+        """Return the roles that see personal data unmasked (``CITYOPS_PERSONAL_ROLES``).
+
+        Raises ``ValueError`` naming an unknown role.
+        """
+        from cityops.auth.accounts import ROLES
+
+        found = frozenset(r.strip() for r in self.values["personal_roles"].split(",") if r.strip())
+        unknown = sorted(found - set(ROLES))
+        if unknown:
+            raise ValueError(
+                f"CITYOPS_PERSONAL_ROLES: unknown role {unknown[0]!r}; roles: {', '.join(ROLES)}"
+            )
+        return found
+
+    def personal_extra_columns(self) -> dict[str, str]:
+        """Return the columns ``CITYOPS_PERSONAL_EXTRA`` adds to the personal ones: name → kind.
+
+        Raises ``ValueError`` for an item that is not ``column:kind``, an unknown kind
+        or a column no dataset has.
+        """
+        from cityops.datasets import extra_personal_columns
+
+        return extra_personal_columns(self.values["personal_extra"])
+
     def cadences(self) -> dict[str, int]:
         """Return each dataset's expected cadence in seconds (``CITYOPS_FRESHNESS_CADENCE``).
 
@@ -375,6 +437,8 @@ def get_settings(**overrides: Any) -> Settings:
         raise ValueError(
             "CITYOPS_LOGIN_MAX_FAILURES and CITYOPS_LOGIN_LOCKOUT_MINUTES must be 1 or more"
         )
+    if values["login_address_max_failures"] < 1:
+        raise ValueError("CITYOPS_LOGIN_ADDRESS_MAX_FAILURES must be 1 or more")
     if values["max_field_chars"] < 1:
         raise ValueError("CITYOPS_MAX_FIELD_CHARS must be 1 or more")
     for name in (  # web hardening (issue 12)
@@ -386,6 +450,8 @@ def get_settings(**overrides: Any) -> Settings:
             raise ValueError(f"CITYOPS_{name.upper()} must be 1 or more")
     if values["auth"] not in ("off", "on"):
         raise ValueError("CITYOPS_AUTH must be off or on")
+    Settings(values).personal_role_set()  # raises for an unknown role
+    Settings(values).personal_extra_columns()  # raises for an unknown column or kind
     if values["session_idle_minutes"] < 1 or values["session_max_hours"] < 1:
         raise ValueError(
             "CITYOPS_SESSION_IDLE_MINUTES and CITYOPS_SESSION_MAX_HOURS must be 1 or more"

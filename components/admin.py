@@ -100,8 +100,13 @@ def detail_text(detail: Any) -> str:
     return "; ".join(parts)
 
 
-def audit_frame(rows: list[dict[str, Any]], lang: str) -> pd.DataFrame:
-    """Return the audit rows (newest first, as :func:`cityops.auth.audit.query` gives) as shown."""
+def audit_frame(rows: list[dict[str, Any]], lang: str,
+                scope_names: dict[str, str] | None = None) -> pd.DataFrame:  # fmt: skip
+    """Return the audit rows (newest first, as :func:`cityops.auth.audit.query` gives) as shown.
+
+    A row's scope is shown by name (``scope_names``: code → name), the code when unknown.
+    """
+    names = scope_names or {}
     return pd.DataFrame(
         [
             {
@@ -110,7 +115,7 @@ def audit_frame(rows: list[dict[str, Any]], lang: str) -> pd.DataFrame:
                 "admin_action": action_label(r.get("action") or "", lang),
                 "admin_outcome": outcome_label(r.get("outcome"), lang),
                 "admin_remote": r.get("remote"),
-                "admin_scope": r.get("scope_code"),
+                "admin_scope": names.get(r.get("scope_code"), r.get("scope_code")),
                 "admin_detail": detail_text(r.get("detail")),
                 "seq": r.get("seq"),
             }
@@ -183,9 +188,10 @@ def _text_kinds(columns: list[str]) -> dict[str, str]:
     return dict.fromkeys(columns, "text")
 
 
-def audit_table(rows: list[dict[str, Any]], lang: str) -> html.Div:
-    """Return the audit log table (newest first), times in Asia/Shanghai."""
-    frame = audit_frame(rows, lang)
+def audit_table(rows: list[dict[str, Any]], lang: str,
+                scope_names: dict[str, str] | None = None) -> html.Div:  # fmt: skip
+    """Return the audit log table (newest first), times in Asia/Shanghai, scopes by name."""
+    frame = audit_frame(rows, lang, scope_names)
     return data_table("admin-audit", frame, AUDIT_COLUMNS, lang, row_id="seq",
                       kinds=_text_kinds(AUDIT_COLUMNS), title=t("admin.audit", lang),
                       widths={"admin_ts": 210, "admin_detail": 320})  # fmt: skip

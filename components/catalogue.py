@@ -14,6 +14,7 @@ import pandas as pd
 from dash import html
 
 from cityops import ids
+from cityops.queries.catalogue import PROVINCE_WIDE
 from cityops.text.i18n import TABLE, t, t_value
 from components.grid_locale import locale_text
 from components.states import empty
@@ -86,7 +87,11 @@ def _stamp(values: pd.Series, fmt: str = "%Y-%m-%d %H:%M") -> pd.Series:
 
 
 def datasets_grid(frame: pd.DataFrame, lang: str) -> dag.AgGrid:
-    """Return the catalogue of datasets: size, last load, freshness, quarantine, refusals."""
+    """Return the catalogue of datasets: size, last load, freshness, quarantine, refusals.
+
+    The whole files' counts (:data:`~cityops.queries.catalogue.PROVINCE_WIDE`) are left
+    out when the catalogue was read for a city or district (they are None there).
+    """
     shown = frame.copy()
     shown["label"] = [dataset_label(n, lang) for n in shown["dataset"]]
     shown["freshness"] = [freshness_label(r, lang) for _, r in shown.iterrows()]
@@ -100,6 +105,8 @@ def datasets_grid(frame: pd.DataFrame, lang: str) -> dag.AgGrid:
     names = ["label", "dataset", "department", "rows", "last_loaded_at", "age_hours",
              "latest_record_at", "freshness", "loads", "quarantined_last", "quarantined_total",
              "flagged_total", "refused_total", "last_refused_at", "last_refusal"]  # fmt: skip
+    if len(shown) and shown["loads"].isna().all():  # a city or district user: no file counts
+        names = [n for n in names if n not in PROVINCE_WIDE]
     stale = t("fresh.stale", lang)
     never = t("fresh.never", lang)
     is_stale = f"params.value == '{stale}' || params.value == '{never}'"

@@ -95,6 +95,18 @@ def open_access_banner(lang: str) -> html.Div:
     return html.Div(t("auth.open_banner", lang), className="banner banner-open", role="status")
 
 
+def demo_banner(lang: str) -> html.Div:
+    """Return the banner shown in demo mode (login on, made-up key, this machine only)."""
+    return html.Div(t("auth.demo_banner", lang), className="banner banner-open", role="status")
+
+
+def access_banner(lang: str, auth: str, demo: bool) -> html.Div | None:
+    """Return the banner the access mode calls for: open access, demo mode, or none."""
+    if auth == "off":
+        return open_access_banner(lang)
+    return demo_banner(lang) if demo else None
+
+
 def print_title() -> html.Div:
     """Return the empty print-only title (scope, date, data as-of), hidden on screen.
 
@@ -103,7 +115,7 @@ def print_title() -> html.Div:
     return html.Div(id=ids.PRINT_TITLE, className="print-title")
 
 
-def shell(lang: str, *, auth_off: bool) -> html.Div:
+def shell(lang: str, *, banner: html.Div | None = None) -> html.Div:
     """Return the whole app frame around ``dash.page_container``.
 
     With auth on, the header shows the signed-in principal's pages only.
@@ -115,7 +127,7 @@ def shell(lang: str, *, auth_off: bool) -> html.Div:
             dcc.Location(id=ids.NAV, refresh="callback-nav"),
             dcc.Store(id=ids.LANG_SINK, data=lang),
             header(lang, role, signed_in=principal is not None),
-            open_access_banner(lang) if auth_off else None,
+            banner,
             print_title(),
             html.Main(dash.page_container, className="page"),
         ],

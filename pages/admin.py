@@ -85,7 +85,8 @@ def layout(since: Any = None, actor: Any = None, action: Any = None, **_):
     owners = {a.name: a.scope_code for a in accounts}
     tokens = [{**r, "scope_code": token_scope(r, owners)}
               for r in accounts_module.list_tokens(engine)]  # fmt: skip
-    names = scope_names({a.scope_code for a in accounts} | {r["scope_code"] for r in tokens})
+    names = scope_names({a.scope_code for a in accounts} | {r["scope_code"] for r in tokens}
+                        | {r["scope_code"] for r in rows})  # fmt: skip
     chosen = {"since": since, "actor": actor, "action": action}
     return html.Div(
         [
@@ -98,7 +99,7 @@ def layout(since: Any = None, actor: Any = None, action: Any = None, **_):
                     audit_filters(days, actors, actions, chosen, lang),
                     *([notice("error", warning)] if warning else []),
                     html.P(t("admin.shown", lang, n=LIMIT), className="hint"),
-                    audit_table(rows, lang) if rows else empty(t("admin.no_rows", lang)),
+                    audit_table(rows, lang, names) if rows else empty(t("admin.no_rows", lang)),
                 ],
                 className="panel",
             ),

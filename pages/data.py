@@ -38,9 +38,11 @@ def layout(load: str | None = None, **_):
     storage, allowed = ctx.storage, ctx.allowed_scope()
     now = dt.datetime.now(TZ).replace(tzinfo=None, microsecond=0)
     datasets = catalogue.datasets(storage, allowed=allowed, now=now)
-    loads = catalogue.loads(storage, allowed=allowed, limit=50)
     departments = catalogue.cameras_by_department(storage, allowed=allowed)
     load = check_text(load, "load") if isinstance(load, str) else ("?" if load else None)
+    if allowed.level != "province":  # loads and quarantined rows are whole files' business
+        return _catalogue(ctx, lang, datasets, departments, None, _province_note(lang), load)
+    loads = catalogue.loads(storage, allowed=allowed, limit=50)
     opened = catalogue.load(storage, load, allowed=allowed) if load else None
     if load and opened is None:
         issues_part = [notice("not-found", t("data.load_not_found", lang, id=load))]
@@ -48,10 +50,24 @@ def layout(load: str | None = None, **_):
         issues_part = [html.P(load, className="hint mono"), refusal_note(opened, lang)]
     elif load:
         # personal data comes masked from the catalogue (the quarantine's read boundary)
-        issues = catalogue.issues(storage, allowed=allowed, load_id=load, limit=500)
+        issues = catalogue.issues(storage, allowed=allowed, load_id=load, limit=500,
+                                  masked=ctx.masked_columns())  # fmt: skip
         issues_part = [html.P(load, className="hint mono"), issues_grid(issues, lang)]
     else:
         issues_part = [html.P(t("data.issues_hint", lang), className="hint")]
+    loads_part = loads_grid(loads, lang) if len(loads) else html.P(t("data.no_loads", lang),
+                                                                   className="hint")  # fmt: skip
+    return _catalogue(ctx, lang, datasets, departments, loads_part, issues_part, load)
+
+
+def _province_note(lang: str) -> list:
+    """Return the note a city or district user reads where the loads and quarantine would be."""
+    return [notice("denied", t("data.province_only", lang))]
+
+
+def _catalogue(ctx, lang: str, datasets, departments, loads_part, issues_part: list,
+               load: str | None) -> html.Div:  # fmt: skip
+    """Return the catalogue page: datasets, loads (None: not for this user), departments, rows."""
     return html.Div(
         [
             html.Div(
@@ -73,8 +89,7 @@ def layout(load: str | None = None, **_):
                 [
                     html.Section(
                         [html.H2(t("data.loads", lang), className="panel-title"),
-                         loads_grid(loads, lang) if len(loads)
-                         else html.P(t("data.no_loads", lang), className="hint")],
+                         loads_part if loads_part is not None else _province_note(lang)[0]],
                         className="panel",
                     ),
                     html.Section(

@@ -149,6 +149,7 @@ def produce(
     tell: Callable[[tuple[int, int, str]], None],
     make: Callable | None = None,
     actor: str = "local",
+    role: str | None = None,
     allowed_code: str | None = None,
     remote: str | None = None,
 ) -> tuple[dict | None, html.Div]:
@@ -156,10 +157,11 @@ def produce(
 
     ``tell`` receives the progress bar's ``(value, max, label)`` after each step;
     ``make`` is :func:`cityops.reports.make` (replaceable in tests). The permitted
-    scope is ``allowed_code`` (None: the province), passed in by the caller: this
-    runs in a background process, outside any request, where ``allowed_scope()``
-    cannot see the signed-in user. Each made or refused report is an audit row
-    ``report`` of ``actor`` (from the address ``remote``).
+    scope is ``allowed_code`` (None: the province) and personal data is masked by
+    ``role``, both passed in by the caller: this runs in a background process,
+    outside any request, where ``allowed_scope()`` cannot see the signed-in user.
+    Each made or refused report is an audit row ``report`` of ``actor`` (from the
+    address ``remote``).
 
     Returns
     -------
@@ -177,7 +179,7 @@ def produce(
     code = scope if isinstance(scope, str) else ""
     tell(progress_values(0, STEPS, "", lang))
     # A background job runs in another process: never the parent's open connections.
-    ctx = Context(settings)
+    ctx = Context(settings, role=role)
     what = {
         "report_scope": code[:20],
         "kind": kind,
@@ -276,7 +278,7 @@ def make_report(
     # no flask.g here, so the user's scope comes from the request's headers as copied
     # into the job (the auth gate set its own header, any sent by the client removed)
     settings = current().settings
-    actor, allowed_code = job_principal(callback_context.headers, settings)
+    principal = job_principal(callback_context.headers, settings)
     return produce(
         settings,
         scope=scope,
@@ -289,8 +291,9 @@ def make_report(
         fmt=fmt,
         lang=lang,
         tell=lambda values: set_progress(list(values)),
-        actor=actor,
-        allowed_code=allowed_code,
+        actor=principal.name,
+        role=principal.role or None,
+        allowed_code=principal.scope_code,
         remote=callback_context.remote or None,
     )
 

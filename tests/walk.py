@@ -12,8 +12,9 @@ build their parameters at collection time, before the demo store exists.
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
@@ -79,13 +80,18 @@ def render(dash_app, path: str, lang: str | None = None, **params) -> View:
     """Return the layout of ``path`` for URL ``params`` as a :class:`View` (``lang``: the cookie)."""
     import plotly.utils
 
+    from cityops.queries.context import current
     from cityops.text.i18n import LANG_COOKIE
+    from tests.conftest import request_as
 
     headers = {"Cookie": f"{LANG_COOKIE}={lang}"} if lang else {}
-    with dash_app.server.test_request_context("/", headers=headers):
+    with request_as(dash_app, "/", headers=headers):
         out = layout_of(path)(**params)
     text = json.dumps(out.to_plotly_json(), cls=plotly.utils.PlotlyJSONEncoder)
-    return View(path, params, json.loads(text))
+    view = View(path, params, json.loads(text))
+    # the admin renders, a role CITYOPS_PERSONAL_ROLES does not name by default
+    view.leaks = personal_leaks(view.text, personal_values(current()))
+    return view
 
 
 _CACHE: dict[tuple, View] = {}
@@ -178,6 +184,8 @@ class View:
     path: str
     params: dict
     tree: dict
+    #: raw personal values the view shows unmasked (:func:`personal_leaks`)
+    leaks: list[str] = field(default_factory=list)
 
     @cached_property
     def nodes(self) -> list[tuple[dict, tuple]]:
@@ -239,9 +247,10 @@ class View:
         - the generic failure text (error.unavailable, error.page_failed);
         - an empty state outside a panel (an empty table/chart stays in its panel);
         - a chart with no points or a table with no rows instead of an empty state;
-        - a "nothing here" / "not found" message (QUIET_KEYS) without ``data-state``.
+        - a "nothing here" / "not found" message (QUIET_KEYS) without ``data-state``;
+        - a raw personal value (phone, plate, room number) shown unmasked.
         """
-        out = []
+        out = [f"personal data unmasked: {leak}" for leak in self.leaks[:5]]
         for node, ancestors in self.nodes:
             props = node["props"]
             state = props.get("data-state")
@@ -297,6 +306,45 @@ def rows(ctx, sql: str, **params) -> list[tuple]:
 
     with ctx.engine.connect() as conn:
         return [tuple(r) for r in conn.execute(sa.text(sql), params)]
+
+
+# ------------------------------------------------------------------ personal data
+#: How personal values look in text: a mobile number, a plate (with or without the
+#: "·" a page may put after the province letter), the household part of an address.
+PHONE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
+PLATE = re.compile(r"[\u4e00-\u9fff][A-Z]·?[A-Z0-9]{5,6}")
+ROOM = re.compile(r"\d+号\d+室")
+_PERSONAL: dict[str, dict[str, frozenset[str]]] = {}
+
+
+def personal_values(ctx) -> dict[str, frozenset[str]]:
+    """Return the store's raw personal values (read past the read door), by kind.
+
+    ``phone``: landlords' phones; ``plate``: vehicle plates; ``room``: the household
+    part (``1号101室``) of full addresses. Cached per data directory.
+    """
+    key = str(ctx.settings.data_dir)
+    if key not in _PERSONAL:
+        found = {"phone": set(), "plate": set(), "room": set()}
+        for phone, address in rows(ctx, "select landlord_phone, address from rentals"):
+            if phone:
+                found["phone"].add(str(phone))
+            if address:
+                found["room"].update(ROOM.findall(str(address)))
+        for table in ("hazmat_waybills", "hazmat_alarms"):
+            found["plate"].update(
+                p for (p,) in rows(ctx, f"select vehicle_plate from {table}") if p
+            )
+        _PERSONAL[key] = {kind: frozenset(values) for kind, values in found.items()}
+    return _PERSONAL[key]
+
+
+def personal_leaks(text: str, values: dict[str, frozenset[str]]) -> list[str]:
+    """Return the raw personal values of ``values`` that ``text`` holds unmasked."""
+    out = [p for p in PHONE.findall(text) if p in values["phone"]]
+    out += [p for p in PLATE.findall(text) if p.replace("·", "") in values["plate"]]
+    out += [r for r in ROOM.findall(text) if r in values["room"]]
+    return out
 
 
 #: Per domain, the located rows (``grid_cell, district_code``) that give a cell data.

@@ -77,6 +77,25 @@ def record(
         return write(conn, actor, action, outcome, remote, scope_code, now=now, **detail)
 
 
+def failures_from(engine: Engine, remote: str | None, since: dt.datetime) -> int:
+    """Return how many logins from address ``remote`` failed at or after ``since`` (UTC).
+
+    Counts ``login.failed`` rows with outcome ``failed`` (wrong password, unknown,
+    locked or disabled account), not the attempts the address limit refused. The
+    log is the counter: shared by every server process and kept across restarts.
+    """
+    if not remote:
+        return 0
+    query = sa.select(sa.func.count()).where(
+        audit_log.c.action == "login.failed",
+        audit_log.c.outcome == "failed",
+        audit_log.c.remote == str(remote)[: audit_log.c.remote.type.length],
+        audit_log.c.ts >= since,
+    )
+    with engine.connect() as conn:
+        return int(conn.execute(query).scalar_one())
+
+
 def write(
     conn: sa.Connection,
     actor: str,

@@ -80,6 +80,9 @@ audit_log = sa.Table(
     sa.Column("detail", sa.Text, nullable=False, default="{}"),
 )
 
+#: The per-address login limit counts recent failures from one address.
+_INDEXES = ("CREATE INDEX IF NOT EXISTS audit_log_remote_ts ON audit_log (remote, ts)",)
+
 _SQLITE_TRIGGERS = (
     """CREATE TRIGGER IF NOT EXISTS audit_log_no_update BEFORE UPDATE ON audit_log
        BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END""",
@@ -142,7 +145,7 @@ def create_schema(engine: Engine) -> None:
     if engine.dialect.name not in ("sqlite", "postgresql"):
         raise RuntimeError(f"the auth tables need SQLite or PostgreSQL, not {engine.dialect.name}")
     with engine.begin() as conn:
-        for statement in statements:
+        for statement in (*_INDEXES, *statements):
             conn.execute(sa.text(statement))
 
 

@@ -88,9 +88,13 @@ def child_kpis(
 
 
 # --------------------------------------------------------------------- reading
-def mask_personal(frame: pd.DataFrame) -> pd.DataFrame:
-    """Return ``frame`` with every personal column (declared in the dataset specs) masked."""
-    for column, kind in personal_columns().items():
+def mask_personal(frame: pd.DataFrame, columns: dict[str, str] | None = None) -> pd.DataFrame:
+    """Return ``frame`` with its personal columns masked.
+
+    ``columns`` (column → kind) are the ones to mask, by default every personal
+    column the dataset specs declare; ``{}`` masks nothing.
+    """
+    for column, kind in (personal_columns() if columns is None else columns).items():
         if column in frame:
             frame[column] = [mask(kind, v) if v is not None and v == v else None
                              for v in frame[column]]  # fmt: skip
@@ -100,9 +104,10 @@ def mask_personal(frame: pd.DataFrame) -> pd.DataFrame:
 def read(ctx: Context, query) -> pd.DataFrame:
     """Run a SELECT through the read door (:func:`cityops.store.executor.execute`).
 
-    Returns its rows typed and with personal columns masked.
+    Returns its rows typed and with personal columns masked unless the current
+    user's role may see them (:meth:`Context.masked_columns`).
     """
-    return mask_personal(execute(ctx.storage, query))
+    return mask_personal(execute(ctx.storage, query), ctx.masked_columns())
 
 
 # --------------------------------------------------------------------- entities

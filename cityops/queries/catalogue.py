@@ -17,7 +17,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from cityops import store
-from cityops.datasets import DATASETS, header_lookup, mask, match_header
+from cityops.datasets import DATASETS, header_lookup, mask, match_header, personal_columns
 from cityops.geo import Scope, ScopeDenied
 from cityops.queries.kpis import scope_clause
 from cityops.store.executor import execute
@@ -55,6 +55,11 @@ def _cols(storage: Storage, table: sa.Table, names: list[str]) -> list:
             out.append(sa.literal(_LATER[name], sa.Text).label(name))
     return out
 
+
+#: Catalogue columns about whole files (every district's rows): the province's callers only.
+PROVINCE_WIDE = ("last_file", "loads", "quarantined_last", "quarantined_total", "flagged_total",
+                 "last_refused_at", "last_refused_file", "last_refusal", "last_refusal_key",
+                 "last_refusal_args", "refused_total")  # fmt: skip
 
 LOAD_COLUMNS = ["load_id", "dataset", "file", "status", "refusal", "refusal_key", "refusal_args",
                 "format", "encoding", "crs", "finished_at", "rows_read", "inserted", "updated",
@@ -99,14 +104,16 @@ def load(storage: Storage, load_id: str, *, allowed: Scope) -> dict | None:
             for k, v in row.items()}  # fmt: skip
 
 
-def issues(storage: Storage, *, allowed: Scope, load_id: str, limit: int = 100) -> pd.DataFrame:
+def issues(storage: Storage, *, allowed: Scope, load_id: str, limit: int = 100,
+           masked: dict[str, str] | None = None) -> pd.DataFrame:  # fmt: skip
     """Return the quarantined and flagged rows of one load, in file order.
 
     Columns: ``row_number, severity, reason, column_name, message, raw,
-    message_key, message_args``. Personal data (the columns the dataset specs
-    declare ``personal``: landlords' names and phones, vehicle plates) is
-    masked in ``raw`` and in the messages: this is the read boundary of the
-    quarantine, so the page and ``cityops quarantine show`` never hold it.
+    message_key, message_args``. Personal data is masked in ``raw`` and in the
+    messages: ``masked`` (column → kind, :meth:`Context.masked_columns`; default
+    every column the dataset specs declare ``personal``: landlords' names and
+    phones, vehicle plates, addresses). This is the read boundary of the
+    quarantine, so the page and ``cityops quarantine show`` never hold more.
     """
     _province_only(allowed, "quarantined rows")
     t = store.load_issues
@@ -117,11 +124,16 @@ def issues(storage: Storage, *, allowed: Scope, load_id: str, limit: int = 100) 
         .order_by(t.c.row_number, t.c.severity)
         .limit(limit)
     )  # fmt: skip
-    return _masked(execute(storage, query)).drop(columns="dataset")
+    found = _masked(execute(storage, query), personal_columns() if masked is None else masked)
+    return found.drop(columns="dataset")
 
 
-def _masked(frame: pd.DataFrame) -> pd.DataFrame:
-    """Return quarantined rows with every personal value masked (raw row and message)."""
+def _masked(frame: pd.DataFrame, masked: dict[str, str]) -> pd.DataFrame:
+    """Return quarantined rows with the ``masked`` columns' values masked (raw row, message).
+
+    A row stored before rows were keyed by header has every field masked, unless
+    nothing is to be masked.
+    """
     from cityops.text.i18n import t as label
 
     if frame.empty:
@@ -130,7 +142,7 @@ def _masked(frame: pd.DataFrame) -> pd.DataFrame:
     raws, messages, args = [], [], []
     for rec in frame.to_dict("records"):
         spec = DATASETS.get(rec["dataset"])
-        kinds = {c.name: c.personal for c in spec.columns if c.personal} if spec else {}
+        kinds = {c.name: masked[c.name] for c in spec.columns if c.name in masked} if spec else {}
         raw, message, params = rec["raw"], rec["message"], rec["message_args"]
         if kinds:
             lookup = header_lookup(spec)
@@ -186,7 +198,9 @@ def datasets(storage: Storage, *, allowed: Scope, now: dt.datetime) -> pd.DataFr
 
     ``rows`` and ``latest_record_at`` are counted inside ``allowed``: over a
     dataset's area columns, or (a dataset without them) for a caller who may see
-    the province only, else None.
+    the province only, else None. The load history's counts and files
+    (:data:`PROVINCE_WIDE`) are of whole files, which hold every district's rows:
+    None for a caller limited to a city or district, who keeps the freshness.
     """
     t = store.loads
     status = _cols(storage, t, ["status"])[0]
@@ -238,7 +252,10 @@ def datasets(storage: Storage, *, allowed: Scope, now: dt.datetime) -> pd.DataFr
                 "refused_total": int(refused_total.get(spec.name, 0)),
             }
         )
-    return pd.DataFrame(rows)
+    frame = pd.DataFrame(rows)
+    if allowed.level != "province":
+        frame[list(PROVINCE_WIDE)] = None
+    return frame
 
 
 def _size(storage: Storage, spec, allowed: Scope) -> tuple[int | None, object]:

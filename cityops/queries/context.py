@@ -15,9 +15,14 @@ from cityops.store.versions import Storage
 
 @dataclass(frozen=True)
 class Context:
-    """Settings, the read-only store engine and the geography of one process."""
+    """Settings, the read-only store engine and the geography of one process.
+
+    ``role`` is whose reads these are outside a web request (a report job of a
+    signed-in user); in a request the signed-in principal's role counts.
+    """
 
     settings: Settings
+    role: str | None = None
 
     @cached_property
     def storage(self) -> Storage:
@@ -70,6 +75,34 @@ class Context:
                     raise ScopeDenied("no signed-in user in this request")
                 return self.geo.scope(principal.scope_code)
         return self.geo.scope(None)
+
+    def role_now(self) -> str | None:
+        """Return the role the current reads are made for.
+
+        In a web request with login on: the signed-in principal's (None without
+        one). Otherwise (the command line, open access, a report job): ``role``.
+        """
+        if self.settings.auth != "off":
+            import flask
+
+            if flask.has_request_context():
+                principal = flask.g.get("principal")
+                return principal.role if principal is not None else None
+        return self.role
+
+    def masked_columns(self) -> dict[str, str]:
+        """Return the personal columns the current reader sees masked: column → kind.
+
+        Empty when the reader's role is in ``CITYOPS_PERSONAL_ROLES``; otherwise every
+        personal column, ``CITYOPS_PERSONAL_EXTRA`` included. Open access and the
+        command line never see them unmasked.
+        """
+        from cityops.datasets import personal_columns
+
+        role = self.role_now() if self.settings.auth != "off" else None
+        if role is not None and role in self.settings.personal_role_set():
+            return {}
+        return personal_columns(self.settings.personal_extra_columns())
 
 
 _CONTEXT: Context | None = None

@@ -23,6 +23,13 @@ TABLE: dict[str, tuple[str, str]] = {
         "访问未设登录（CITYOPS_AUTH=off）：本机所有访问者均可查看全省数据。",
         "Access is open (CITYOPS_AUTH=off): anyone reaching this server sees the whole province.",
     ),
+    "auth.demo_banner": (
+        "演示模式：仅本机可访问，管理员密码见启动输出或数据目录中的 demo-login.txt；"
+        "正式部署请设置 CITYOPS_SECRET_KEY 并创建账号。",
+        "Demo mode: this machine only; the admin password is in the start-up output and "
+        "demo-login.txt in the data folder. For a real deployment set CITYOPS_SECRET_KEY and "
+        "create accounts.",
+    ),
     # levels
     "level.province": ("省", "Province"),
     "level.city": ("市", "City"),
@@ -434,6 +441,11 @@ TABLE: dict[str, tuple[str, str]] = {
     "data.issues_hint": (
         "在“最近装载”中点击一行查看其隔离记录。",
         "Click a row of Recent loads to see its quarantined rows.",
+    ),
+    "data.province_only": (
+        "装载记录与隔离行涉及全省各区的数据，仅全省账号可见；上表的行数与最新记录均已限定在您的辖区。",
+        "Loads and quarantined rows hold every district's data: for province accounts only. "
+        "The rows and newest records above are counted in your area.",
     ),
     "data.no_loads": (
         "尚无装载记录：用 cityops load 装载部门数据。",
@@ -1188,6 +1200,10 @@ TABLE: dict[str, tuple[str, str]] = {
     "login.name": ("账号", "Account"),
     "login.password": ("密码", "Password"),
     "login.submit": ("登录", "Sign in"),
+    "login.too_many": (
+        "此地址登录失败次数过多，请稍后再试。",
+        "Too many failed logins from this address: try again later.",
+    ),
     "login.failed": (
         "账号或密码不正确，或账号暂不可用。",
         "Wrong account or password, or the account is not available now.",

@@ -215,7 +215,8 @@ def _geojson_response(body: bytes) -> flask.Response:
         return flask.Response(status=304)
     response = flask.Response(body, mimetype="application/geo+json")
     response.set_etag(etag)
-    response.cache_control.public = True
+    # private: a shared cache must not hand one user's permitted boundaries to another
+    response.cache_control.private = True
     response.cache_control.max_age = 3600
     return response
 

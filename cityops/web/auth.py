@@ -23,6 +23,7 @@ user (audit actor ``local``) sees the province.
 
 from __future__ import annotations
 
+import datetime as dt
 import hmac
 import html
 import json
@@ -45,7 +46,7 @@ from cityops.auth.accounts import (
     verify_password,
     verify_token,
 )
-from cityops.auth.schema import auth_engine, auth_url, make_auth_engine
+from cityops.auth.schema import auth_engine, auth_url, make_auth_engine, utcnow
 from cityops.settings import Settings
 from cityops.text.i18n import LANG_COOKIE, normalise_lang, t
 from cityops.web import CALLBACK_PATH, request_lang
@@ -60,8 +61,9 @@ EXAMPLE_SECRET_KEY = "paste-the-output-of-secrets.token_urlsafe-here"
 SESSION_COOKIE = "cityops_session"
 #: The session's last-seen time is rewritten at most this often (seconds).
 SEEN_EVERY_S = 30
-#: What the gate lets through without credentials.
-OPEN_PATHS = frozenset({"/login", "/logout"})
+#: What the gate lets through without credentials: the login itself and the liveness
+#: probe (``{"status": "ok", "areas": N}``: nothing a visitor could not know).
+OPEN_PATHS = frozenset({"/login", "/logout", "/api/v1/health"})
 #: The request header the gate sets (after removing any the client sent) to carry the
 #: principal into a background job, which gets a copy of the request's headers but
 #: cannot read ``flask.g`` (it runs in another process): ``[name, role, scope code]``.
@@ -94,8 +96,9 @@ def check_secret_key(key: str) -> str:
     key = (key or "").strip()
     if not key:
         raise RuntimeError(
-            "CITYOPS_AUTH=on needs CITYOPS_SECRET_KEY (at least 32 characters): "
-            'python -c "import secrets; print(secrets.token_urlsafe(48))"'
+            "login (CITYOPS_AUTH=on, the default) needs CITYOPS_SECRET_KEY (at least 32 "
+            'characters): python -c "import secrets; print(secrets.token_urlsafe(48))"; '
+            "or try it on this machine with `cityops serve --demo` (what `make run` does)"
         )
     if key == EXAMPLE_SECRET_KEY:
         raise RuntimeError("CITYOPS_SECRET_KEY is the README's example: make a key of your own")
@@ -246,22 +249,24 @@ def audit_event(settings: Settings, action: str, outcome: str = "ok", **detail: 
         log.exception("audit row %s of %s not written", action, actor)
 
 
-def job_principal(headers: dict[str, str] | None, settings: Settings) -> tuple[str, str | None]:
-    """Return ``(actor, scope code)`` for a background job from its request's headers.
+def job_principal(headers: dict[str, str] | None, settings: Settings) -> WebPrincipal:
+    """Return the user a background job works for, from its request's headers.
 
     The gate set :data:`PRINCIPAL_HEADER` (any the client sent was removed first);
-    with auth off the job is the local user's. With auth on and no header, raise
-    ``PermissionError`` (fail closed).
+    with auth off the job is the local user's (``local``, no role, the province).
+    With auth on and no header, raise ``PermissionError`` (fail closed).
     """
     if settings.auth == "off":
-        return LOCAL_ACTOR, None
+        return WebPrincipal(LOCAL_ACTOR, "", None, "job")
     lowered = {str(k).lower(): v for k, v in (headers or {}).items()}
     raw = lowered.get(PRINCIPAL_HEADER.lower())
     try:
-        name, _role, scope_code = json.loads(raw)
+        name, role, scope_code = json.loads(raw)
     except (TypeError, ValueError):
         raise PermissionError("a report job without its user's principal") from None
-    return str(name), scope_code if isinstance(scope_code, str) else None
+    return WebPrincipal(
+        str(name), str(role), scope_code if isinstance(scope_code, str) else None, "job"
+    )
 
 
 def job_audit(settings: Settings, actor: str, action: str, outcome: str, scope_code: str | None,
@@ -453,6 +458,15 @@ def install_auth(server: flask.Flask, settings: Settings) -> None:
             return _html(page, 400)
         name = request.form.get("name", "")[:_MAX_NAME]
         password = request.form.get("password", "")[:_MAX_PASSWORD]
+        window = dt.timedelta(minutes=settings.login_lockout_minutes)
+        failures = audit.failures_from(engine, request.remote_addr, utcnow() - window)
+        if failures >= settings.login_address_max_failures:  # guessing across accounts
+            record(name or "-", "login.failed", "refused", None, reason="address_limit", name=name)
+            page = login_page(language, csrf=_csrf(), next_path=next_path, name=name,
+                              error=t("login.too_many", language))  # fmt: skip
+            response = _html(page, 429)
+            response.headers["Retry-After"] = str(int(window.total_seconds()))
+            return response
         result = verify_password(engine, name, password, **policy)
         if not result.ok or result.account is None:
             record(name or "-", "login.failed", "failed", None, reason=result.reason, name=name)

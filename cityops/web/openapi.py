@@ -214,6 +214,7 @@ class Operation:
     parameters: list[Schema] = field(default_factory=list)
     errors: tuple[int, ...] = ()
     not_modified: bool = False
+    public: bool = False  # answered without a login (the liveness probe)
 
     @property
     def path(self) -> str:
@@ -250,12 +251,13 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation("/openapi.json", "this document", None),
     Operation(
         "/health",
-        "whether the store answers",
+        "whether the store answers (no login needed: a monitor's liveness probe)",
         {
             "type": "object",
             "required": ["status", "areas"],
             "properties": {"status": {"const": "ok"}, "areas": {"type": "integer"}},
         },
+        public=True,
     ),
     Operation(
         "/kpis",
@@ -308,7 +310,8 @@ def _responses(op: Operation) -> Schema:
     }
     if op.not_modified:
         responses["304"] = {"description": "unchanged since the ETag in If-None-Match"}
-    statuses = {*op.errors, 401, 403, 404}  # every route needs a token when login is on
+    # every route but a public one needs a token when login is on
+    statuses = set(op.errors) if op.public else {*op.errors, 401, 403, 404}
     for status in sorted(statuses):
         responses[str(status)] = {
             "description": ERROR_ABOUT[status],
@@ -331,6 +334,7 @@ def document() -> dict[str, Any]:
                 "summary": op.summary,
                 "parameters": op.parameters,
                 "responses": _responses(op),
+                **({"security": []} if op.public else {}),
             }
         }
         for op in OPERATIONS
@@ -342,7 +346,8 @@ def document() -> dict[str, Any]:
             "version": "1",
             "description": (
                 "Read-only JSON and geobuf answers backed by the same queries as the pages. "
-                "With login on (CITYOPS_AUTH=on) every call needs `Authorization: Bearer cot_…`; "
+                "Login is on by default (CITYOPS_AUTH=on): every call but `/health` needs "
+                "`Authorization: Bearer cot_…` (`cityops token create`) or a signed-in session; "
                 "an area outside the token's scope is a 403."
             ),
         },

@@ -3,6 +3,11 @@
 Every request the page makes is recorded; anything that leaves 127.0.0.1 is
 blocked and fails the test (the app must work air-gapped). Console errors fail
 the test too. Screenshots go to ``tests/screenshots/``.
+
+Login is on, as by default: every server started here has the test admin in its
+account store, ``serving`` signs in through the real ``/login`` form, and every
+browser context starts with that session cookie (``browser.new_context(signed=False)``
+for one without). ``api_get`` calls the API with the same session.
 """
 
 from __future__ import annotations
@@ -19,6 +24,8 @@ import pytest
 import requests
 
 from cityops.reports.browser import CHROMIUM_ARGS as REPORT_CHROMIUM_ARGS
+from cityops.web.auth import SESSION_COOKIE
+from tests.conftest import ADMIN, ADMIN_PASSWORD, add_admin
 
 CHROMIUM = os.environ.get("CITYOPS_CHROMIUM", "/usr/bin/chromium")
 #: The flags the reports launch Chromium with (headless, nothing that phones home).
@@ -35,13 +42,61 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+#: The session cookie of the last sign-in (every test server shares the key and the admin).
+_SESSION: dict[str, str] = {}
+
+
+def sign_in(base: str, name: str = ADMIN, password: str = ADMIN_PASSWORD) -> str:
+    """Sign in at ``base`` through the login form, as a person does; return the cookie value."""
+    with requests.Session() as http:
+        form = http.get(f"{base}/login", timeout=10).text
+        csrf = form.split('name="csrf" value="', 1)[1].split('"', 1)[0]
+        answer = http.post(
+            f"{base}/login",
+            data={"csrf": csrf, "name": name, "password": password, "next": "/"},
+            allow_redirects=False,
+            timeout=30,
+        )
+        assert answer.status_code == 303, answer.text[:300]
+        return http.cookies[SESSION_COOKIE]
+
+
+def session_cookie() -> dict[str, str]:
+    """Return the admin's session cookie as ``requests`` takes it."""
+    return {SESSION_COOKIE: _SESSION["value"]}
+
+
+def api_get(url: str, **kwargs) -> requests.Response:
+    """GET ``url`` of a test server signed in as the admin."""
+    return requests.get(url, cookies=session_cookie(), timeout=kwargs.pop("timeout", 30), **kwargs)
+
+
+def _has_admin(data_dir: Path) -> bool:
+    from cityops.auth.accounts import AccountNotFound, get_account
+    from cityops.auth.schema import auth_engine
+    from cityops.settings import get_settings
+
+    engine = auth_engine(get_settings(data_dir=str(data_dir), database_url=""))
+    try:
+        get_account(engine, ADMIN)
+        return True
+    except AccountNotFound:
+        return False
+    finally:
+        engine.dispose()
+
+
 @contextlib.contextmanager
 def serving(data_dir: Path):
     """Run ``cityops serve`` over ``data_dir`` on a free port; yield its base URL.
 
-    Waits until ``/api/v1/health`` answers (at most 60 s); the server's output goes
-    to ``<data_dir>/server.log``, shown if it exits early.
+    Login on (the default): the test admin is added to the store if missing and
+    signed in once the server answers. Waits until ``/api/v1/health`` answers (at
+    most 60 s); the server's output goes to ``<data_dir>/server.log``, shown if it
+    exits early.
     """
+    if not _has_admin(data_dir):
+        add_admin(data_dir)
     port = _free_port()
     env = {**os.environ, "CITYOPS_DATA_DIR": str(data_dir), "CITYOPS_DATABASE_URL": ""}
     log_path = data_dir / "server.log"
@@ -65,6 +120,7 @@ def serving(data_dir: Path):
         else:
             proc.kill()
             raise RuntimeError("cityops serve did not answer within 60 s")
+        _SESSION["value"] = sign_in(base)
         try:
             yield base
         finally:
@@ -79,6 +135,34 @@ def server(demo_dir):
         yield base
 
 
+class SignedBrowser:
+    """Playwright's browser whose new contexts carry the admin's session cookie."""
+
+    def __init__(self, browser):
+        self._browser = browser
+
+    def new_context(self, *, signed: bool = True, **kwargs):
+        """Return a new context; signed in unless ``signed=False``."""
+        context = self._browser.new_context(**kwargs)
+        if signed and _SESSION:
+            context.add_cookies(
+                [
+                    {
+                        "name": SESSION_COOKIE,
+                        "value": _SESSION["value"],
+                        "domain": "127.0.0.1",
+                        "path": "/",
+                        "httpOnly": True,
+                        "sameSite": "Lax",
+                    }
+                ]
+            )
+        return context
+
+    def __getattr__(self, name):
+        return getattr(self._browser, name)
+
+
 @pytest.fixture(scope="session")
 def browser():
     from playwright.sync_api import sync_playwright
@@ -87,7 +171,7 @@ def browser():
         pytest.fail(f"{CHROMIUM} missing: run `make test` (it installs Debian's chromium)")
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield b
+        yield SignedBrowser(b)
         b.close()
 
 

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import pytest
-import requests
 
-from tests.browser.conftest import shot
+from tests.browser.conftest import api_get, shot
 
 pytestmark = pytest.mark.browser
 
@@ -13,7 +12,7 @@ pytestmark = pytest.mark.browser
 def test_da001_catalogue_lists_every_dataset_and_opens_a_load(page, server):
     page.goto(f"{server}/data")
     page.wait_for_selector("#data-datasets .ag-row", timeout=20_000)
-    api = requests.get(f"{server}/api/v1/datasets").json()["datasets"]
+    api = api_get(f"{server}/api/v1/datasets").json()["datasets"]
     shown = page.locator("#data-datasets .ag-row [col-id='dataset']").all_inner_texts()
     assert sorted(shown) == sorted(d["dataset"] for d in api)
     rows = dict(zip(shown, page.locator("#data-datasets .ag-row [col-id='rows']").all_inner_texts(),

@@ -7,9 +7,8 @@ from urllib.parse import parse_qs, urlparse
 
 import pandas as pd
 import pytest
-import requests
 
-from tests.browser.conftest import click_area, click_shape, kpi_values, settle, shot
+from tests.browser.conftest import api_get, click_area, click_shape, kpi_values, settle, shot
 
 pytestmark = pytest.mark.browser
 DAY = "2026-11-25"
@@ -26,7 +25,7 @@ def wait_view(page, name: str, scope: str, entity: str = "") -> None:
 
 
 def cards_match_api(page, server, scope) -> int:
-    api = requests.get(f"{server}/api/v1/kpis?scope={scope}&date={DAY}").json()["kpis"]
+    api = api_get(f"{server}/api/v1/kpis?scope={scope}&date={DAY}").json()["kpis"]
     cards = kpi_values(page)
     for name, raw in cards.items():
         assert (raw == "") == (api[name] is None), name

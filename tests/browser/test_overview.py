@@ -6,9 +6,8 @@ import re
 from urllib.parse import parse_qs, urlparse
 
 import pytest
-import requests
 
-from tests.browser.conftest import click_area, kpi_values, settle, shot
+from tests.browser.conftest import api_get, click_area, kpi_values, settle, shot
 
 pytestmark = pytest.mark.browser
 DAY = "2026-11-25"
@@ -40,7 +39,7 @@ def test_ov001_overview_renders_province_map_and_kpis(page, server):
     assert enabled == ["320100", "320200", "320500", "320600", "321300"]
     values = kpi_values(page)
     assert len(values) == 14
-    api = requests.get(f"{server}/api/v1/kpis?scope=320000&date={DAY}").json()["kpis"]
+    api = api_get(f"{server}/api/v1/kpis?scope=320000&date={DAY}").json()["kpis"]
     for name, raw in values.items():
         expected = api[name]
         assert (raw == "") == (expected is None), name
@@ -93,7 +92,7 @@ def test_ov003_url_reproduces_a_drill_state(page, server):
     assert crumbs(page) == ["320000", "320500", "320508"]
     assert "疑似群租" in page.locator("#ov-map-title").inner_text()
     values = kpi_values(page)
-    api = requests.get(f"{server}/api/v1/kpis?scope=320508&date={DAY}").json()["kpis"]
+    api = api_get(f"{server}/api/v1/kpis?scope=320508&date={DAY}").json()["kpis"]
     assert int(values["rentals_suspected"]) == api["rentals_suspected"]
 
 

@@ -5,9 +5,8 @@ from __future__ import annotations
 from urllib.parse import parse_qs, urlparse
 
 import pytest
-import requests
 
-from tests.browser.conftest import click_area, click_shape, kpi_values, settle, shot
+from tests.browser.conftest import api_get, click_area, click_shape, kpi_values, settle, shot
 
 pytestmark = pytest.mark.browser
 DAY = "2026-11-25"
@@ -27,7 +26,7 @@ def wait_view(page, scope: str, entity: str = "") -> None:
 
 def assert_cards_match_api(page, server, scope, **filters):
     query = "".join(f"&{k}={v}" for k, v in filters.items())
-    api = requests.get(f"{server}/api/v1/kpis?scope={scope}&date={DAY}{query}").json()["kpis"]
+    api = api_get(f"{server}/api/v1/kpis?scope={scope}&date={DAY}{query}").json()["kpis"]
     cards = kpi_values(page)
     assert cards, "no KPI cards"
     for name, raw in cards.items():

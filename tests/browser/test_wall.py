@@ -26,7 +26,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import requests
 import sqlalchemy as sa
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
@@ -36,7 +35,7 @@ from cityops.geo import geography
 from cityops.settings import get_settings
 from cityops.store.versions import Storage
 from loaders.live import LiveWriter
-from tests.browser.conftest import SHOTS, serving, settle, watched_page
+from tests.browser.conftest import SHOTS, api_get, serving, settle, watched_page
 
 pytestmark = pytest.mark.browser
 
@@ -790,7 +789,7 @@ def test_wa020_bad_links_get_a_clear_message(browser, wall):
     with wall_page(browser, "bad-links", lang="en") as page:
         for query, words in BAD_LINKS:
             link = f"{wall}/wall?lang=en&{query}"
-            assert requests.get(link, timeout=10).status_code == 200, query
+            assert api_get(link, timeout=10).status_code == 200, query
             page.goto(link)
             page.wait_for_selector(".wall.wall-message", timeout=20_000)
             text = page.locator(".wall-message").inner_text()

@@ -58,7 +58,7 @@ def test_the_page_shows_the_log_newest_first_in_shanghai_time(dash_app, admin_st
     assert rows[1]["admin_ts"] == "2026-11-21 07:30:00"  # stored UTC, shown in Shanghai
     assert rows[1]["admin_outcome"] == "Failed" and rows[1]["admin_remote"] == "10.0.0.9"
     assert rows[1]["admin_detail"] == "name: adm-alice; reason: bad_password"
-    assert rows[0]["admin_scope"] == "320102"
+    assert rows[0]["admin_scope"] == "玄武区 (320102)"  # named, the code kept
     headers = {c["field"]: c["headerName"] for c in audit_grid["columnDefs"]}
     assert "Asia/Shanghai" in headers["admin_ts"]
     assert "北京时间" in grids(render(dash_app, "/admin", lang="zh"))["admin-audit"][

@@ -122,7 +122,7 @@ def test_auth_on_is_a_setting_and_other_modes_are_refused():
     with pytest.raises(ValueError, match="off or on"):
         get_settings(auth="maybe")
     s = get_settings()
-    assert (s.auth, s.session_idle_minutes, s.session_max_hours) == ("off", 60, 12)
+    assert (s.auth, s.demo, s.session_idle_minutes, s.session_max_hours) == ("on", False, 60, 12)
 
 
 # ------------------------------------------------------------------ the login page
@@ -161,6 +161,41 @@ def test_after_n_failures_even_the_right_password_is_refused(auth_app, app_clien
     assert refused.status_code == 401
     assert "账号或密码不正确" in refused.get_data(as_text=True)
     assert audit_rows(engine, "login.failed")[0]["detail"]["reason"] == "locked"
+
+
+def login_from(app, address: str, name: str, password: str = PASSWORD):
+    """Log in through the form from the client address ``address``."""
+    client = app.server.test_client()
+    client.environ_base["REMOTE_ADDR"] = address
+    return login(client, name, password)
+
+
+def test_an_address_guessing_across_accounts_is_held_off(auth_app):
+    """Failures spread over many names lock no account: the address limit holds them off."""
+    app, settings, engine = auth_app
+    limit = settings.login_address_max_failures
+    for i in range(limit):
+        assert login_from(app, "10.9.8.7", f"guess{i}", "wrong wrong wrong").status_code == 401
+    held = login_from(app, "10.9.8.7", "analyst1")  # even the right password, from there
+    assert held.status_code == 429
+    assert int(held.headers["Retry-After"]) == settings.login_lockout_minutes * 60
+    assert "此地址登录失败次数过多" in held.get_data(as_text=True)
+    row = audit_rows(engine, "login.failed")[0]
+    assert (row["outcome"], row["remote"], row["detail"]["reason"]) == (
+        "refused", "10.9.8.7", "address_limit")  # fmt: skip
+    assert login_from(app, "10.9.8.8", "analyst1").status_code == 303  # another address
+    assert accounts.verify_password(engine, "analyst1", PASSWORD).ok  # no account locked
+
+
+def test_the_address_limit_forgets_failures_older_than_the_window(auth_app):
+    app, settings, engine = auth_app
+    old = dt.datetime.now(dt.UTC).replace(tzinfo=None) - dt.timedelta(
+        minutes=settings.login_lockout_minutes + 1
+    )
+    for i in range(settings.login_address_max_failures):
+        audit.record(engine, f"guess{i}", "login.failed", "failed", "10.7.7.7", now=old,
+                     reason="unknown")  # fmt: skip
+    assert login_from(app, "10.7.7.7", "analyst1").status_code == 303
 
 
 def test_a_login_starts_a_fresh_session_with_safe_cookie_flags(auth_app, app_client):
@@ -227,13 +262,13 @@ def test_idle_and_absolute_expiry(app_client, monkeypatch):
     monkeypatch.setattr(web_auth, "clock", lambda: now[0])
     login(app_client, "analyst1")
     now[0] += 59 * 60
-    assert app_client.get("/api/v1/health").status_code == 200
+    assert app_client.get("/api/v1/datasets").status_code == 200
     now[0] += 61 * 60  # idle for more than CITYOPS_SESSION_IDLE_MINUTES
-    assert app_client.get("/api/v1/health").status_code == 401
+    assert app_client.get("/api/v1/datasets").status_code == 401
     login(app_client, "analyst1")
     for _ in range(25):  # busy every 30 minutes: the 12 hours still end it
         now[0] += 30 * 60
-        status = app_client.get("/api/v1/health").status_code
+        status = app_client.get("/api/v1/datasets").status_code
     assert status == 401
 
 
@@ -245,7 +280,7 @@ def test_a_disabled_account_is_logged_out(auth_app):
     assert client.get("/video").status_code == 200
     accounts.disable_account(engine, "leaver")
     assert client.get("/video").status_code == 302
-    assert client.get("/api/v1/health").status_code == 401
+    assert client.get("/api/v1/datasets").status_code == 401
 
 
 # ------------------------------------------------------------------ no credentials, tokens
@@ -300,13 +335,15 @@ def test_a_principal_header_sent_by_the_client_is_replaced(auth_app):
     _, secret = accounts.create_token(engine, "xuanwu", "h")
     forged = json.dumps(["admin1", "admin", None])
     headers = {"Authorization": f"Bearer {secret}", web_auth.PRINCIPAL_HEADER: forged}
-    with app.server.test_request_context("/api/v1/health", headers=headers):
+    with app.server.test_request_context("/api/v1/datasets", headers=headers):
         assert app.server.preprocess_request() is None
         sent = dict(flask.request.headers)
-        assert web_auth.job_principal(sent, settings) == ("xuanwu", "320102")
+        found = web_auth.job_principal(sent, settings)
+        assert (found.name, found.role, found.scope_code) == ("xuanwu", "analyst", "320102")
     with pytest.raises(PermissionError):
         web_auth.job_principal({}, settings)
-    assert web_auth.job_principal({}, get_settings()) == ("local", None)
+    local = web_auth.job_principal({}, get_settings(auth="off"))
+    assert (local.name, local.role, local.scope_code) == ("local", "", None)
 
 
 # ------------------------------------------------------------------ roles
@@ -447,3 +484,42 @@ def test_without_a_principal_in_a_request_the_scope_is_refused(auth_app):
     assert ctx.allowed_scope().level == "province"  # no request: the command line
     with app.server.test_request_context("/"), pytest.raises(ScopeDenied):
         ctx.allowed_scope()
+
+
+# ------------------------------------------------------------------ the catalogue by scope
+def test_a_district_user_reads_the_catalogue_of_its_district_only(auth_app):
+    """Rows counted in the district; the whole files' counts, loads and rows not at all."""
+    import plotly.utils
+
+    from cityops.queries.catalogue import PROVINCE_WIDE
+    from tests.conftest import request_as
+    from tests.walk import layout_of, rows
+
+    app, _, _ = auth_app
+    ctx = context_module.current()
+    client = signed_in(app, "xuanwu")
+    api = client.get("/api/v1/datasets")
+    assert api.status_code == 200
+    found = {d["dataset"]: d for d in api.get_json()["datasets"]}
+    (mine,) = rows(ctx, "select count(*) from cameras where district_code = '320102'")[0:1]
+    (everyone,) = rows(ctx, "select count(*) from cameras")[0:1]
+    assert found["cameras"]["rows"] == mine[0] < everyone[0]
+    assert all(found["cameras"][name] is None for name in PROVINCE_WIDE if name in found["cameras"])
+    assert found["cameras"]["last_loaded_at"] is not None  # freshness is kept
+
+    province = signed_in(app, "analyst1").get("/api/v1/datasets").get_json()["datasets"]
+    assert next(d for d in province if d["dataset"] == "cameras")["loads"] >= 1
+
+    (load,) = rows(ctx, "select load_id from loads order by 1 limit 1")[0]
+    for params in ({}, {"load": load}):
+        with request_as(app, "/data", name="xuanwu", role="analyst", scope="320102"):
+            out = layout_of("/data")(**params)
+        text = json.dumps(out.to_plotly_json(), cls=plotly.utils.PlotlyJSONEncoder,
+                          ensure_ascii=False)  # fmt: skip
+        assert "仅全省账号可见" in text, params
+        assert ids.DATA_LOADS not in text and '"raw"' not in text, params
+        assert "quarantined_total" not in text, params
+    with request_as(app, "/data", name="analyst1", role="analyst"):
+        text = json.dumps(layout_of("/data")().to_plotly_json(), cls=plotly.utils.PlotlyJSONEncoder,
+                          ensure_ascii=False)  # fmt: skip
+    assert ids.DATA_LOADS in text and "仅全省账号可见" not in text

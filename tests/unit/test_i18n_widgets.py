@@ -20,6 +20,7 @@ from components.datepicker import date_picker
 from components.grid_locale import LOCALE_FILE, locale_text, source
 from components.tables import column_kind, data_table, is_formula_like, rows_to_xlsx
 from loaders import demo
+from tests.conftest import signed_client
 
 REPO = Path(__file__).resolve().parents[2]
 ASSET = REPO / "assets" / "cityops-i18n.js"
@@ -166,7 +167,7 @@ def test_html_lang_follows_the_language_cookie(client, cookie, code, title):
 
 
 def test_html_lang_without_a_cookie_is_the_default(dash_app):
-    page = dash_app.server.test_client().get("/").get_data(as_text=True)
+    page = signed_client(dash_app).get("/").get_data(as_text=True)
     assert '<html lang="zh-CN">' in page and "加载中" in page
 
 

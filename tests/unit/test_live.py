@@ -31,6 +31,7 @@ from cityops.store.versions import Storage
 from loaders.live import COMPACT_AT, LiveWriter, sweep
 from loaders.load import load_into
 from loaders.read import FileRefused
+from tests.conftest import bearer_for
 from tests.loader_fixtures import DISTRICTS, GUSU, XUANWU, T, canonical
 from tests.unit.test_kpis import GUSU as GUSU_CODE
 from tests.unit.test_kpis import XUANWU as XUANWU_CODE
@@ -549,6 +550,7 @@ def test_serve_does_not_hold_the_version_it_started_on(data_dir):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
+    bearer = bearer_for(data_dir)
     env = {**os.environ, "CITYOPS_DATA_DIR": str(data_dir), "CITYOPS_DATABASE_URL": "",
            "CITYOPS_KEEP_VERSIONS": "0"}  # fmt: skip
     cityops = str(Path(sys.executable).parent / "cityops")
@@ -567,7 +569,8 @@ def test_serve_does_not_hold_the_version_it_started_on(data_dir):
             with storage.writer():
                 pass
         # the next request reads the new version; the server's old reader is let go
-        assert requests.get(f"http://127.0.0.1:{port}/api/v1/kpis", timeout=30).status_code == 200
+        answer = requests.get(f"http://127.0.0.1:{port}/api/v1/kpis", headers=bearer, timeout=30)
+        assert answer.status_code == 200
         fd_dir = Path(f"/proc/{proc.pid}/fd")
         held = []
         for fd in os.listdir(fd_dir):

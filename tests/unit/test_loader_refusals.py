@@ -22,6 +22,7 @@ from cityops.queries.context import Context, current, install
 from loaders.demo_files import FilePlan, _localise, write_file
 from loaders.load import load_into
 from loaders.read import FileRefused, read_file
+from tests.conftest import request_as
 from tests.loader_fixtures import canonical
 from tests.pg import pg_engine
 
@@ -466,7 +467,7 @@ def _page(settings, load_id: str, lang: str, dash_app):
     install(Context(settings))
     try:
         headers = {"Cookie": f"cityops_lang={lang}"}
-        with dash_app.server.test_request_context("/data", headers=headers):
+        with request_as(dash_app, "/data", headers=headers):
             layout = layout_of(load=load_id)
     finally:
         install(previous)

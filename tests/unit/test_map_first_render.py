@@ -20,7 +20,7 @@ import pytest
 from cityops import ids, theme
 from cityops.queries.kpis import KPI_NAMES
 from components.choropleth import all_kpis_hideout, choropleth_hideout, kpi_legends
-from tests.conftest import REPO
+from tests.conftest import REPO, request_as, signed_client
 from tests.walk import DAY, View, render, server_callbacks, walk
 
 
@@ -100,7 +100,7 @@ def test_mf003_the_overview_map_carries_every_kpi_with_its_legend_and_title(dash
 
 
 def test_mf004_no_server_callback_answers_the_kpi_switch(dash_app):
-    deps = dash_app.server.test_client().get("/_dash-dependencies").get_json()
+    deps = signed_client(dash_app).get("/_dash-dependencies").get_json()
     assert not [n for n in server_callbacks(dash_app) if n.startswith(f"{ids.OV_KPI_SELECT}.")]
     switch = [d for d in deps if any(i["id"] == ids.OV_KPI_SELECT for i in d["inputs"])]
     assert [d.get("clientside_function") for d in switch] == [
@@ -193,7 +193,7 @@ def test_mf008_the_panels_wait_marked_loading_and_a_failure_says_so(dash_app, mo
 
     monkeypatch.setattr(vq, "online_by_department", broken)
     state = {"scope": "320100", "date": DAY, "lang": "zh", "department": None, "camera": None}
-    with dash_app.server.test_request_context("/"):
+    with request_as(dash_app, "/"):
         out = page.panels(state)  # the decorator returns the function itself
     tree = json.loads(json.dumps(out["side"], cls=plotly.utils.PlotlyJSONEncoder))
     states = [n["props"].get("data-state") for n, _ in walk(tree)]

@@ -1,7 +1,9 @@
 """The API's OpenAPI document covers every route, and schemathesis fuzzes the API against it.
 
-The fuzz runs over the app's WSGI test client (no server): no answer is a 5xx,
-each answer's status, content type and body conform to the document.
+The fuzz runs over the app's WSGI test client (no server) with login on, as by
+default, each request carrying a bearer token of the admin (``cityops token create``):
+no answer is a 5xx, each answer's status, content type and body conform to the
+document. Without a token every operation is a JSON 401.
 """
 
 from __future__ import annotations
@@ -65,13 +67,29 @@ def test_kpis_operation_derives_names_from_code():
 
 @pytest.fixture(scope="module")
 def api_schema(dash_app):
-    """The API's own document, loaded by schemathesis over the WSGI app."""
-    return schemathesis.openapi.from_wsgi("/api/v1/openapi.json", dash_app.server)
+    """The API's own document, loaded by schemathesis over the WSGI app.
+
+    Read from the server with a signed-in client (the document is behind the login
+    like the rest of the API), then given the app to call.
+    """
+    from tests.conftest import signed_client
+
+    served = signed_client(dash_app).get("/api/v1/openapi.json").get_json()
+    assert served == document()
+    loaded = schemathesis.openapi.from_dict(served)
+    loaded.app = dash_app.server  # as from_wsgi does
+    return loaded
+
+
+@pytest.fixture(scope="module")
+def bearer(admin_bearer) -> dict[str, str]:
+    """Headers with a bearer token of the test admin (the province), plain bodies."""
+    return {**admin_bearer, **PLAIN}
 
 
 @pytest.fixture(scope="module")
 def open_schema(dash_app):
-    """The document less its security requirement: the test app runs with login off.
+    """The document less its security requirement (the token is sent by the test).
 
     Negative cases would otherwise count a request without a token as invalid data.
     """
@@ -101,7 +119,7 @@ NEGATIVE_CHECKS = [
 # schemathesis.pytest.from_fixture does not run under pytest 9 (it reads the removed
 # Node._nodeid), so each operation drives Hypothesis itself with the schema's strategy.
 @pytest.mark.parametrize("path", sorted(document()["paths"]))
-def test_api_fuzz(api_schema, path):
+def test_api_fuzz(api_schema, bearer, path):
     """Documented requests get a documented status, content type and body, never a 5xx."""
     operation = api_schema[path]["GET"]
 
@@ -113,7 +131,7 @@ def test_api_fuzz(api_schema, path):
         suppress_health_check=list(HealthCheck),
     )
     def fuzz(case) -> None:
-        case.call_and_validate(checks=CHECKS, headers=PLAIN)
+        case.call_and_validate(checks=CHECKS, headers=bearer)
 
     fuzz()
 
@@ -121,7 +139,7 @@ def test_api_fuzz(api_schema, path):
 @pytest.mark.parametrize(
     "path", sorted(p for p, item in document()["paths"].items() if item["get"]["parameters"])
 )
-def test_api_fuzz_invalid_parameters(open_schema, path):
+def test_api_fuzz_invalid_parameters(open_schema, bearer, path):
     """Parameters outside the document (bad scopes, dates, types) are a 4xx, never a 5xx."""
     operation = open_schema[path]["GET"]
 
@@ -133,6 +151,26 @@ def test_api_fuzz_invalid_parameters(open_schema, path):
         suppress_health_check=list(HealthCheck),
     )
     def fuzz(case) -> None:
-        case.call_and_validate(checks=NEGATIVE_CHECKS, headers=PLAIN)
+        case.call_and_validate(checks=NEGATIVE_CHECKS, headers=bearer)
 
     fuzz()
+
+
+@pytest.mark.parametrize(
+    "path", sorted(p for p, item in document()["paths"].items() if "security" not in item["get"])
+)
+def test_without_a_token_every_operation_is_a_documented_401(api_schema, anonymous, path):
+    """No credentials: a JSON 401 the document lists, for every operation but the probe."""
+    url = path.replace("{code}", "320100")
+    response = anonymous.get(url, headers=PLAIN)
+    assert response.status_code == 401, (url, response.status_code)
+    assert response.mimetype == "application/json"
+    assert set(response.get_json()) >= {"error"}
+    assert "401" in document()["paths"][path]["get"]["responses"], path
+
+
+def test_the_liveness_probe_is_the_one_public_operation(anonymous):
+    public = [p for p, item in document()["paths"].items() if item["get"].get("security") == []]
+    assert public == ["/api/v1/health"]
+    answer = anonymous.get("/api/v1/health")
+    assert answer.status_code == 200 and set(answer.get_json()) == {"status", "areas"}

@@ -13,6 +13,7 @@ from types import SimpleNamespace
 import pandas as pd
 import pytest
 
+from cityops.datasets import personal_columns
 from cityops.geo import ScopeDenied
 from cityops.queries import find_entity, hours_since, scope_kpis
 from cityops.queries import hazmat as hq
@@ -37,7 +38,13 @@ def q(hand):  # noqa: F811
         data_revision=lambda: "hand", settings=settings, reader_engine=lambda: engine
     )
     return SimpleNamespace(
-        engine=engine, geo=geo, rules=RentalRules(), at=at, settings=settings, storage=storage
+        engine=engine,
+        geo=geo,
+        rules=RentalRules(),
+        at=at,
+        settings=settings,
+        storage=storage,
+        masked_columns=personal_columns,  # as outside a request: every personal column masked
     )
 
 

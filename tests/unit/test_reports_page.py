@@ -28,6 +28,7 @@ from cityops.store.executor import QueryTimeout
 from cityops.text.i18n import TABLE, t
 from cityops.web import BadInput
 from components import reports as rp
+from tests.conftest import request_as, signed_client
 
 CJK = re.compile(r"[\u3400-\u9fff]")
 
@@ -313,7 +314,7 @@ def render(dash_app, **params) -> dict:
     import dash
 
     layout = next(p["layout"] for p in dash.page_registry.values() if p["path"] == "/reports")
-    with dash_app.server.test_request_context("/reports"):
+    with request_as(dash_app, "/reports"):
         return as_json(layout(**params))
 
 
@@ -352,7 +353,7 @@ def test_rp014_the_button_is_a_background_callback_with_progress_and_cancel(dash
 
     import pages.reports as page
 
-    deps = dash_app.server.test_client().get("/_dash-dependencies").get_json()
+    deps = signed_client(dash_app).get("/_dash-dependencies").get_json()
     spec = next(cb for cb in deps if [i["id"] for i in cb["inputs"]] == [ids.REPORTS_MAKE])
     assert spec["background"]["interval"] == 500
     running = json.dumps(spec["running"])
@@ -379,7 +380,7 @@ def test_rp015_the_forms_inputs_are_checked_before_any_job(dash_app, demo_ctx, m
     def check(id_: str, prop: str, value) -> None:
         _RULES[(id_, prop)](value)
 
-    with dash_app.server.test_request_context("/"):
+    with request_as(dash_app, "/"):
         check(ids.REPORTS_SCOPE, "value", "320102")
         check(ids.REPORTS_MAKE, "n_clicks", 1)
         check(ids.REPORTS_FORMAT, "value", "xlsx")

@@ -30,6 +30,7 @@ from cityops.web.security import (
     is_loopback,
     tile_source,
 )
+from tests.conftest import signed_client
 from tests.unit.test_cli import one_line, run
 from tests.walk import callback_body, server_callbacks
 
@@ -42,7 +43,7 @@ DEFS = [
 
 def export_body(dash_app, rows: list[dict], lang: str = "zh") -> dict:
     """Return the callback request the Excel button of a table sends with ``rows`` shown."""
-    dash_app.server.test_client().get("/")  # Dash fills its callback map on a first request
+    signed_client(dash_app).get("/")  # Dash fills its callback map on a first request
     (key, cb) = next(
         v for v in server_callbacks(dash_app).values() if "table-xlsx" in v[1]["inputs"][0]["id"]
     )
@@ -149,9 +150,12 @@ def _requests(dash_app):
 
 
 @pytest.mark.parametrize("host", ["localhost", "127.0.0.1:8050", "[::1]:8050", "LOCALHOST."])
-def test_configured_hosts_are_served_on_every_route(dash_app, client, host):
+def test_configured_hosts_are_served_on_every_route(dash_app, anonymous, admin_bearer, host):
+    # a bearer token: the session cookie belongs to the test client's own host name
     for what, method, path, body in _requests(dash_app):
-        resp = client.open(path, method=method, json=body, headers={"Host": host})
+        resp = anonymous.open(
+            path, method=method, json=body, headers={"Host": host, **admin_bearer}
+        )
         assert resp.status_code == 200, (what, host, resp.status_code)
 
 

@@ -23,6 +23,7 @@ import sqlalchemy as sa
 from click.testing import CliRunner
 
 from cityops import store
+from cityops.datasets import personal_columns
 from cityops.geo import ScopeDenied
 from cityops.queries import snapshots
 from cityops.queries.kpis import KPI_NAMES, RentalRules, compute_kpis, kpi_record
@@ -63,7 +64,7 @@ def q(hand, engine):  # noqa: F811
         data_revision=lambda: "hand", settings=SETTINGS, reader_engine=lambda: engine
     )
     return SimpleNamespace(engine=engine, geo=geo, rules=RentalRules(), settings=SETTINGS,
-                           storage=storage)  # fmt: skip
+                           storage=storage, masked_columns=personal_columns)  # fmt: skip
 
 
 def stored(engine) -> pd.DataFrame:

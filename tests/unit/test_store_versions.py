@@ -19,6 +19,7 @@ from cityops import store
 from loaders import load as load_module
 from loaders.load import load_file
 from tests.browser.conftest import _free_port
+from tests.conftest import bearer_for
 from tests.loader_fixtures import canonical
 
 
@@ -96,6 +97,7 @@ def test_the_server_answers_during_a_load_and_never_shows_half_of_it(fresh_store
         load_file(engine, geo, "cameras", tmp_path / "three.csv")
     cameras_csv(tmp_path / "big.csv", 60_000)
     port = _free_port()
+    bearer = bearer_for(Path(settings.data_dir))  # login is on, as by default
     env = {**os.environ, "CITYOPS_DATA_DIR": settings.data_dir}
     server = subprocess.Popen([str(Path(sys.executable).parent / "cityops"), "serve", "--port", str(port)],
                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
@@ -103,7 +105,7 @@ def test_the_server_answers_during_a_load_and_never_shows_half_of_it(fresh_store
     try:
         for _ in range(100):
             try:
-                if requests.get(url, timeout=2).ok:
+                if requests.get(url, headers=bearer, timeout=2).ok:
                     break
             except requests.RequestException:
                 time.sleep(0.2)
@@ -112,7 +114,7 @@ def test_the_server_answers_during_a_load_and_never_shows_half_of_it(fresh_store
 
         def poll():
             while not stop.is_set():
-                r = requests.get(url, timeout=10)
+                r = requests.get(url, headers=bearer, timeout=10)
                 seen.append((time.time(), r.status_code, r.json()["kpis"]["cameras_total"]))
 
         reader = threading.Thread(target=poll)

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 
 from cityops import store
 from cityops.queries.context import Context
+from tests.conftest import request_as
 
 DAY = "2026-11-25"
 
@@ -24,7 +25,7 @@ def render(dash_app, path: str, **params) -> dict:
     import dash
 
     layout = next(p["layout"] for p in dash.page_registry.values() if p["path"] == path)
-    with dash_app.server.test_request_context("/"):
+    with request_as(dash_app, "/"):
         out = layout(**params)
     return json.loads(json.dumps(out.to_plotly_json(), cls=plotly.utils.PlotlyJSONEncoder))
 

@@ -19,6 +19,7 @@ from cityops.queries import wall as wq
 from cityops.queries.kpis import KPI_BY_NAME
 from cityops.web import BadInput
 from components import wall as w
+from tests.conftest import request_as
 from tests.unit.test_hazmat_components import texts, tree, walk
 
 T = dt.datetime(2026, 11, 25, 10, 0, 0)
@@ -293,14 +294,14 @@ def test_wl032_freshness_names_every_dataset_with_its_cadence(wall_ctx):
     ],
 )
 def test_wl040_a_bad_link_gets_a_message_not_a_wall(pw, dash_app, params, says):
-    with dash_app.server.test_request_context("/wall"):
+    with request_as(dash_app, "/wall"):
         node = tree(pw.layout(**params))
     assert "wall-message" in node["props"]["className"]
     assert any(says in t for t in texts(node)), texts(node)
 
 
 def test_wl041_the_wall_comes_up_for_its_scope_and_a_tick_sends_only_what_changed(pw, dash_app):
-    with dash_app.server.test_request_context("/wall"):
+    with request_as(dash_app, "/wall"):
         root = pw.layout(scope="320100", refresh="5", rotate="30", lang="en")
         node = tree(root)
         assert node["props"]["data-wall-page"] == "overview"
@@ -323,7 +324,7 @@ def test_wl041_the_wall_comes_up_for_its_scope_and_a_tick_sends_only_what_change
 def test_wl042_a_store_that_stops_answering_keeps_the_panels_under_a_banner(
     pw, dash_app, monkeypatch
 ):
-    with dash_app.server.test_request_context("/wall"):
+    with request_as(dash_app, "/wall"):
         node = tree(pw.layout(scope="320100"))
         config = next(p["data"] for p in walk(node) if p.get("id") == "wall-config")
         state = next(p["data"] for p in walk(node) if p.get("id") == "wall-state")
@@ -358,7 +359,7 @@ WALL_AREAS = (
 
 
 def _wall(pw, dash_app, **params) -> dict:
-    with dash_app.server.test_request_context("/wall"):
+    with request_as(dash_app, "/wall"):
         return tree(pw.layout(**params))
 
 
