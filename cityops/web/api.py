@@ -59,8 +59,14 @@ def _arg(name: str) -> str | None:
 
 
 def _scope(name: str = "scope"):
-    """Return the scope named by a query parameter (default: the province)."""
-    return current().geo.scope(_arg(name))
+    """Return the scope named by a query parameter.
+
+    Without one: the caller's own area (the province for an account without a
+    scope, or with login off), as the pages open the user's own area.
+    """
+    ctx = current()
+    code = _arg(name)
+    return ctx.geo.scope(code) if code and code.strip() else ctx.allowed_scope()
 
 
 @blueprint.get("/")

@@ -191,7 +191,8 @@ def _param(name: str, about: str, schema: Schema, where: str = "query") -> Schem
 
 SCOPE = _param(
     "scope",
-    "area code (6 digits) or H3 cell; default the province",
+    "area code (6 digits) or H3 cell; default the caller's own area (the province for an "
+    "account without a scope)",
     {"type": "string", "pattern": SCOPE_PATTERN},
 )
 DAY: Schema = {"type": "string", "pattern": DATE_PATTERN}

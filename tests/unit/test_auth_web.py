@@ -523,3 +523,43 @@ def test_a_district_user_reads_the_catalogue_of_its_district_only(auth_app):
         text = json.dumps(layout_of("/data")().to_plotly_json(), cls=plotly.utils.PlotlyJSONEncoder,
                           ensure_ascii=False)  # fmt: skip
     assert ids.DATA_LOADS in text and "仅全省账号可见" not in text
+
+
+# ------------------------------------------------------------------ every API route, another area
+#: Areas a 玄武区 account may not read: the province, its city, a sibling district, another
+#: city, a district of it, and a grid cell of the sibling district (夫子庙, 秦淮区).
+NOT_XUANWU = ("320000", "320100", "320104", "320500", "320506", "8830911935fffff")
+
+
+def _api_cases():
+    from cityops.web.openapi import document
+
+    out = []
+    for path, item in document()["paths"].items():
+        names = {p["name"] for p in item["get"]["parameters"]}
+        if "code" in names:
+            out += [(path.replace("{code}", code), {}) for code in NOT_XUANWU]
+        elif "scope" in names:
+            out += [(path, {"scope": code}) for code in NOT_XUANWU]
+    return out
+
+
+@pytest.mark.parametrize(("path", "params"), _api_cases(),
+                         ids=[f"{p}?{q}" for p, q in _api_cases()])  # fmt: skip
+def test_a_district_account_gets_403_for_another_area_on_every_api_route(auth_app, path, params):
+    _, secret = accounts.create_token(auth_app[2], "xuanwu", "sweep")
+    client = auth_app[0].server.test_client()
+    answer = client.get(path, query_string=params, headers={"Authorization": f"Bearer {secret}"})
+    assert answer.status_code == 403, (path, params, answer.status_code)
+    assert answer.mimetype == "application/json"
+    assert set(answer.get_json()) == {"error"}
+
+
+def test_without_a_scope_the_api_answers_for_the_accounts_own_area(auth_app):
+    client = signed_in(auth_app[0], "xuanwu")
+    kpis = client.get("/api/v1/kpis")
+    assert kpis.status_code == 200 and kpis.get_json()["scope"] == "320102"
+    for path in ("/api/v1/points/cameras.pbf", "/api/v1/layers/rentals-heat.pbf"):
+        assert client.get(path).status_code == 200, path
+    province = signed_in(auth_app[0], "analyst1").get("/api/v1/kpis").get_json()
+    assert province["scope"] == "320000"
