@@ -1014,7 +1014,7 @@ def token_revoke(ctx: click.Context, token_id: str) -> None:
     "--since",
     type=click.DateTime(["%Y-%m-%d"]),
     default=None,
-    help="Only entries from this day on (YYYY-MM-DD, UTC).",
+    help="Only entries from this day on (YYYY-MM-DD, Asia/Shanghai).",
 )
 @click.option(
     "--user",
@@ -1033,13 +1033,19 @@ def token_revoke(ctx: click.Context, token_id: str) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON lines.")
 @click.pass_context
 def audit_cmd(ctx: click.Context, since, actor: str | None, limit: int, as_json: bool) -> None:
-    """Show the audit log, newest first: logins, downloads, loads, account changes (UTC)."""
+    """Show the audit log, newest first: logins, downloads, loads, account changes.
+
+    Times in Asia/Shanghai, as on the admin page; ``--json`` gives ``ts`` in UTC with
+    its offset (``…+00:00``) for machines.
+    """
     from cityops.auth import audit
 
-    rows = audit.query(_auth(ctx), since=since, actor=actor, limit=limit)
+    start = audit.since_utc(since.date().isoformat()) if since else None
+    rows = audit.query(_auth(ctx), since=start, actor=actor, limit=limit)
     if as_json:
         for row in rows:
-            click.echo(json.dumps(row, ensure_ascii=False, default=str))
+            stamp = row["ts"].replace(tzinfo=dt.UTC).isoformat(timespec="seconds")
+            click.echo(json.dumps({**row, "ts": stamp}, ensure_ascii=False, default=str))
         return
     if not rows:
         click.echo("no audit entries")
@@ -1047,7 +1053,7 @@ def audit_cmd(ctx: click.Context, since, actor: str | None, limit: int, as_json:
     for r in rows:
         detail = " ".join(f"{k}={v}" for k, v in r["detail"].items() if v is not None)
         click.echo(
-            f"{r['ts']:%Y-%m-%d %H:%M:%S}  {r['actor']:<16} {r['action']:<15} "
+            f"{audit.local_time(r['ts'])}  {r['actor']:<16} {r['action']:<15} "
             f"{r['outcome']:<8} {r['remote'] or '-':<15} {r['scope_code'] or '-':<8} "
             f"{detail}"
         )

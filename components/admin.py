@@ -6,7 +6,6 @@ value that came from a request or a file (an actor, a detail) is shown as text.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from collections.abc import Iterable
 from typing import Any
@@ -16,7 +15,7 @@ import pandas as pd
 from dash import dcc, html
 
 from cityops import ids
-from cityops.clock import TZ
+from cityops.auth.audit import local_day, local_time, since_utc  # noqa: F401 -- the page's
 from cityops.text.i18n import TABLE, t
 from components.tables import data_table
 
@@ -42,31 +41,6 @@ COMMANDS = (
     "cityops token revoke TOKEN_ID",
     "cityops audit [--since DAY] [--user NAME]",
 )
-
-
-def local_time(value: dt.datetime | None) -> str | None:
-    """Return a stored naive-UTC time as ``YYYY-MM-DD HH:MM:SS`` in Asia/Shanghai (None: None)."""
-    if value is None or (not isinstance(value, dt.datetime)) or pd.isna(value):
-        return None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=dt.UTC)
-    return value.astimezone(TZ).strftime("%Y-%m-%d %H:%M:%S")
-
-
-def local_day(value: dt.datetime) -> str:
-    """Return the Asia/Shanghai day (``YYYY-MM-DD``) of a stored naive-UTC time."""
-    return (local_time(value) or "")[:10]
-
-
-def since_utc(day: str | None) -> dt.datetime | None:
-    """Return 00:00 Asia/Shanghai of ``day`` (``YYYY-MM-DD``) as naive UTC; None for no day.
-
-    Raises ``ValueError`` for text that is not a day.
-    """
-    if not day:
-        return None
-    start = dt.datetime.combine(dt.date.fromisoformat(day), dt.time(), tzinfo=TZ)
-    return start.astimezone(dt.UTC).replace(tzinfo=None)
 
 
 def action_label(action: str, lang: str) -> str:

@@ -31,6 +31,35 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from cityops.auth.schema import audit_log, utcnow
+from cityops.clock import TZ
+
+
+# ------------------------------------------------------------------ times
+# The log stores naive UTC; people read Asia/Shanghai (the admin page, ``cityops audit``).
+def local_time(value: dt.datetime | None) -> str | None:
+    """Return a stored naive-UTC time as ``YYYY-MM-DD HH:MM:SS`` in Asia/Shanghai (None: None)."""
+    if not isinstance(value, dt.datetime) or value != value:  # None, NaT
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.UTC)
+    return value.astimezone(TZ).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def local_day(value: dt.datetime) -> str:
+    """Return the Asia/Shanghai day (``YYYY-MM-DD``) of a stored naive-UTC time."""
+    return (local_time(value) or "")[:10]
+
+
+def since_utc(day: str | None) -> dt.datetime | None:
+    """Return 00:00 Asia/Shanghai of ``day`` (``YYYY-MM-DD``) as naive UTC; None for no day.
+
+    Raises ``ValueError`` for text that is not a day.
+    """
+    if not day:
+        return None
+    start = dt.datetime.combine(dt.date.fromisoformat(day), dt.time(), tzinfo=TZ)
+    return start.astimezone(dt.UTC).replace(tzinfo=None)
+
 
 #: Every action the log knows, with what it records.
 ACTIONS: dict[str, str] = {

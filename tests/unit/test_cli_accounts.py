@@ -206,6 +206,24 @@ def test_audit_command_filters(tmp_path):
     assert run(data_dir, "audit", "--since", "yesterday").returncode == 2
 
 
+def test_audit_times_read_in_shanghai_and_json_says_utc(tmp_path):
+    """The table shows Asia/Shanghai like the admin page; --since is a Shanghai day."""
+    import datetime as dt
+
+    data_dir = tmp_path / "data"
+    add(data_dir, "bob", "--role", "admin")
+    engine = auth(data_dir)
+    late = dt.datetime(2026, 11, 24, 17, 30)  # UTC: 2026-11-25 01:30 in Shanghai
+    audit.record(engine, "bob", "logout", "ok", remote="10.1.1.1", now=late)
+    engine.dispose()
+    table = run(data_dir, "audit", "--user", "bob").stdout
+    assert "2026-11-25 01:30:00  bob" in table
+    (line,) = run(data_dir, "audit", "--user", "bob", "--json", "--limit", "1").stdout.splitlines()
+    assert json.loads(line)["ts"] == "2026-11-24T17:30:00+00:00"
+    since = run(data_dir, "audit", "--user", "bob", "--since", "2026-11-25", "--json")
+    assert [json.loads(x)["action"] for x in since.stdout.splitlines()][-1] == "logout"
+
+
 def test_every_load_is_an_audit_row(data_dir, tmp_path):
     accepted = run(data_dir, "load", "cameras", str(DATA / "cameras_gbk_title.csv"), "--json")
     assert accepted.returncode == 0, accepted.stderr
