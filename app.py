@@ -149,7 +149,7 @@ def create_app(settings: Settings | None = None) -> Dash:
         "image/svg+xml",
     ]
     Compress(app.server)
-    install_error_handlers(app.server)
+    install_error_handlers(app.server, app.callback_map)  # callbacks get their own inputs only
     install_auth(app.server, settings)  # CITYOPS_AUTH=on: login, roles, scope (before security)
     security.install(app, settings)  # host names, body size, security headers, /api/ 404
     return app

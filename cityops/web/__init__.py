@@ -139,6 +139,66 @@ def check_location(prop: str) -> Callable[[object], None]:
     return check
 
 
+#: The wildcards of a pattern-matching id (as Dash writes them in its callback map).
+_WILDCARDS = (["MATCH"], ["ALL"], ["ALLSMALLER"])
+_MANY = (["ALL"], ["ALLSMALLER"])
+
+
+def _declared_pattern(declared: str) -> dict | None:
+    """Return a declared pattern id as a dict (Dash keeps it as JSON text), None for a plain id."""
+    if not declared.startswith("{"):
+        return None
+    found = json.loads(declared)
+    return found if isinstance(found, dict) else None
+
+
+def _one_matches(declared: str, prop: str, sent: object) -> bool:
+    """Return True when one sent ``{"id", "property"}`` is the declared id and property."""
+    if not isinstance(sent, dict) or sent.get("property") != prop:
+        return False
+    pattern, cid = _declared_pattern(declared), sent.get("id")
+    if pattern is None:
+        return cid == declared
+    if not isinstance(cid, dict) or set(cid) != set(pattern):
+        return False
+    return all(v in _WILDCARDS or cid[k] == v for k, v in pattern.items())
+
+
+def _part_matches(declared: list[dict], sent: object) -> bool:
+    """Return True when the sent inputs (or state) are the declared ones, in order."""
+    if not isinstance(sent, list) or len(sent) != len(declared):
+        return False
+    for spec, item in zip(declared, sent, strict=True):
+        pattern = _declared_pattern(spec["id"]) or {}
+        if any(v in _MANY for v in pattern.values()):  # ALL: a list of matching ids
+            if not isinstance(item, list) or not all(
+                _one_matches(spec["id"], spec["property"], one) for one in item
+            ):
+                return False
+        elif not _one_matches(spec["id"], spec["property"], item):
+            return False
+    return True
+
+
+def check_callback_shape(body: object, callback_map: dict) -> None:
+    """Raise :class:`BadInput` unless ``body`` names a callback and sends its own inputs.
+
+    Dash picks the callback by ``output`` and hands it the values of ``inputs`` and
+    ``state`` in order, whatever ids they carry: a request that renamed them would get
+    past every check that reads the ids (the roles' callback check, the input rules)
+    and still reach the callback. So the ids and properties sent must be the declared
+    ones (a pattern id: its fixed keys equal, a wildcard key any value).
+    """
+    if not isinstance(body, dict):
+        raise BadInput("a callback request is a JSON object")
+    spec = callback_map.get(body.get("output")) if isinstance(body.get("output"), str) else None
+    if spec is None:
+        raise BadInput("no such callback")
+    for part in ("inputs", "state"):
+        if not _part_matches(spec.get(part) or [], body.get(part, [])):
+            raise BadInput(f"callback {part} are not the callback's own")
+
+
 def check_callback_request(body: object) -> None:
     """Raise :class:`BadInput` (or ScopeDenied) unless every input obeys its rule."""
     if not isinstance(body, dict):
@@ -168,7 +228,7 @@ def _log_fault(what: str, exc: BaseException) -> None:
     log.debug("trace of the fault above", exc_info=exc)
 
 
-def install_error_handlers(server: flask.Flask) -> None:
+def install_error_handlers(server: flask.Flask, callback_map: dict | None = None) -> None:
     """Answer bad callback input with 400 (denied scopes 403), one log line each.
 
     Only the callback endpoint is covered: a page's own failures keep their
@@ -190,7 +250,10 @@ def install_error_handlers(server: flask.Flask) -> None:
     @server.before_request
     def _check_callback_inputs():
         if flask.request.path == CALLBACK_PATH and flask.request.method == "POST":
-            check_callback_request(flask.request.get_json(silent=True))
+            body = flask.request.get_json(silent=True)
+            if callback_map is not None:  # filled by Dash's own set-up hook, which ran first
+                check_callback_shape(body, callback_map)
+            check_callback_request(body)
 
     # A server store's revision (the read cache's key) is asked once per request.
     @server.before_request

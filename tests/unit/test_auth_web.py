@@ -399,25 +399,34 @@ def test_a_district_analyst_reads_its_district_only(auth_app):
     assert mine.status_code == 200 and mine.get_json()["scope"] == "320102"
 
 
+def _real_body(app, fired: tuple[str, str], given: dict[tuple[str, str], object]) -> dict:
+    """Return a request for the callback ``fired`` (id, property) feeds, in its own shape.
+
+    Inputs and state get ``given`` values, a date "2026-11-24", else None.
+    """
+    from tests.walk import callback_body
+
+    key, cb = next((k, c) for k, c in app.callback_map.items()
+                   if c.get("callback") and {"id": fired[0], "property": fired[1]} in c["inputs"])  # fmt: skip
+    values = {(d["id"], d["property"]): given.get((d["id"], d["property"]),
+                                                   "2026-11-24" if d["property"] == "date" else None)
+              for d in [*cb["inputs"], *cb["state"]]}  # fmt: skip
+    return callback_body(key, cb, values, changed=fired)
+
+
 def test_a_callback_naming_another_city_is_403(auth_app):
-    client = signed_in(auth_app[0], "xuanwu")
+    app = auth_app[0]
+    client = signed_in(app, "xuanwu")
 
     def overview(scope):
-        body = {"output": "ov-map.children", "outputs": {"id": "ov-map", "property": "children"},
-                "inputs": [{"id": "ov-date", "property": "date", "value": "2026-11-24"},
-                           {"id": "ov-areas", "property": "clickData", "value": None}],
-                "state": [{"id": "ov-state", "property": "data",
-                           "value": {"scope": scope, "date": "2026-11-24"}}],
-                "changedPropIds": ["ov-date.date"]}  # fmt: skip
+        state = {("ov-state", "data"): {"scope": scope, "date": "2026-11-24"}}
+        body = _real_body(app, ("ov-date", "date"), state)
         return client.post("/_dash-update-component", json=body)
 
     assert overview("320500").status_code == 403  # 苏州
-    assert overview("320102").status_code != 403
-    report = {"output": "reports-period.children",
-              "outputs": {"id": "reports-period", "property": "children"},
-              "inputs": [{"id": ids.REPORTS_MAKE, "property": "n_clicks", "value": 1}],
-              "state": [{"id": ids.REPORTS_SCOPE, "property": "value", "value": "320100"}],
-              "changedPropIds": []}  # fmt: skip
+    assert overview("320102").status_code == 200
+    report = _real_body(app, (ids.REPORTS_MAKE, "n_clicks"),
+                        {(ids.REPORTS_MAKE, "n_clicks"): 1, (ids.REPORTS_SCOPE, "value"): "320100"})  # fmt: skip
     assert client.post("/_dash-update-component", json=report).status_code == 403
 
 

@@ -480,3 +480,52 @@ def test_a_callback_request_that_is_not_json_is_a_4xx(client, caplog, case, data
 def test_the_match_tables_exist(valid):
     """The pattern-matched callbacks are sent for a table the hazmat page really has."""
     assert isinstance(valid('{"name":["MATCH"],"type":"table-meta"}', "data"), dict), MATCH_NAME
+
+
+# ------------------------------------------------------------------ renamed ids (review F1)
+ROUTER = ".._pages_content.children..._pages_store.data.."
+
+
+def _router(path: str, input_id: str = "_pages_location") -> dict:
+    return {"output": ROUTER, "outputs": [{"id": "_pages_content", "property": "children"},
+                                          {"id": "_pages_store", "property": "data"}],
+            "inputs": [{"id": input_id, "property": "pathname", "value": path},
+                       {"id": input_id, "property": "search", "value": ""}],
+            "changedPropIds": [f"{input_id}.pathname"]}  # fmt: skip
+
+
+def test_a_callback_with_renamed_input_ids_is_refused(dash_app, demo_settings):
+    """Dash hands a callback the values in order whatever their ids: renamed ids would get
+    past the role and input checks, so a body must carry the callback's own ids. On the
+    session's app (login on), with real accounts of its store."""
+    from cityops.auth import accounts
+    from cityops.auth.schema import auth_engine
+
+    engine = auth_engine(demo_settings)
+    for name, role in (("f1-analyst", "analyst"), ("f1-loader", "loader"),
+                       ("f1-manager", "manager")):  # fmt: skip
+        try:
+            accounts.get_account(engine, name)
+        except accounts.AccountNotFound:
+            accounts.add_account(
+                engine, name, role, None, "f1 account password", None, actor="test"
+            )
+    analyst = signed_client(dash_app, "f1-analyst")
+    assert analyst.post("/_dash-update-component", json=_router("/video")).status_code == 200
+    assert analyst.post("/_dash-update-component", json=_router("/admin")).status_code == 403
+    renamed = analyst.post("/_dash-update-component", json=_router("/admin", "zz"))
+    assert renamed.status_code == 400
+    assert "admin-audit" not in renamed.get_data(as_text=True)
+    loader = signed_client(dash_app, "f1-loader")
+    assert loader.post("/_dash-update-component", json=_router("/rentals", "zz")).status_code == 400
+    manager = signed_client(dash_app, "f1-manager")
+    key = next(k for k in dash_app.callback_map if "table-download" in k)
+    download = {"output": key, "outputs": [],
+                "inputs": [{"id": {"type": "zzz", "name": "rentals-suspected"},
+                            "property": "n_clicks", "value": 1}],
+                "state": [], "changedPropIds": []}  # fmt: skip
+    assert manager.post("/_dash-update-component", json=download).status_code == 403  # the page
+    download["inputs"][0]["id"]["name"] = "x"
+    assert manager.post("/_dash-update-component", json=download).status_code == 400  # the shape
+    missing = {**_router("/video"), "inputs": _router("/video")["inputs"][:1]}
+    assert analyst.post("/_dash-update-component", json=missing).status_code == 400
