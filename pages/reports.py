@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import logging
+import secrets
 from collections.abc import Callable
 from pathlib import Path
 
@@ -78,11 +79,26 @@ def cache_dir(settings: Settings) -> Path:
     return Path(settings.data_dir).resolve() / "cache" / "reports"
 
 
+class JobManager(DiskcacheManager):
+    """Dash's disk-cache job manager, each job under a key of its own.
+
+    Dash keys a job's result by the callback's source and its argument values, which
+    do not say who asked: two users sending the same form shared one entry, so one
+    could collect the other's report (another user's scope, or unmasked personal data
+    made for a role allowed to see it). A random key per job shares nothing; the
+    browser gets it signed for its own page load, as before.
+    """
+
+    def build_cache_key(self, fn, args, cache_args_to_ignore, triggered) -> str:
+        """Return a new random key (never a hash of the arguments)."""
+        return secrets.token_hex(32)
+
+
 def _manager() -> DiskcacheManager:
     """Return the background-callback manager of this process's store (folder created)."""
     folder = cache_dir(current().settings)
     folder.mkdir(parents=True, exist_ok=True)
-    return DiskcacheManager(diskcache.Cache(str(folder), size_limit=CACHE_BYTES))
+    return JobManager(diskcache.Cache(str(folder), size_limit=CACHE_BYTES))
 
 
 MANAGER = _manager()

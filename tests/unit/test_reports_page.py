@@ -530,3 +530,14 @@ def test_rp033_an_area_outside_the_permitted_one_is_denied(dash_app, demo_ctx, m
     options = next(n["props"].get("options") for n, _ in view.nodes
                if n["props"].get("id") == ids.REPORTS_SCOPE)  # fmt: skip
     assert [o["value"] for o in options] == ["320106"]
+
+
+def test_rp020_every_report_job_has_a_cache_key_of_its_own(dash_app):
+    """Two users sending the same form must never share a job's result (review F2)."""
+    from pages.reports import JobManager, _manager
+
+    manager = _manager()
+    assert isinstance(manager, JobManager)
+    args = ["320100", "monthly", "2026-11-26", None, None, "cameras_online_rate", "zh", "xlsx"]
+    keys = {manager.build_cache_key(lambda: None, args, [], None) for _ in range(3)}
+    assert len(keys) == 3 and all(len(k) == 64 for k in keys)
