@@ -100,9 +100,16 @@ def sign_in(client, name: str = ADMIN) -> None:
     Written straight into the signed session (the password check is tested in
     ``test_auth_web.py``; argon2 per test would cost minutes).
     """
+    from cityops.auth.accounts import get_account
+    from cityops.auth.schema import auth_engine
+    from cityops.queries.context import current
+    from cityops.web.auth import password_stamp
+
+    account = get_account(auth_engine(current().settings), name)
     now = time.time()
     with client.session_transaction() as session:
-        session.update(account=name, login_at=now, seen_at=now, csrf=secrets.token_urlsafe(32))
+        session.update(account=name, login_at=now, seen_at=now, csrf=secrets.token_urlsafe(32),
+                       pw=password_stamp(account.password_changed_at))  # fmt: skip
 
 
 @contextlib.contextmanager

@@ -74,6 +74,7 @@ ACTIONS: dict[str, str] = {
     "logout": "a session ended (web)",
     "download": "a table or export was downloaded (web)",
     "report": "a report was made (web or command line)",
+    "api": "an API call with a bearer token (a script or another system reading data)",
 }
 
 #: Outcomes a row may have.

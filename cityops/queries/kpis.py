@@ -211,9 +211,17 @@ GROUP_COLUMN = {"city": "city_code", "district": "district_code", "grid": "grid_
 
 
 def scope_clause(cols, scope: Scope, enabled_cities: tuple[str, ...]):
-    """Return the WHERE clause placing rows with area columns ``cols`` in ``scope``."""
+    """Return the WHERE clause placing rows with area columns ``cols`` in ``scope``.
+
+    A grid cell belongs to the district holding its centre, but a cell on a border
+    also holds points of the neighbouring district: a cell's rows are those of the
+    cell *and* of its district, so asking for a cell never shows another district's
+    rows (a district user could otherwise read its neighbour's cameras and flats).
+    """
     if scope.level == "province":
         return cols.city_code.in_(enabled_cities)
+    if scope.level == "grid":
+        return sa.and_(cols.grid_cell == scope.code, cols.district_code == scope.district_code)
     return getattr(cols, GROUP_COLUMN[scope.level]) == scope.code
 
 

@@ -1273,6 +1273,7 @@ TABLE: dict[str, tuple[str, str]] = {
     "admin.action.logout": ("退出登录", "Logout"),
     "admin.action.download": ("下载", "Download"),
     "admin.action.report": ("生成报表", "Report"),
+    "admin.action.api": ("接口调用（令牌）", "API call (token)"),
     "admin.outcome.ok": ("成功", "OK"),
     "admin.outcome.failed": ("失败", "Failed"),
     "admin.outcome.refused": ("拒收", "Refused"),

@@ -64,6 +64,8 @@ SEEN_EVERY_S = 30
 #: What the gate lets through without credentials: the login itself and the liveness
 #: probe (``{"status": "ok", "areas": N}``: nothing a visitor could not know).
 OPEN_PATHS = frozenset({"/login", "/logout", "/api/v1/health"})
+#: API paths a token may call without an audit row (no data: the document itself).
+_UNAUDITED_API = frozenset({"/api/v1/openapi.json", "/api/v1/", "/api/v1/health"})
 #: The request header the gate sets (after removing any the client sent) to carry the
 #: principal into a background job, which gets a copy of the request's headers but
 #: cannot read ``flask.g`` (it runs in another process): ``[name, role, scope code]``.
@@ -281,6 +283,11 @@ def job_audit(settings: Settings, actor: str, action: str, outcome: str, scope_c
         engine.dispose()
 
 
+def password_stamp(moment: dt.datetime | None) -> str:
+    """Return the password's change time as kept in a session (a reset ends older sessions)."""
+    return moment.isoformat(timespec="microseconds") if moment is not None else ""
+
+
 def _json(status: int, message: str) -> flask.Response:
     return flask.Response(
         json.dumps({"error": message}, ensure_ascii=False),
@@ -381,9 +388,26 @@ def install_auth(server: flask.Flask, settings: Settings) -> None:
         if account is None or account.disabled:
             session.clear()
             return None
+        if session.get("pw") != password_stamp(
+            account.password_changed_at
+        ):  # reset since the login
+            session.clear()
+            return None
         if now - seen_at >= SEEN_EVERY_S:
             session["seen_at"] = now
         return WebPrincipal(account.name, account.role, account.scope_code, "session")
+
+    def audit_api(response: flask.Response, who: WebPrincipal, token) -> flask.Response:
+        """Write an ``api`` row for a token's data call: a script's reads leave a trace."""
+        request = flask.request
+        try:
+            record(who.name, "api", "ok" if response.status_code < 400 else "denied",
+                   who.scope_code, path=request.path[:200],
+                   query=request.query_string.decode("utf-8", "replace")[:300],
+                   status=response.status_code, token_id=token.token_id)  # fmt: skip
+        except Exception:
+            log.exception("audit row api of %s not written", who.name)
+        return response
 
     def wall_token() -> flask.Response:
         request = flask.request
@@ -412,6 +436,8 @@ def install_auth(server: flask.Flask, settings: Settings) -> None:
             if token is None:
                 return _json(401, "invalid, expired or revoked token")
             found = WebPrincipal(token.name, token.role, token.scope_code, "token")
+            if path.startswith("/api/") and path not in _UNAUDITED_API:
+                flask.after_this_request(lambda response: audit_api(response, found, token))
         elif path == "/wall" and "token" in request.args and request.method == "GET":
             return wall_token()
         else:
@@ -482,7 +508,11 @@ def install_auth(server: flask.Flask, settings: Settings) -> None:
         now = clock()
         flask.session.clear()  # a fresh session: nothing of the one before the login
         flask.session.update(
-            account=account.name, login_at=now, seen_at=now, csrf=secrets.token_urlsafe(32)
+            account=account.name,
+            login_at=now,
+            seen_at=now,
+            csrf=secrets.token_urlsafe(32),
+            pw=password_stamp(account.password_changed_at),
         )
         record(account.name, "login.ok", "ok", account.scope_code, via="password")
         if not roles.may_open(account.role, next_path):  # e.g. "/" for a data officer

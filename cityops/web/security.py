@@ -301,6 +301,14 @@ def install(app: Dash, settings: Settings) -> None:
             policy.current(), https=flask.request.is_secure
         ).items():
             response.headers.setdefault(name, value)
+        # A signed-in user's pages, callbacks and JSON answers are that user's: no cache
+        # (a proxy's or the browser's) keeps them; scripts, styles and map layers say their own.
+        if (
+            flask.g.get("principal") is not None
+            and "Cache-Control" not in response.headers
+            and response.mimetype in ("text/html", "application/json")
+        ):
+            response.headers["Cache-Control"] = "private, no-store"
         return response
 
     for rule, name in (("/api", "api_root"), ("/api/", "api_root_slash")):

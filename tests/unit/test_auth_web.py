@@ -283,6 +283,35 @@ def test_a_disabled_account_is_logged_out(auth_app):
     assert client.get("/api/v1/datasets").status_code == 401
 
 
+def test_a_password_reset_ends_the_sessions_before_it(auth_app):
+    """A reset (after a leak, say) signs out every copy of the old session cookie."""
+    app, _, engine = auth_app
+    geo = context_module.current().geo
+    accounts.add_account(engine, "resetme", "analyst", None, PASSWORD, geo)
+    client = signed_in(app, "resetme")
+    copy = app.server.test_client()
+    copy.set_cookie(web_auth.SESSION_COOKIE, client.get_cookie(web_auth.SESSION_COOKIE).value)
+    assert client.get("/video").status_code == 200 and copy.get("/video").status_code == 200
+    accounts.reset_password(engine, "resetme", "another long password")
+    assert client.get("/video").status_code == 302 and copy.get("/video").status_code == 302
+    assert signed_in_as(app, "resetme", "another long password").get("/video").status_code == 200
+
+
+def signed_in_as(app, name: str, password: str):
+    client = app.server.test_client()
+    assert login(client, name, password).status_code == 303
+    return client
+
+
+def test_signed_in_answers_are_not_cached(auth_app):
+    client = signed_in(auth_app[0], "analyst1")
+    for path in ("/video", "/_dash-layout", "/api/v1/kpis?scope=320100", "/api/v1/datasets"):
+        answer = client.get(path)
+        assert answer.status_code == 200, path
+        assert answer.headers["Cache-Control"] == "private, no-store", path
+    assert "no-store" not in client.get("/assets/cityops.css").headers.get("Cache-Control", "")
+
+
 # ------------------------------------------------------------------ no credentials, tokens
 def test_no_credentials_pages_redirect_and_machines_get_401(app_client):
     page = app_client.get("/video?scope=320102")
@@ -572,3 +601,49 @@ def test_without_a_scope_the_api_answers_for_the_accounts_own_area(auth_app):
         assert client.get(path).status_code == 200, path
     province = signed_in(auth_app[0], "analyst1").get("/api/v1/kpis").get_json()
     assert province["scope"] == "320000"
+
+
+# ------------------------------------------------------------------ border cells (review F3)
+def test_a_border_cell_shows_only_its_own_districts_rows(auth_app):
+    """A cell centred in one district also holds points of its neighbour: asking for the cell
+    gives the neighbour's rows to nobody (found by review: a 玄武 account read a 鼓楼 camera)."""
+    from tests.walk import rows
+
+    app, _, engine = auth_app
+    ctx = context_module.current()
+    border = []
+    for camera, cell, district in rows(ctx, "select camera_id, grid_cell, district_code "
+                                            "from cameras where grid_cell is not null"):  # fmt: skip
+        home = ctx.geo.scope(cell).district_code
+        if home != district:
+            border.append((camera, cell, district, home))
+    assert border, "the demo has cameras in cells centred in a neighbouring district"
+    camera, cell, district, home = border[0]
+    name = f"cell-{home}"
+    try:
+        accounts.get_account(engine, name)
+    except accounts.AccountNotFound:
+        accounts.add_account(engine, name, "analyst", home, PASSWORD, ctx.geo)
+    client = signed_in(app, name)
+    kpis = client.get(f"/api/v1/kpis?scope={cell}&date=2026-11-25")
+    assert kpis.status_code == 200
+    (own,) = rows(ctx, "select count(*) from cameras where grid_cell = :c and district_code = :d",
+                  c=cell, d=home)  # fmt: skip
+    assert kpis.get_json()["kpis"]["cameras_total"] == own[0]
+    points = client.get(f"/api/v1/points/cameras.pbf?scope={cell}")
+    assert points.status_code == 200 and camera.encode() not in points.data
+
+
+def test_a_tokens_api_calls_are_in_the_audit_log(auth_app):
+    """A script reading data with a bearer token leaves a row per call (review: F5)."""
+    app, _, engine = auth_app
+    token_id, secret = accounts.create_token(engine, "xuanwu", "script")
+    client = app.server.test_client()
+    headers = {"Authorization": f"Bearer {secret}"}
+    assert client.get("/api/v1/kpis?scope=320102", headers=headers).status_code == 200
+    assert client.get("/api/v1/kpis?scope=320500", headers=headers).status_code == 403
+    assert client.get("/api/v1/openapi.json", headers=headers).status_code == 200
+    rows = [r for r in audit_rows(engine, "api") if r["detail"].get("token_id") == token_id]
+    assert [(r["outcome"], r["detail"]["query"], r["detail"]["status"]) for r in rows] == [
+        ("denied", "scope=320500", 403), ("ok", "scope=320102", 200)]  # fmt: skip
+    assert all(r["actor"] == "xuanwu" and r["scope_code"] == "320102" for r in rows)
