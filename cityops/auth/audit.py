@@ -24,6 +24,7 @@ Detail values are stored as JSON text; strings from data files stay text.
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 import json
 from typing import Any
 
@@ -107,23 +108,49 @@ def record(
         return write(conn, actor, action, outcome, remote, scope_code, now=now, **detail)
 
 
+#: Most recent IPv6 failures read to count one /64 (the window is minutes long).
+_V6_SCAN = 10_000
+
+
 def failures_from(engine: Engine, remote: str | None, since: dt.datetime) -> int:
     """Return how many logins from address ``remote`` failed at or after ``since`` (UTC).
 
     Counts ``login.failed`` rows with outcome ``failed`` (wrong password, unknown,
     locked or disabled account), not the attempts the address limit refused. The
     log is the counter: shared by every server process and kept across restarts.
+    An IPv6 address counts for its whole /64 (one host holds a /64 and may rotate
+    through it); an IPv4 address for itself.
     """
     if not remote:
         return 0
-    query = sa.select(sa.func.count()).where(
+    base = (
         audit_log.c.action == "login.failed",
         audit_log.c.outcome == "failed",
-        audit_log.c.remote == str(remote)[: audit_log.c.remote.type.length],
         audit_log.c.ts >= since,
     )
+    try:
+        address = ipaddress.ip_address(str(remote))
+    except ValueError:
+        address = None
     with engine.connect() as conn:
-        return int(conn.execute(query).scalar_one())
+        if address is None or address.version == 4:
+            exact = audit_log.c.remote == str(remote)[: audit_log.c.remote.type.length]
+            return int(conn.execute(sa.select(sa.func.count()).where(*base, exact)).scalar_one())
+        network = ipaddress.ip_network(f"{address}/64", strict=False)
+        found = conn.execute(
+            sa.select(audit_log.c.remote)
+            .where(*base, audit_log.c.remote.like("%:%"))
+            .order_by(audit_log.c.seq.desc())
+            .limit(_V6_SCAN)
+        ).scalars()
+        return sum(1 for r in found if _in_network(r, network))
+
+
+def _in_network(text: str | None, network: ipaddress.IPv6Network) -> bool:
+    try:
+        return ipaddress.ip_address(text or "") in network
+    except ValueError:
+        return False
 
 
 def write(

@@ -159,3 +159,22 @@ def test_the_auth_database_follows_the_store_setting(tmp_path):
     assert auth_url(embedded) == f"sqlite:///{tmp_path.resolve() / SQLITE_NAME}"
     server = get_settings(data_dir=str(tmp_path), database_url="postgresql+psycopg://u@h/db")
     assert auth_url(server) == "postgresql+psycopg://u@h/db"
+
+
+def test_ipv6_failures_count_for_the_whole_64(tmp_path):
+    """One host holds a /64: rotating addresses inside it does not reset the address limit."""
+    from cityops.auth.schema import make_auth_engine
+
+    engine = make_auth_engine(f"sqlite:///{tmp_path / 'a.sqlite'}")
+    since = dt.datetime(2026, 11, 26, 0, 0)
+    at = since + dt.timedelta(minutes=1)
+    for i in range(3):
+        audit.record(engine, f"g{i}", "login.failed", "failed", f"2001:db8:1:2::{i + 1}", now=at)
+    audit.record(engine, "g", "login.failed", "failed", "2001:db8:1:3::1", now=at)  # other /64
+    audit.record(engine, "g", "login.failed", "refused", "2001:db8:1:2::9", now=at)  # not counted
+    audit.record(engine, "g", "login.failed", "failed", "10.0.0.1", now=at)
+    assert audit.failures_from(engine, "2001:db8:1:2:ffff::1", since) == 3
+    assert audit.failures_from(engine, "2001:db8:1:3::7", since) == 1
+    assert audit.failures_from(engine, "10.0.0.1", since) == 1
+    assert audit.failures_from(engine, "10.0.0.2", since) == 0
+    assert audit.failures_from(engine, "2001:db8:1:2::1", at + dt.timedelta(minutes=1)) == 0
