@@ -414,7 +414,10 @@ def install_auth(server: flask.Flask, settings: Settings) -> None:
         found = verify_token(engine, request.args.get("token", ""))
         rest = without_token(request.args.to_dict(flat=False))
         if found is None:
-            record("-", "login.failed", "failed", None, reason="bad_token", via="wall")
+            # "refused", not "failed": the address limit does not count it. Tokens cannot be
+            # guessed, and a GET can be forged from any page a user opens: counted, 20 image
+            # tags could lock a whole command centre's shared address out of the login.
+            record("-", "login.failed", "refused", None, reason="bad_token", via="wall")
             return flask.redirect("/login?" + urlencode({"next": "/wall" + rest}), 302)
         flask.session.clear()
         flask.session.update(device=request.args["token"], csrf=secrets.token_urlsafe(32))

@@ -187,6 +187,19 @@ def test_an_address_guessing_across_accounts_is_held_off(auth_app):
     assert accounts.verify_password(engine, "analyst1", PASSWORD).ok  # no account locked
 
 
+def test_forged_wall_token_gets_do_not_lock_an_address_out(auth_app):
+    """A bad wall token is audited but not counted: any web page can make a browser GET it."""
+    app, settings, engine = auth_app
+    client = app.server.test_client()
+    client.environ_base["REMOTE_ADDR"] = "10.6.6.6"
+    for _ in range(settings.login_address_max_failures + 2):
+        assert client.get("/wall?token=cot_1_forged").status_code == 302
+    rows = [r for r in audit_rows(engine, "login.failed") if r["remote"] == "10.6.6.6"]
+    assert rows and all(r["outcome"] == "refused" and r["detail"]["reason"] == "bad_token"
+                        for r in rows)  # fmt: skip
+    assert login_from(app, "10.6.6.6", "analyst1").status_code == 303
+
+
 def test_the_address_limit_forgets_failures_older_than_the_window(auth_app):
     app, settings, engine = auth_app
     old = dt.datetime.now(dt.UTC).replace(tzinfo=None) - dt.timedelta(
