@@ -152,9 +152,12 @@ def resolve_view(
         if found.state == "found":
             values[kind] = key
             if found.cell and found.cell != where.code:
-                # a cell outside every enabled district: stay where asked
+                # a cell outside every enabled district, or one whose centre lies in a
+                # district the user may not see (the entity is near its border): stay
                 with contextlib.suppress(ScopeError):
-                    where = ctx.geo.scope(found.cell)
+                    cell = ctx.geo.scope(found.cell)
+                    if allowed.contains(cell):
+                        where = cell
         else:
             values.pop(kind, None)
     view = View(ctx, lang, where, day, allowed, Filters.of(values), found)
@@ -168,8 +171,14 @@ def entity_cell(kind: str, key: str, fallback: str) -> str:
     address bar is the view on screen.
     """
     ctx = current()
-    found = find_entity(ctx, kind, key, allowed=ctx.allowed_scope())
-    return found.cell if found.state == "found" and found.cell else fallback
+    allowed = ctx.allowed_scope()
+    found = find_entity(ctx, kind, key, allowed=allowed)
+    if found.state != "found" or not found.cell:
+        return fallback
+    try:  # a border cell of a district the user may not see: stay where the user is
+        return found.cell if allowed.contains(ctx.geo.scope(found.cell)) else fallback
+    except ScopeError:
+        return fallback
 
 
 def entity_notice(view: View, title: str) -> list:

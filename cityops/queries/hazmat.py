@@ -44,7 +44,7 @@ def vehicles_in_transit(
             pos.c.grid_cell,
         )
         .select_from(pos.join(w, w.c.waybill_id == pos.c.waybill_id))
-        .where(scope_clause(pos.c, scope, ctx.geo.enabled_cities))
+        .where(scope_clause(pos.c, scope, ctx.geo.enabled_cities, allowed))
         .order_by(pos.c.waybill_id)
     )
     if hazard_class:
@@ -73,7 +73,7 @@ def tonnage_by_class(ctx: Context, *, scope: Scope, allowed: Scope) -> pd.DataFr
             sa.func.count().label("waybills"),
             sa.func.sum(pos.c.tonnage).label("tonnage"),
         )
-        .where(scope_clause(pos.c, scope, ctx.geo.enabled_cities))
+        .where(scope_clause(pos.c, scope, ctx.geo.enabled_cities, allowed))
         .group_by(pos.c.hazard_class)
         .order_by(pos.c.hazard_class)
     )
@@ -82,7 +82,7 @@ def tonnage_by_class(ctx: Context, *, scope: Scope, allowed: Scope) -> pd.DataFr
 
 def _alarm_where(ctx: Context, scope: Scope, allowed: Scope, hazard_class: str | None):
     ensure_allowed(scope, allowed)
-    clauses = [scope_clause(al.c, scope, ctx.geo.enabled_cities)]
+    clauses = [scope_clause(al.c, scope, ctx.geo.enabled_cities, allowed)]
     if hazard_class:
         clauses.append(
             al.c.waybill_id.in_(sa.select(w.c.waybill_id).where(w.c.hazard_class == hazard_class))

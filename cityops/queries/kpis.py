@@ -210,18 +210,23 @@ class RentalRules:
 GROUP_COLUMN = {"city": "city_code", "district": "district_code", "grid": "grid_cell"}
 
 
-def scope_clause(cols, scope: Scope, enabled_cities: tuple[str, ...]):
+def scope_clause(cols, scope: Scope, enabled_cities: tuple[str, ...], allowed: Scope | None = None):
     """Return the WHERE clause placing rows with area columns ``cols`` in ``scope``.
 
     A grid cell belongs to the district holding its centre, but a cell on a border
-    also holds points of the neighbouring district: a cell's rows are those of the
-    cell *and* of its district, so asking for a cell never shows another district's
-    rows (a district user could otherwise read its neighbour's cameras and flats).
+    also holds points of the neighbouring district. A cell's rows are those of the
+    cell inside ``allowed`` (what the asker may see: the province or a city sees the
+    whole cell, a district user its own district's part of it); without ``allowed``
+    the cell's own district's. So asking for a cell never shows a district user
+    another district's rows.
     """
     if scope.level == "province":
         return cols.city_code.in_(enabled_cities)
     if scope.level == "grid":
-        return sa.and_(cols.grid_cell == scope.code, cols.district_code == scope.district_code)
+        cell = cols.grid_cell == scope.code
+        if allowed is None:
+            return sa.and_(cell, cols.district_code == scope.district_code)
+        return sa.and_(cell, scope_clause(cols, allowed, enabled_cities))
     return getattr(cols, GROUP_COLUMN[scope.level]) == scope.code
 
 
@@ -275,7 +280,8 @@ def _family_queries(
     entity_domains = filters.entity_domains()
 
     def grouped(domain, cols, *aggregates, from_=None):
-        where = scope_clause(cols, allowed if domain in entity_domains else scope, enabled)
+        where = scope_clause(cols, allowed if domain in entity_domains else scope, enabled,
+                             allowed)  # fmt: skip
         if by is None:
             query = sa.select(sa.literal(scope.code).label("area"), *aggregates)
         else:

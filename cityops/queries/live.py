@@ -152,14 +152,17 @@ def _read_live(ctx: Context, build) -> pd.DataFrame:
     raise AssertionError("unreachable")
 
 
-def _alarms(ctx: Context, scope: Scope, where, order, limit: int) -> pd.DataFrame:
-    """Return the feed's rows in ``scope`` matching ``where``, ordered, at most ``limit``."""
+def _alarms(ctx: Context, scope: Scope, allowed: Scope, where, order, limit: int) -> pd.DataFrame:
+    """Return the feed's rows in ``scope`` matching ``where``, ordered, at most ``limit``.
+
+    A grid cell's rows are those inside ``allowed`` (:func:`scope_clause`).
+    """
 
     def build():
         feed = _alarm_feed(ctx)
         return (
             sa.select(*feed.c)
-            .where(scope_clause(feed.c, scope, ctx.geo.enabled_cities), *where(feed))
+            .where(scope_clause(feed.c, scope, ctx.geo.enabled_cities, allowed), *where(feed))
             .order_by(*order(feed))
             .limit(limit)
         )
@@ -200,7 +203,7 @@ def recent_alarms(
     def where(feed):
         return [] if since is None else [feed.c.ts > since]
 
-    return _alarms(ctx, scope, where, lambda f: (f.c.ts.desc(), f.c.key), limit)
+    return _alarms(ctx, scope, allowed, where, lambda f: (f.c.ts.desc(), f.c.key), limit)
 
 
 def open_alarms(ctx: Context, *, scope: Scope, allowed: Scope, limit: int = 10) -> pd.DataFrame:
@@ -218,7 +221,7 @@ def open_alarms(ctx: Context, *, scope: Scope, allowed: Scope, limit: int = 10) 
     def where(feed):
         return [feed.c.status.in_(OPEN_STATUSES)]
 
-    return _alarms(ctx, scope, where, lambda f: (f.c.ts, f.c.key), limit)
+    return _alarms(ctx, scope, allowed, where, lambda f: (f.c.ts, f.c.key), limit)
 
 
 def vehicle_positions(ctx: Context, *, scope: Scope, allowed: Scope) -> pd.DataFrame:
@@ -281,7 +284,7 @@ def vehicle_positions(ctx: Context, *, scope: Scope, allowed: Scope) -> pd.DataF
         return (
             sa.select(now.c.waybill_id, now.c.vehicle_plate, now.c.hazard_class, now.c.tonnage,
                       now.c.lon, now.c.lat, now.c.ts, now.c.district_code)
-            .where(scope_clause(now.c, scope, ctx.geo.enabled_cities))
+            .where(scope_clause(now.c, scope, ctx.geo.enabled_cities, allowed))
             .order_by(now.c.waybill_id)
         )  # fmt: skip
 

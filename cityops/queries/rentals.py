@@ -21,7 +21,7 @@ r = store.rentals
 
 def _where(ctx: Context, scope: Scope, allowed: Scope):
     ensure_allowed(scope, allowed)
-    return scope_clause(r.c, scope, ctx.geo.enabled_cities)
+    return scope_clause(r.c, scope, ctx.geo.enabled_cities, allowed)
 
 
 #: The H3 resolution of the suspected-rentals heat map per scope level (None: no heat map).

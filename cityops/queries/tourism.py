@@ -25,7 +25,7 @@ slots = store.booking_slots
 
 def _where(ctx: Context, scope: Scope, allowed: Scope, spot: str | None):
     ensure_allowed(scope, allowed)
-    clauses = [scope_clause(sp.c, scope, ctx.geo.enabled_cities)]
+    clauses = [scope_clause(sp.c, scope, ctx.geo.enabled_cities, allowed)]
     if spot:
         clauses.append(sp.c.spot_id == spot)
     return sa.and_(*clauses)

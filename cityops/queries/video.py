@@ -23,7 +23,7 @@ cam, ev = store.cameras, store.video_events
 
 def _where(ctx: Context, scope: Scope, allowed: Scope, department: str | None):
     ensure_allowed(scope, allowed)
-    clauses = [scope_clause(cam.c, scope, ctx.geo.enabled_cities)]
+    clauses = [scope_clause(cam.c, scope, ctx.geo.enabled_cities, allowed)]
     if department:
         clauses.append(cam.c.department == department)
     return sa.and_(*clauses)
@@ -107,7 +107,7 @@ def events_by_day(
     if scope.level != "grid":  # a city or district: the load-time sums per district and day
         ensure_allowed(scope, allowed)
         vd = store.video_event_days
-        where = [scope_clause(vd.c, scope, ctx.geo.enabled_cities),
+        where = [scope_clause(vd.c, scope, ctx.geo.enabled_cities, allowed),
                  vd.c.day.between(day - dt.timedelta(days=days - 1), day)]  # fmt: skip
         if department:
             where.append(vd.c.department == department)

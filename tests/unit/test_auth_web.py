@@ -323,6 +323,15 @@ def test_signed_in_answers_are_not_cached(auth_app):
         assert answer.status_code == 200, path
         assert answer.headers["Cache-Control"] == "private, no-store", path
     assert "no-store" not in client.get("/assets/cityops.css").headers.get("Cache-Control", "")
+    layer = client.get("/api/v1/points/cameras.pbf?scope=320100").headers["Cache-Control"]
+    assert set(layer.replace(" ", "").split(",")) == {"private", "no-store"}
+    shapes = client.get("/api/v1/geo/320100/children.geojson")
+    assert set(shapes.headers["Cache-Control"].replace(" ", "").split(",")) == {
+        "private",
+        "no-cache",
+    }
+    assert client.get("/api/v1/geo/320100/children.geojson",
+                      headers={"If-None-Match": shapes.headers["ETag"]}).status_code == 304  # fmt: skip
 
 
 # ------------------------------------------------------------------ no credentials, tokens
@@ -645,6 +654,31 @@ def test_a_border_cell_shows_only_its_own_districts_rows(auth_app):
     assert kpis.get_json()["kpis"]["cameras_total"] == own[0]
     points = client.get(f"/api/v1/points/cameras.pbf?scope={cell}")
     assert points.status_code == 200 and camera.encode() not in points.data
+    # the province sees the whole cell: the neighbour's camera is on the cell's map
+    whole = signed_in(app, "analyst1").get(f"/api/v1/points/cameras.pbf?scope={cell}")
+    assert camera.encode() in whole.data
+
+
+def test_an_own_entity_in_a_neighbours_border_cell_opens(auth_app):
+    """A camera of district B whose cell's centre lies in A opens for B's user at B (it
+    cannot open at A's cell), not as an error (review of the border-cell fix)."""
+    import plotly.utils
+
+    from tests.conftest import request_as
+    from tests.walk import View, layout_of, rows
+
+    app = auth_app[0]
+    ctx = context_module.current()
+    camera, cell, district = next(
+        (c, g, d) for c, g, d in rows(ctx, "select camera_id, grid_cell, district_code from "
+                                           "cameras where grid_cell is not null order by 1")
+        if ctx.geo.scope(g).district_code != d)  # fmt: skip
+    with request_as(app, "/video", name="b-user", role="analyst", scope=district):
+        out = layout_of("/video")(camera=camera, date="2026-11-25")
+    view = View("/video", {}, json.loads(json.dumps(out.to_plotly_json(),
+                                                    cls=plotly.utils.PlotlyJSONEncoder)))  # fmt: skip
+    assert not view.problems(), view.problems()
+    assert (view.scope, view.entity) == (district, camera), (cell, district)
 
 
 def test_a_tokens_api_calls_are_in_the_audit_log(auth_app):
