@@ -133,7 +133,8 @@ def failures_from(engine: Engine, remote: str | None, since: dt.datetime) -> int
     except ValueError:
         address = None
     with engine.connect() as conn:
-        if address is None or address.version == 4:
+        # an IPv4 client on a dual-stack listener (::ffff:a.b.c.d) is one address, not a /64
+        if address is None or address.version == 4 or address.ipv4_mapped is not None:
             exact = audit_log.c.remote == str(remote)[: audit_log.c.remote.type.length]
             return int(conn.execute(sa.select(sa.func.count()).where(*base, exact)).scalar_one())
         network = ipaddress.ip_network(f"{address}/64", strict=False)

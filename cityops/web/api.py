@@ -221,9 +221,10 @@ def _geojson_response(body: bytes) -> flask.Response:
         return flask.Response(status=304)
     response = flask.Response(body, mimetype="application/geo+json")
     response.set_etag(etag)
-    # private: a shared cache must not hand one user's permitted boundaries to another
+    # private, revalidated (a 304 by the ETag is cheap): no shared cache hands one user's
+    # permitted boundaries to another, and none outlives the user's session unasked
     response.cache_control.private = True
-    response.cache_control.max_age = 3600
+    response.cache_control.no_cache = True
     return response
 
 
@@ -239,10 +240,13 @@ def children_geojson(code: str):
 
 
 def _geobuf_response(body: bytes) -> flask.Response:
-    """Return a geobuf layer: private (it depends on the permitted area), kept a minute."""
+    """Return a geobuf layer: private and not stored (it depends on the permitted area).
+
+    The server keeps the encoded layer per store version and area, so asking again is cheap.
+    """
     response = flask.Response(body, mimetype="application/x-protobuf")
     response.cache_control.private = True
-    response.cache_control.max_age = 60
+    response.cache_control.no_store = True
     return response
 
 

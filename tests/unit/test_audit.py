@@ -178,3 +178,6 @@ def test_ipv6_failures_count_for_the_whole_64(tmp_path):
     assert audit.failures_from(engine, "10.0.0.1", since) == 1
     assert audit.failures_from(engine, "10.0.0.2", since) == 0
     assert audit.failures_from(engine, "2001:db8:1:2::1", at + dt.timedelta(minutes=1)) == 0
+    audit.record(engine, "g", "login.failed", "failed", "::ffff:10.0.0.1", now=at)
+    assert audit.failures_from(engine, "::ffff:10.0.0.2", since) == 0  # not ::/64 as one
+    assert audit.failures_from(engine, "::ffff:10.0.0.1", since) == 1
