@@ -26,6 +26,7 @@ REPO = Path(__file__).resolve().parent.parent
 #: session cookie of one test server is good on another over a store with the same admin.
 os.environ.setdefault("CITYOPS_SECRET_KEY", secrets.token_urlsafe(48))
 ADMIN, ADMIN_PASSWORD = "admin", "tests-admin-password-7"
+ADMIN_CREATED = dt.datetime(2026, 1, 1)
 #: The demo's "now": fixed, so every run sees the same data.
 DEMO_NOW = dt.datetime(2026, 11, 25, 10, 30)
 
@@ -69,7 +70,10 @@ def add_admin(data_dir: Path) -> None:
 
     engine = auth_engine(get_settings(data_dir=str(data_dir), database_url=""))
     try:
-        add_account(engine, ADMIN, "admin", None, ADMIN_PASSWORD, None, actor="tests")
+        # one creation time for every store: a session remembers when its account's password
+        # was set, so the browser suite's one cookie holds on every test server
+        add_account(engine, ADMIN, "admin", None, ADMIN_PASSWORD, None, actor="tests",
+                    now=ADMIN_CREATED)  # fmt: skip
     finally:
         engine.dispose()
 

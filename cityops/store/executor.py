@@ -9,6 +9,7 @@ mask personal columns on top.
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import threading
@@ -217,7 +218,13 @@ def _after_fork_in_child() -> None:
     _WATCHDOG = _Watchdog()
 
 
-os.register_at_fork(after_in_child=_after_fork_in_child)
+# The objects alive at a fork stay out of the child's garbage collector (``gc.freeze``):
+# a report job once crashed (SIGSEGV, "Garbage-collecting" under a SQLAlchemy compile)
+# collecting a cycle it inherited — native objects (database connections, Arrow buffers)
+# of the parent whose finalizers are not safe in a forked copy. The parent unfreezes at
+# once; the child never frees what it inherited, only what it makes.
+os.register_at_fork(before=gc.freeze, after_in_parent=gc.unfreeze,
+                    after_in_child=_after_fork_in_child)  # fmt: skip
 
 
 def _frame(result) -> pd.DataFrame:
