@@ -450,13 +450,14 @@ def get_settings(**overrides: Any) -> Settings:
             raise ValueError(f"CITYOPS_{name.upper()} must be 1 or more")
     if values["auth"] not in ("off", "on"):
         raise ValueError("CITYOPS_AUTH must be off or on")
-    Settings(values).personal_role_set()  # raises for an unknown role
-    Settings(values).personal_extra_columns()  # raises for an unknown column or kind
     if values["session_idle_minutes"] < 1 or values["session_max_hours"] < 1:
         raise ValueError(
             "CITYOPS_SESSION_IDLE_MINUTES and CITYOPS_SESSION_MAX_HOURS must be 1 or more"
         )
-    return Settings(values)
+    settings = Settings(values)
+    settings.personal_role_set()  # raises for an unknown role
+    settings.personal_extra_columns()  # raises for an unknown column or kind
+    return settings
 
 
 def settings_markdown() -> str:

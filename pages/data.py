@@ -41,7 +41,8 @@ def layout(load: str | None = None, **_):
     departments = catalogue.cameras_by_department(storage, allowed=allowed)
     load = check_text(load, "load") if isinstance(load, str) else ("?" if load else None)
     if allowed.level != "province":  # loads and quarantined rows are whole files' business
-        return _catalogue(ctx, lang, datasets, departments, None, _province_note(lang), load)
+        note = _province_note(lang)
+        return _catalogue(ctx, lang, datasets, departments, note, [note], load)
     loads = catalogue.loads(storage, allowed=allowed, limit=50)
     opened = catalogue.load(storage, load, allowed=allowed) if load else None
     if load and opened is None:
@@ -60,14 +61,14 @@ def layout(load: str | None = None, **_):
     return _catalogue(ctx, lang, datasets, departments, loads_part, issues_part, load)
 
 
-def _province_note(lang: str) -> list:
+def _province_note(lang: str) -> html.Div:
     """Return the note a city or district user reads where the loads and quarantine would be."""
-    return [notice("denied", t("data.province_only", lang))]
+    return notice("denied", t("data.province_only", lang))
 
 
 def _catalogue(ctx, lang: str, datasets, departments, loads_part, issues_part: list,
                load: str | None) -> html.Div:  # fmt: skip
-    """Return the catalogue page: datasets, loads (None: not for this user), departments, rows."""
+    """Return the catalogue page: datasets, loads, cameras by department, quarantined rows."""
     return html.Div(
         [
             html.Div(
@@ -89,7 +90,7 @@ def _catalogue(ctx, lang: str, datasets, departments, loads_part, issues_part: l
                 [
                     html.Section(
                         [html.H2(t("data.loads", lang), className="panel-title"),
-                         loads_part if loads_part is not None else _province_note(lang)[0]],
+                         loads_part],
                         className="panel",
                     ),
                     html.Section(

@@ -79,15 +79,14 @@ class Context:
     def role_now(self) -> str | None:
         """Return the role the current reads are made for.
 
-        In a web request with login on: the signed-in principal's (None without
-        one). Otherwise (the command line, open access, a report job): ``role``.
+        In a web request: the signed-in principal's (None without one). Outside a
+        request (the command line, a report job): ``role``.
         """
-        if self.settings.auth != "off":
-            import flask
+        import flask
 
-            if flask.has_request_context():
-                principal = flask.g.get("principal")
-                return principal.role if principal is not None else None
+        if flask.has_request_context():
+            principal = flask.g.get("principal")
+            return principal.role if principal is not None else None
         return self.role
 
     def masked_columns(self) -> dict[str, str]:
@@ -99,7 +98,9 @@ class Context:
         """
         from cityops.datasets import personal_columns
 
-        role = self.role_now() if self.settings.auth != "off" else None
+        if self.settings.auth == "off":  # open access: masked whoever asks
+            return personal_columns(self.settings.personal_extra_columns())
+        role = self.role_now()
         if role is not None and role in self.settings.personal_role_set():
             return {}
         return personal_columns(self.settings.personal_extra_columns())

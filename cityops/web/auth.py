@@ -64,8 +64,9 @@ SEEN_EVERY_S = 30
 #: What the gate lets through without credentials: the login itself and the liveness
 #: probe (``{"status": "ok", "areas": N}``: nothing a visitor could not know).
 OPEN_PATHS = frozenset({"/login", "/logout", "/api/v1/health"})
-#: API paths a token may call without an audit row (no data: the document itself).
-_UNAUDITED_API = frozenset({"/api/v1/openapi.json", "/api/v1/", "/api/v1/health"})
+#: API paths a token may call without an audit row (no data: the document itself; the
+#: probe is among OPEN_PATHS, which the gate lets through before reading any token).
+_UNAUDITED_API = frozenset({"/api/v1/openapi.json", "/api/v1/"})
 #: The request header the gate sets (after removing any the client sent) to carry the
 #: principal into a background job, which gets a copy of the request's headers but
 #: cannot read ``flask.g`` (it runs in another process): ``[name, role, scope code]``.
@@ -388,9 +389,8 @@ def install_auth(server: flask.Flask, settings: Settings) -> None:
         if account is None or account.disabled:
             session.clear()
             return None
-        if session.get("pw") != password_stamp(
-            account.password_changed_at
-        ):  # reset since the login
+        # a password reset since the login ends the session
+        if session.get("pw") != password_stamp(account.password_changed_at):
             session.clear()
             return None
         if now - seen_at >= SEEN_EVERY_S:
